@@ -1,0 +1,10 @@
+#include "clock.h"
+
+namespace gridbridge::platform {
+
+const SystemClock& SystemClock::Instance() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace gridbridge::platform

@@ -1,0 +1,21 @@
+#include "kafka_config.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include "absl/status/status.h"
+
+namespace gridbridge::platform {
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(
+    const std::map<std::string, std::string>& properties) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [key, value] : properties) {
+    if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError("kafka property " + key + "=" + value + ": " + err);
+    }
+  }
+  return conf;
+}
+
+}  // namespace gridbridge::platform

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cloud_events.h"
+#include "kafka_publisher.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
+
+namespace gridbridge::platform {
+
+struct ConsumedRecord {
+  std::string topic;
+  int partition = 0;
+  long long offset = 0;
+  std::string key;
+  std::string value;
+  KafkaHeaders headers;
+};
+
+// What a handler says about a record:
+//  - OK: done; the offset may be committed.
+//  - UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED: a
+//    dependency failed; the same record is offered again after a backoff
+//    and nothing after it on that partition is processed meanwhile.
+//  - anything else (INVALID_ARGUMENT for an undecodable payload, ...):
+//    permanent; the record goes to the dead-letter topic with the error in
+//    header "gb_dlq_error", and the consumer moves on.
+using RecordHandler = std::function<absl::Status(const ConsumedRecord&)>;
+
+struct ConsumerOptions {
+  KafkaOptions kafka;
+  std::string group_id;
+  std::vector<std::string> topics;
+  std::string dead_letter_topic;
+  int session_timeout_ms = 6000;
+  int max_retry_backoff_ms = 5000;
+};
+
+bool IsRetryable(const absl::Status& status);
+
+// A consumer-group member with at-least-once delivery: an offset is stored
+// for commit only after its handler returned OK or the record was safely in
+// the dead-letter topic. Consumers may therefore see a record twice (after a
+// crash or rebalance) and handlers must be idempotent (dedupe on ce_id or
+// the entity version).
+//
+// Not thread-safe: Run() on one thread; Stop() from any thread.
+class KafkaConsumer {
+ public:
+  // `dlq` publishes dead letters and must outlive the consumer.
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(
+      const ConsumerOptions& options, RecordHandler handler, KafkaPublisher& dlq);
+  ~KafkaConsumer();
+
+  // Polls and handles records until Stop(); then commits stored offsets and
+  // leaves the group.
+  void Run();
+  void Stop() { stop_ = true; }
+
+ private:
+  KafkaConsumer(ConsumerOptions options, RecordHandler handler, KafkaPublisher& dlq,
+                std::unique_ptr<RdKafka::KafkaConsumer> consumer);
+  absl::Status DeadLetter(const ConsumedRecord& record, const absl::Status& error);
+
+  ConsumerOptions options_;
+  RecordHandler handler_;
+  KafkaPublisher& dlq_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // last: closed first
+};
+
+}  // namespace gridbridge::platform

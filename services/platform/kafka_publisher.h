@@ -1,0 +1,66 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cloud_events.h"
+
+namespace RdKafka {
+class Producer;
+}
+
+namespace gridbridge::platform {
+
+// What to send: key chosen by the producer for ordering (entity or grid id).
+struct KafkaRecord {
+  std::string topic;
+  std::string key;
+  std::string value;
+  KafkaHeaders headers;
+};
+
+struct KafkaOptions {
+  std::string bootstrap;  // host:port[,host:port]
+  std::string client_id = "gridbridge";
+  // Extra librdkafka properties, e.g. {"linger.ms","5"}. Applied last.
+  std::map<std::string, std::string> properties;
+};
+
+// An idempotent Kafka producer (enable.idempotence: acks=all, ordered
+// retries without duplicates inside one producer session) that tells the
+// caller when each record is durable.
+//
+// Thread-safe. A background thread serves delivery reports. Publish blocks
+// until the broker acknowledged every record or its delivery failed; nothing
+// is reported OK before the delivery report says so.
+class KafkaPublisher {
+ public:
+  // INVALID_ARGUMENT on bad properties.
+  static absl::StatusOr<std::unique_ptr<KafkaPublisher>> Create(const KafkaOptions& options);
+  ~KafkaPublisher();  // flushes up to 10 s, then drops what is left
+
+  // One status per record, in order: OK once acknowledged (acks=all),
+  // UNAVAILABLE if delivery failed or `timeout` passed first (the record may
+  // still arrive later: callers must treat that as "maybe sent").
+  std::vector<absl::Status> PublishBatch(const std::vector<KafkaRecord>& records,
+                                         absl::Duration timeout);
+  absl::Status Publish(const KafkaRecord& record, absl::Duration timeout);
+
+  // OK if the cluster answered a metadata request within `timeout`.
+  absl::Status CheckBroker(absl::Duration timeout);
+
+ private:
+  explicit KafkaPublisher(std::unique_ptr<RdKafka::Producer> producer);
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+}  // namespace gridbridge::platform

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka_publisher.h"
+#include "redis_client.h"
+
+namespace gridbridge::platform {
+
+// The transactional outbox. The durability rule (docs/architecture.md):
+// a service commits its state change and the event that announces it in ONE
+// Redis script, into the grid's outbox stream ({grid:<id>}:<service>:outbox,
+// same hash slot as the state). Only then does the RPC return OK. A relay
+// publishes outbox entries to Kafka and deletes them only after the broker
+// acknowledged them, so a change that was acknowledged is never lost: at
+// worst it is published twice (crash between ack and delete), and
+// consumers dedupe on ce_id.
+//
+// How a service's Lua script appends: prepend kOutboxLua to the script,
+// pass OutboxLuaArgs(record) at the end of ARGV, and call
+//   gb_outbox_xadd(KEYS[i], first_argv_index)
+// which XADDs the record and returns the index after its arguments.
+extern const char kOutboxLua[];
+
+// ARGV for gb_outbox_xadd: topic, key, value, header count, then name/value pairs.
+RedisArgs OutboxLuaArgs(const KafkaRecord& record);
+
+// Decodes one XRANGE entry's field list (what gb_outbox_xadd wrote).
+absl::StatusOr<KafkaRecord> DecodeOutboxFields(const RedisReply& fields);
+
+struct OutboxRelayOptions {
+  std::string service;  // the middle part of the outbox key
+  int batch_per_unit = 500;
+  int max_records_per_round = 20000;
+  absl::Duration lease = absl::Seconds(10);
+  absl::Duration scan_interval = absl::Milliseconds(500);
+  absl::Duration publish_timeout = absl::Seconds(30);
+  absl::Duration error_backoff = absl::Milliseconds(500);
+};
+
+// Publishes outbox entries of the given units (grids, villages) to Kafka.
+//
+// Several relays (one per replica) may run against one Redis: a relay
+// drains a unit only while it holds the unit's lease (SET NX PX, renewed on
+// each delete), so one replica publishes a unit at a time, in stream order.
+// A relay that lost its lease deletes nothing. Entries of a unit are
+// deleted only as an acknowledged prefix, so a failed record and everything
+// after it are published again in the next round.
+//
+// Thread-safe: Notify from any thread; Start/Stop from the owner.
+class OutboxRelay {
+ public:
+  OutboxRelay(RedisClient& redis, KafkaPublisher& publisher,
+              std::function<std::vector<std::string>()> units, OutboxRelayOptions options);
+  ~OutboxRelay();
+
+  void Start();
+  // Finishes the current round, releases this relay's leases and stops.
+  // Does not wait for the outbox to be empty: what is left is published by
+  // another relay.
+  void Stop();
+  // A hint that `unit` has new entries: drained in the next round rather
+  // than at the next scan.
+  void Notify(const std::string& unit);
+
+  // One round over `units` (or all units when empty): returns how many
+  // records were published and deleted. Exposed for tests and tools.
+  absl::StatusOr<int> RunRound(std::vector<std::string> units);
+  // Total entries waiting in all units' outboxes.
+  absl::StatusOr<long long> Pending();
+
+ private:
+  void Loop();
+  std::string StreamKey(const std::string& unit) const;
+  std::string LeaseKey(const std::string& unit) const;
+
+  RedisClient& redis_;
+  KafkaPublisher& publisher_;
+  std::function<std::vector<std::string>()> units_;
+  OutboxRelayOptions options_;
+  std::string token_;  // this relay's lease identity
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<std::string> notified_;
+  std::set<std::string> leased_;  // units whose lease this relay took; loop thread only
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gridbridge::platform

@@ -1,0 +1,259 @@
+#include "redis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "metrics.h"
+
+namespace gridbridge::platform {
+namespace {
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<long>(ms.count() / 1000);
+  tv.tv_usec = static_cast<long>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+RedisReply Convert(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+  }
+  return out;
+}
+
+struct RedisMetrics {
+  prometheus::Counter& commands;
+  prometheus::Counter& failures;
+  prometheus::Counter& reconnects;
+  prometheus::Histogram& latency;
+};
+
+RedisMetrics& ClientMetrics() {
+  static RedisMetrics m{
+      prometheus::BuildCounter().Name("gridbridge_redis_commands_total")
+          .Help("Redis commands sent, pipelined ones counted singly").Register(Metrics()).Add({}),
+      prometheus::BuildCounter().Name("gridbridge_redis_failures_total")
+          .Help("Redis round trips that failed in transport").Register(Metrics()).Add({}),
+      prometheus::BuildCounter().Name("gridbridge_redis_reconnects_total")
+          .Help("Redis connections (re)established").Register(Metrics()).Add({}),
+      prometheus::BuildHistogram().Name("gridbridge_redis_roundtrip_seconds")
+          .Help("Redis round-trip latency").Register(Metrics()).Add({}, LatencyBuckets())};
+  return m;
+}
+
+}  // namespace
+
+RedisScript::RedisScript(std::string src) : source(std::move(src)) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(source.data()), source.size(), digest);
+  char hex[2 * SHA_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  sha1 = hex;
+}
+
+absl::StatusOr<RedisOptions> RedisOptionsFromAddr(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  RedisOptions options;
+  if (colon == std::string::npos || !absl::SimpleAtoi(addr.substr(colon + 1), &options.port)) {
+    return absl::InvalidArgumentError("redis address must be host:port, got '" + addr + "'");
+  }
+  options.host = addr.substr(0, colon);
+  return options;
+}
+
+struct RedisClient::Slot {
+  ContextPtr ctx;
+  std::chrono::steady_clock::time_point next_attempt{};
+  std::chrono::milliseconds backoff{0};
+};
+
+class RedisClient::Lease {
+ public:
+  Lease(RedisClient& owner, Slot* slot) : owner_(owner), slot_(slot) {}
+  ~Lease() {
+    std::lock_guard lock(owner_.mu_);
+    owner_.free_.push_back(slot_);
+    owner_.cv_.notify_one();
+  }
+  Slot& operator*() { return *slot_; }
+
+ private:
+  RedisClient& owner_;
+  Slot* slot_;
+};
+
+RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, options_.pool_size); ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    free_.push_back(slots_.back().get());
+  }
+}
+
+RedisClient::~RedisClient() = default;
+
+RedisClient::Lease RedisClient::Borrow() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return !free_.empty(); });
+  Slot* slot = free_.back();
+  free_.pop_back();
+  return Lease(*this, slot);
+}
+
+absl::Status RedisClient::EnsureConnected(Slot& slot) {
+  if (slot.ctx) return absl::OkStatus();
+  auto now = std::chrono::steady_clock::now();
+  if (now < slot.next_attempt) {
+    return absl::UnavailableError("redis at " + options_.host + ":" + std::to_string(options_.port) +
+                                  " unavailable (reconnect backing off)");
+  }
+  ContextPtr ctx(redisConnectWithTimeout(options_.host.c_str(), options_.port,
+                                         ToTimeval(options_.connect_timeout)));
+  if (!ctx || ctx->err) {
+    std::string why = ctx ? ctx->errstr : "out of memory";
+    slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_min, options_.backoff_max);
+    slot.next_attempt = now + slot.backoff;
+    return absl::UnavailableError("redis at " + options_.host + ":" + std::to_string(options_.port) +
+                                  " unavailable: " + why);
+  }
+  redisSetTimeout(ctx.get(), ToTimeval(options_.command_timeout));
+  redisEnableKeepAlive(ctx.get());
+  slot.ctx = std::move(ctx);
+  slot.backoff = std::chrono::milliseconds(0);
+  ClientMetrics().reconnects.Increment();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::RunPipeline(
+    Slot& slot, const std::vector<RedisArgs>& commands) {
+  if (absl::Status s = EnsureConnected(slot); !s.ok()) {
+    ClientMetrics().failures.Increment();
+    return s;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::vector<const char*> argv;
+  std::vector<size_t> argl;
+  for (const auto& args : commands) {
+    argv.clear();
+    argl.clear();
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      argl.push_back(a.size());
+    }
+    redisAppendCommandArgv(slot.ctx.get(), static_cast<int>(argv.size()), argv.data(), argl.data());
+  }
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(slot.ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
+      std::string why = slot.ctx->errstr;
+      slot.ctx.reset();  // the stream is out of sync now: drop the connection
+      slot.backoff = options_.backoff_min;
+      slot.next_attempt = std::chrono::steady_clock::now();
+      ClientMetrics().failures.Increment();
+      return absl::UnavailableError("redis at " + options_.host + ":" +
+                                    std::to_string(options_.port) + " failed: " + why);
+    }
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies.push_back(Convert(reply.get()));
+  }
+  ClientMetrics().commands.Increment(static_cast<double>(commands.size()));
+  ClientMetrics().latency.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return replies;
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
+    const std::vector<RedisArgs>& commands) {
+  if (commands.empty()) return std::vector<RedisReply>{};
+  Lease lease = Borrow();
+  return RunPipeline(*lease, commands);
+}
+
+absl::StatusOr<RedisReply> RedisClient::Command(const RedisArgs& args) {
+  auto replies = Pipeline({args});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies->front());
+}
+
+absl::Status RedisClient::Ping() {
+  auto reply = Command({"PING"});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return absl::UnavailableError("redis PING: " + reply->str);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RedisReply> RedisClient::Eval(const RedisScript& script, const RedisArgs& keys,
+                                             const RedisArgs& args) {
+  auto replies = EvalBatch(script, {{keys, args}});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies->front());
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
+    const RedisScript& script, const std::vector<std::pair<RedisArgs, RedisArgs>>& calls) {
+  std::vector<RedisArgs> commands;
+  commands.reserve(calls.size());
+  for (const auto& [keys, args] : calls) {
+    RedisArgs cmd{"EVALSHA", script.sha1, std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    commands.push_back(std::move(cmd));
+  }
+  Lease lease = Borrow();
+  auto replies = RunPipeline(*lease, commands);
+  if (!replies.ok()) return replies;
+  bool noscript = false;
+  for (const auto& r : *replies) noscript |= r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0;
+  if (!noscript) return replies;
+  // A NOSCRIPT error means the script did not run: load it and run the
+  // batch again. Calls that did run are not repeated only if every call
+  // failed with NOSCRIPT, which is what Redis does for an unknown sha1.
+  auto load = RunPipeline(*lease, {{"SCRIPT", "LOAD", script.source}});
+  if (!load.ok()) return load.status();
+  if (load->front().is_error()) {
+    return absl::InternalError("redis SCRIPT LOAD failed: " + load->front().str);
+  }
+  return RunPipeline(*lease, commands);
+}
+
+}  // namespace gridbridge::platform

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+struct redisContext;
+
+namespace gridbridge::platform {
+
+// A Redis reply as plain values. A missing key is a value (kNil); an error
+// reply (WRONGTYPE, a Lua error) is a value of type kError that the caller
+// interprets; only transport failures are a non-OK status.
+struct RedisReply {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
+  Type type = Type::kNil;
+  std::string str;          // kString, kStatus, kError
+  long long integer = 0;    // kInteger
+  std::vector<RedisReply> elements;  // kArray
+
+  bool is_nil() const { return type == Type::kNil; }
+  bool is_error() const { return type == Type::kError; }
+};
+
+using RedisArgs = std::vector<std::string>;
+
+// A Lua script, loaded by SHA1 (EVALSHA, falling back to EVAL on NOSCRIPT).
+struct RedisScript {
+  explicit RedisScript(std::string source);
+  std::string source;
+  std::string sha1;
+};
+
+struct RedisOptions {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int pool_size = 4;
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds command_timeout{2000};
+  // Reconnect backoff doubles from min to max while Redis stays away.
+  std::chrono::milliseconds backoff_min{50};
+  std::chrono::milliseconds backoff_max{2000};
+};
+
+// Parses "host:port" into options (keeping the other defaults).
+absl::StatusOr<RedisOptions> RedisOptionsFromAddr(const std::string& addr);
+
+// A small pool of synchronous hiredis connections. Thread-safe: each call
+// borrows one connection for its duration (blocking while all are busy).
+// A connection that fails is dropped and re-made on a later call, no sooner
+// than its backoff allows. A write whose reply was lost is NOT retried: the
+// caller gets UNAVAILABLE and must retry idempotently.
+//
+// Errors: UNAVAILABLE for connect, I/O or timeout failures (retryable).
+class RedisClient {
+ public:
+  explicit RedisClient(RedisOptions options);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  absl::StatusOr<RedisReply> Command(const RedisArgs& args);
+  // Sends all commands, then reads all replies: one round trip.
+  absl::StatusOr<std::vector<RedisReply>> Pipeline(const std::vector<RedisArgs>& commands);
+  // Runs `script` with KEYS and ARGV.
+  absl::StatusOr<RedisReply> Eval(const RedisScript& script, const RedisArgs& keys,
+                                  const RedisArgs& args);
+  // Runs a script once per (keys, args) pair in one round trip; replies in
+  // order. Scripts are loaded first, so NOSCRIPT cannot happen mid-batch.
+  absl::StatusOr<std::vector<RedisReply>> EvalBatch(
+      const RedisScript& script, const std::vector<std::pair<RedisArgs, RedisArgs>>& calls);
+
+  // PING; OK when Redis answers.
+  absl::Status Ping();
+  const RedisOptions& options() const { return options_; }
+
+ private:
+  struct Slot;
+  class Lease;
+  Lease Borrow();
+  absl::StatusOr<std::vector<RedisReply>> RunPipeline(Slot& slot, const std::vector<RedisArgs>& commands);
+  absl::Status EnsureConnected(Slot& slot);
+
+  RedisOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_;
+};
+
+}  // namespace gridbridge::platform

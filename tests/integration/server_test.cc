@@ -1,0 +1,138 @@
+// The platform's server bootstrap, through the reference echo server run as
+// a real process: health, reflection, /metrics, auth, drain, bad config.
+#include <csignal>
+#include <fstream>
+
+#include "auth.h"
+#include "dev_keys.h"
+#include "gridbridge/testing/v1/echo.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "server_probe.h"
+#include "stack.h"
+
+namespace gridbridge::testing {
+namespace {
+
+constexpr char kGrid[] = "431102001001g01";
+constexpr char kOtherGrid[] = "431102002001g01";
+
+class EchoServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto keys = platform::GenerateRsaKeyPair();
+    ASSERT_TRUE(keys.ok());
+    private_pem_ = keys->private_pem;
+    std::ofstream(dir_.path() + "/pub.pem") << keys->public_pem;
+    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        BinaryPath("tools/echo-server/gridbridge-echo"), "--redis_addr", redis_.addr(),
+        "--kafka_bootstrap", broker_.bootstrap(), "--jwt_public_key_file", dir_.path() + "/pub.pem",
+        "--admin_tree_file", SourcePath("data/admin-tree.json"), "--drain_seconds", "2"});
+    auto ready = server_->ReadLine(std::chrono::seconds(20));
+    ASSERT_TRUE(ready.has_value());
+    auto j = nlohmann::json::parse(*ready);
+    target_ = "127.0.0.1:" + std::to_string(j["grpc_port"].get<int>());
+    admin_port_ = j["admin_port"].get<int>();
+    channel_ = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+  }
+
+  std::string WaitForHealth(const std::string& want) {
+    std::string last;
+    for (int i = 0; i < 100; ++i) {
+      auto s = gridctl::CheckHealth(channel_, "", std::chrono::seconds(2));
+      last = s.ok() ? *s : s.status().ToString();
+      if (last == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return last;
+  }
+
+  grpc::Status WhoAmI(const std::string& bearer, const std::string& grid,
+                      ::gridbridge::testing::v1::WhoAmIResponse* out = nullptr) {
+    auto stub = ::gridbridge::testing::v1::EchoService::NewStub(channel_);
+    grpc::ClientContext ctx;
+    if (!bearer.empty()) ctx.AddMetadata("authorization", "Bearer " + bearer);
+    ::gridbridge::testing::v1::WhoAmIRequest req;
+    req.set_grid_id(grid);
+    ::gridbridge::testing::v1::WhoAmIResponse resp;
+    grpc::Status s = stub->WhoAmI(&ctx, req, &resp);
+    if (out) *out = resp;
+    return s;
+  }
+
+  std::string Token(common::v1::Role role, const std::string& scope) {
+    platform::TokenIssuer issuer(private_pem_, "gridbridge", "gridbridge");
+    return *issuer.Issue({"tester", role, scope}, absl::Now(), absl::Hours(1));
+  }
+
+  TempDir dir_;
+  RedisServer redis_;
+  Broker broker_;
+  std::string private_pem_;
+  std::unique_ptr<Subprocess> server_;
+  std::string target_;
+  int admin_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(EchoServerTest, HealthAndReflectionAnswer) {
+  EXPECT_EQ(WaitForHealth("SERVING"), "SERVING");
+  auto services = gridctl::ListServices(channel_, std::chrono::seconds(5));
+  ASSERT_TRUE(services.ok()) << services.status();
+  std::set<std::string> names(services->begin(), services->end());
+  EXPECT_TRUE(names.count("gridbridge.testing.v1.EchoService"));
+  EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+}
+
+TEST_F(EchoServerTest, MetricsCountRpcsByMethodAndCode) {
+  ASSERT_EQ(WhoAmI("", "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto metrics = RunCommand("curl -s http://127.0.0.1:" + std::to_string(admin_port_) + "/metrics");
+  ASSERT_EQ(metrics.status, 0);
+  EXPECT_NE(metrics.out.find("# TYPE gridbridge_grpc_server_handled_total counter"), std::string::npos);
+  EXPECT_NE(metrics.out.find(
+                R"(gridbridge_grpc_server_handled_total{code="UNAUTHENTICATED",method="/gridbridge.testing.v1.EchoService/WhoAmI"} 1)"),
+            std::string::npos)
+      << metrics.out;
+  EXPECT_NE(metrics.out.find("gridbridge_grpc_server_handling_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics.out.find("gridbridge_dependency_up{dependency=\"redis\"} 1"), std::string::npos);
+}
+
+TEST_F(EchoServerTest, AuthMatrixForTheReferenceRpc) {
+  EXPECT_EQ(WhoAmI("", kGrid).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(WhoAmI("garbage", kGrid).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ::gridbridge::testing::v1::WhoAmIResponse me;
+  ASSERT_TRUE(WhoAmI(Token(common::v1::ROLE_GRID_WORKER, kGrid), kGrid, &me).ok());
+  EXPECT_EQ(me.actor().scope_id(), kGrid);
+  EXPECT_EQ(WhoAmI(Token(common::v1::ROLE_GRID_WORKER, kGrid), kOtherGrid).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(WhoAmI(Token(common::v1::ROLE_DISTRICT_ADMIN, "431102"), kOtherGrid).ok());
+  EXPECT_EQ(WhoAmI(Token(common::v1::ROLE_DISTRICT_ADMIN, "431102"), "nowhere").error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(EchoServerTest, NotServingWhileRedisIsDown) {
+  ASSERT_EQ(WaitForHealth("SERVING"), "SERVING");
+  redis_.Stop();
+  EXPECT_EQ(WaitForHealth("NOT_SERVING"), "NOT_SERVING");
+  redis_.Start();
+  EXPECT_EQ(WaitForHealth("SERVING"), "SERVING");
+}
+
+TEST_F(EchoServerTest, SigtermDrainsAndExitsCleanly) {
+  server_->Signal(SIGTERM);
+  auto status = server_->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0);
+}
+
+TEST(EchoServerConfig, BadValueStopsStartUpNamingTheVariable) {
+  auto r = RunCommand(BinaryPath("tools/echo-server/gridbridge-echo") +
+                      " --redis_addr no-port --kafka_bootstrap 127.0.0.1:1 --jwt_public_key_file " +
+                      SourcePath("data/admin-tree.json") + " --admin_tree_file " +
+                      SourcePath("data/admin-tree.json") + " 2>&1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("GRIDBRIDGE_REDIS_ADDR"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace gridbridge::testing
