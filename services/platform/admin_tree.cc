@@ -16,13 +16,20 @@ namespace {
 // The level a node's parent must have; UNSPECIFIED for roots.
 AdminLevel ParentLevel(AdminLevel level) {
   switch (level) {
-    case common::v1::ADMIN_LEVEL_STREET: return common::v1::ADMIN_LEVEL_DISTRICT;
-    case common::v1::ADMIN_LEVEL_COMMUNITY: return common::v1::ADMIN_LEVEL_STREET;
-    case common::v1::ADMIN_LEVEL_GRID: return common::v1::ADMIN_LEVEL_COMMUNITY;
-    case common::v1::ADMIN_LEVEL_TOWN: return common::v1::ADMIN_LEVEL_COUNTY;
-    case common::v1::ADMIN_LEVEL_VILLAGE: return common::v1::ADMIN_LEVEL_TOWN;
-    case common::v1::ADMIN_LEVEL_VILLAGER_GROUP: return common::v1::ADMIN_LEVEL_VILLAGE;
-    default: return common::v1::ADMIN_LEVEL_UNSPECIFIED;
+    case common::v1::ADMIN_LEVEL_STREET:
+      return common::v1::ADMIN_LEVEL_DISTRICT;
+    case common::v1::ADMIN_LEVEL_COMMUNITY:
+      return common::v1::ADMIN_LEVEL_STREET;
+    case common::v1::ADMIN_LEVEL_GRID:
+      return common::v1::ADMIN_LEVEL_COMMUNITY;
+    case common::v1::ADMIN_LEVEL_TOWN:
+      return common::v1::ADMIN_LEVEL_COUNTY;
+    case common::v1::ADMIN_LEVEL_VILLAGE:
+      return common::v1::ADMIN_LEVEL_TOWN;
+    case common::v1::ADMIN_LEVEL_VILLAGER_GROUP:
+      return common::v1::ADMIN_LEVEL_VILLAGE;
+    default:
+      return common::v1::ADMIN_LEVEL_UNSPECIFIED;
   }
 }
 
@@ -66,7 +73,8 @@ absl::StatusOr<AdminTree> AdminTree::Parse(const std::string& text) {
     node.set_parent_id(j.value("parent", ""));
     AdminLevel want_parent = ParentLevel(node.level());
     if (want_parent == common::v1::ADMIN_LEVEL_UNSPECIFIED) {
-      if (!node.parent_id().empty()) return absl::InvalidArgumentError(where + "a root has no parent");
+      if (!node.parent_id().empty())
+        return absl::InvalidArgumentError(where + "a root has no parent");
     } else {
       const AdminNode* parent = tree.Find(node.parent_id());
       if (parent == nullptr) {

@@ -66,17 +66,15 @@ std::string RoleName(Role role) {
   return "unspecified";
 }
 
-TokenVerifier::TokenVerifier(std::string public_key_pem, std::string issuer,
-                             std::string audience, const Clock& clock)
+TokenVerifier::TokenVerifier(std::string public_key_pem, std::string issuer, std::string audience,
+                             const Clock& clock)
     : public_key_pem_(std::move(public_key_pem)),
       issuer_(std::move(issuer)),
       audience_(std::move(audience)),
       clock_(clock) {}
 
-absl::StatusOr<TokenVerifier> TokenVerifier::FromFile(const std::string& path,
-                                                      std::string issuer,
-                                                      std::string audience,
-                                                      const Clock& clock) {
+absl::StatusOr<TokenVerifier> TokenVerifier::FromFile(const std::string& path, std::string issuer,
+                                                      std::string audience, const Clock& clock) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError("cannot read JWT public key " + path);
   std::stringstream pem;
@@ -100,8 +98,7 @@ absl::StatusOr<Caller> TokenVerifier::Verify(std::string_view token) const {
   jwt::jwt_object obj;
   try {
     obj = jwt::decode(jwt::string_view(token.data(), token.size()),
-                      jwt::params::algorithms({"RS256"}), ec,
-                      jwt::params::secret(public_key_pem_),
+                      jwt::params::algorithms({"RS256"}), ec, jwt::params::secret(public_key_pem_),
                       jwt::params::issuer(issuer_), jwt::params::aud(audience_),
                       jwt::params::verify(true));
   } catch (const std::exception& e) {
@@ -126,15 +123,15 @@ absl::StatusOr<Caller> TokenVerifier::Verify(std::string_view token) const {
   }
   if (caller.subject.empty()) return absl::UnauthenticatedError("token has an empty sub");
   if (caller.role == common::v1::ROLE_UNSPECIFIED) {
-    return absl::UnauthenticatedError("token role is not one of grid_worker, community_committee, "
-                                      "street_office, district_admin, partner_system, analyst");
+    return absl::UnauthenticatedError(
+        "token role is not one of grid_worker, community_committee, "
+        "street_office, district_admin, partner_system, analyst");
   }
   if (caller.scope_id.empty()) return absl::UnauthenticatedError("token has an empty scope");
   return caller;
 }
 
-TokenIssuer::TokenIssuer(std::string private_key_pem, std::string issuer,
-                         std::string audience)
+TokenIssuer::TokenIssuer(std::string private_key_pem, std::string issuer, std::string audience)
     : private_key_pem_(std::move(private_key_pem)),
       issuer_(std::move(issuer)),
       audience_(std::move(audience)) {}
@@ -142,8 +139,7 @@ TokenIssuer::TokenIssuer(std::string private_key_pem, std::string issuer,
 absl::StatusOr<std::string> TokenIssuer::Issue(const Caller& caller, absl::Time now,
                                                absl::Duration ttl) const {
   try {
-    jwt::jwt_object obj{jwt::params::algorithm("RS256"),
-                        jwt::params::secret(private_key_pem_)};
+    jwt::jwt_object obj{jwt::params::algorithm("RS256"), jwt::params::secret(private_key_pem_)};
     obj.add_claim("iss", issuer_)
         .add_claim("aud", audience_)
         .add_claim("sub", caller.subject)
@@ -171,8 +167,8 @@ absl::Status Authorizer::CheckAccess(const Caller& caller, std::string_view unit
   }
   if (!ScopeLevelFits(caller.role, scope->level())) {
     return absl::PermissionDeniedError("role " + RoleName(caller.role) +
-                                       " may not hold a scope at the level of '" +
-                                       caller.scope_id + "'");
+                                       " may not hold a scope at the level of '" + caller.scope_id +
+                                       "'");
   }
   if (!tree_.Contains(caller.scope_id, unit_id)) {
     return absl::PermissionDeniedError("'" + std::string(unit_id) + "' is outside scope '" +
@@ -182,8 +178,7 @@ absl::Status Authorizer::CheckAccess(const Caller& caller, std::string_view unit
 }
 
 bool Authorizer::MaySeePersonalData(const Caller& caller) {
-  return caller.role != common::v1::ROLE_ANALYST &&
-         caller.role != common::v1::ROLE_UNSPECIFIED;
+  return caller.role != common::v1::ROLE_ANALYST && caller.role != common::v1::ROLE_UNSPECIFIED;
 }
 
 }  // namespace gridbridge::platform

@@ -29,12 +29,10 @@ std::string RoleName(common::v1::Role role);
 class TokenVerifier {
  public:
   // `public_key_pem`: the issuer's RSA public key.
-  TokenVerifier(std::string public_key_pem, std::string issuer,
-                std::string audience, const Clock& clock);
-  static absl::StatusOr<TokenVerifier> FromFile(const std::string& path,
-                                                std::string issuer,
-                                                std::string audience,
-                                                const Clock& clock);
+  TokenVerifier(std::string public_key_pem, std::string issuer, std::string audience,
+                const Clock& clock);
+  static absl::StatusOr<TokenVerifier> FromFile(const std::string& path, std::string issuer,
+                                                std::string audience, const Clock& clock);
 
   // `authorization` is the header value "Bearer <jwt>". UNAUTHENTICATED with
   // the reason (missing, malformed, bad signature, expired, wrong issuer or
@@ -54,8 +52,7 @@ class TokenIssuer {
  public:
   TokenIssuer(std::string private_key_pem, std::string issuer, std::string audience);
   // INVALID_ARGUMENT if the key cannot sign.
-  absl::StatusOr<std::string> Issue(const Caller& caller, absl::Time now,
-                                    absl::Duration ttl) const;
+  absl::StatusOr<std::string> Issue(const Caller& caller, absl::Time now, absl::Duration ttl) const;
 
  private:
   std::string private_key_pem_;

@@ -41,8 +41,8 @@ absl::StatusOr<CloudEvent> FromKafkaHeaders(const KafkaHeaders& headers) {
     const char* header;
     std::string* target;
   };
-  for (Field f : {Field{"ce_id", &e.id}, Field{"ce_source", &e.source},
-                  Field{"ce_type", &e.type}, Field{"content-type", &e.content_type}}) {
+  for (Field f : {Field{"ce_id", &e.id}, Field{"ce_source", &e.source}, Field{"ce_type", &e.type},
+                  Field{"content-type", &e.content_type}}) {
     const std::string* value = Find(headers, f.header);
     if (value == nullptr || value->empty()) {
       return absl::InvalidArgumentError(std::string("header ") + f.header + " is missing or empty");
@@ -66,9 +66,9 @@ std::string NewUuid() {
   b[8] = (b[8] & 0x3f) | 0x80;
   char out[37];
   std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-                b[11], b[12], b[13], b[14], b[15]);
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return out;
 }
 

@@ -10,17 +10,17 @@ namespace gridbridge::platform {
 // an environment variable (GRIDBRIDGE_REDIS_ADDR); a flag wins over the
 // environment. Validated once at start-up by ParseServerConfig.
 struct ServerConfig {
-  std::string service_name;            // set by the service's main, not a flag
+  std::string service_name;  // set by the service's main, not a flag
   std::string grpc_listen = "127.0.0.1:0";
   std::string admin_listen = "127.0.0.1:0";  // /metrics
-  std::string redis_addr;              // host:port, required
-  std::string kafka_bootstrap;         // host:port[,host:port], required
-  std::string jwt_public_key_file;     // PEM, required
+  std::string redis_addr;                    // host:port, required
+  std::string kafka_bootstrap;               // host:port[,host:port], required
+  std::string jwt_public_key_file;           // PEM, required
   std::string jwt_issuer = "gridbridge";
   std::string jwt_audience = "gridbridge";
-  std::string admin_tree_file;         // reference data, required
+  std::string admin_tree_file;  // reference data, required
   std::string log_level = "info";
-  int drain_seconds = 10;              // graceful drain on SIGTERM
+  int drain_seconds = 10;  // graceful drain on SIGTERM
   int max_message_bytes = 4 * 1024 * 1024;
 };
 
@@ -34,8 +34,7 @@ std::string ValidateServerConfig(const ServerConfig& config);
 // Parses argv into `config` (plus any options the caller added to `app`),
 // validates, and exits the process with status 2 and a message naming the
 // bad flag or variable if anything is missing or wrong. Start-up only.
-void ParseServerConfigOrExit(CLI::App& app, ServerConfig& config, int argc,
-                             char** argv);
+void ParseServerConfigOrExit(CLI::App& app, ServerConfig& config, int argc, char** argv);
 
 // "host:port" with a non-empty host and a port in 0..65535.
 bool IsHostPort(const std::string& value);

@@ -16,20 +16,34 @@ struct RpcMetrics {
 };
 
 RpcMetrics& ServerMetrics() {
-  static RpcMetrics m{
-      prometheus::BuildCounter().Name("gridbridge_grpc_server_handled_total")
-          .Help("RPCs completed, by method and gRPC status code").Register(Metrics()),
-      prometheus::BuildHistogram().Name("gridbridge_grpc_server_handling_seconds")
-          .Help("RPC latency from receipt to status, by method").Register(Metrics())};
+  static RpcMetrics m{prometheus::BuildCounter()
+                          .Name("gridbridge_grpc_server_handled_total")
+                          .Help("RPCs completed, by method and gRPC status code")
+                          .Register(Metrics()),
+                      prometheus::BuildHistogram()
+                          .Name("gridbridge_grpc_server_handling_seconds")
+                          .Help("RPC latency from receipt to status, by method")
+                          .Register(Metrics())};
   return m;
 }
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
                                  "UNAUTHENTICATED"};
   int i = static_cast<int>(code);
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
@@ -45,7 +59,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::StatusCode code = methods->GetSendStatus().error_code();
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       ServerMetrics().handled.Add({{"method", method_}, {"code", CodeName(code)}}).Increment();
       ServerMetrics().latency.Add({{"method", method_}}, LatencyBuckets()).Observe(seconds);
     }

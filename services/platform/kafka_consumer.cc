@@ -13,10 +13,11 @@ namespace gridbridge::platform {
 namespace {
 
 prometheus::Family<prometheus::Counter>& ConsumedCounter() {
-  static auto& family = prometheus::BuildCounter()
-                            .Name("gridbridge_kafka_consumed_total")
-                            .Help("Kafka records handled, by topic and outcome (ok, retry, dead_letter)")
-                            .Register(Metrics());
+  static auto& family =
+      prometheus::BuildCounter()
+          .Name("gridbridge_kafka_consumed_total")
+          .Help("Kafka records handled, by topic and outcome (ok, retry, dead_letter)")
+          .Register(Metrics());
   return family;
 }
 
@@ -29,11 +30,11 @@ ConsumedRecord ToRecord(RdKafka::Message& m) {
   r.value.assign(static_cast<const char*>(m.payload()), m.len());
   if (const RdKafka::Headers* h = m.headers()) {
     for (const auto& header : h->get_all()) {
-      r.headers.emplace_back(header.key(),
-                             header.value() == nullptr
-                                 ? std::string()
-                                 : std::string(static_cast<const char*>(header.value()),
-                                               header.value_size()));
+      r.headers.emplace_back(
+          header.key(),
+          header.value() == nullptr
+              ? std::string()
+              : std::string(static_cast<const char*>(header.value()), header.value_size()));
     }
   }
   return r;
@@ -53,8 +54,9 @@ bool IsRetryable(const absl::Status& s) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
-    const ConsumerOptions& options, RecordHandler handler, KafkaPublisher& dlq) {
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const ConsumerOptions& options,
+                                                                     RecordHandler handler,
+                                                                     KafkaPublisher& dlq) {
   if (options.dead_letter_topic.empty()) {
     return absl::InvalidArgumentError("consumer needs a dead-letter topic");
   }
@@ -73,9 +75,11 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
   auto conf = MakeKafkaConf(props);
   if (!conf.ok()) return conf.status();
   std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf->get(), err));
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf->get(), err));
   if (!consumer) return absl::InvalidArgumentError("kafka consumer: " + err);
-  if (RdKafka::ErrorCode code = consumer->subscribe(options.topics); code != RdKafka::ERR_NO_ERROR) {
+  if (RdKafka::ErrorCode code = consumer->subscribe(options.topics);
+      code != RdKafka::ERR_NO_ERROR) {
     return absl::InvalidArgumentError("kafka subscribe: " + RdKafka::err2str(code));
   }
   return std::unique_ptr<KafkaConsumer>(
@@ -84,7 +88,9 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(
 
 KafkaConsumer::KafkaConsumer(ConsumerOptions options, RecordHandler handler, KafkaPublisher& dlq,
                              std::unique_ptr<RdKafka::KafkaConsumer> consumer)
-    : options_(std::move(options)), handler_(std::move(handler)), dlq_(dlq),
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      dlq_(dlq),
       consumer_(std::move(consumer)) {}
 
 KafkaConsumer::~KafkaConsumer() {
@@ -105,7 +111,8 @@ void KafkaConsumer::Run() {
   int backoff_ms = 0;
   while (!stop_.load()) {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(100));
-    if (msg->err() == RdKafka::ERR__TIMED_OUT || msg->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (msg->err() == RdKafka::ERR__TIMED_OUT || msg->err() == RdKafka::ERR__PARTITION_EOF)
+      continue;
     if (msg->err() != RdKafka::ERR_NO_ERROR) {
       spdlog::warn("kafka consumer {}: {}", options_.group_id, msg->errstr());
       continue;

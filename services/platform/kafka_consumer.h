@@ -57,8 +57,9 @@ bool IsRetryable(const absl::Status& status);
 class KafkaConsumer {
  public:
   // `dlq` publishes dead letters and must outlive the consumer.
-  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(
-      const ConsumerOptions& options, RecordHandler handler, KafkaPublisher& dlq);
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const ConsumerOptions& options,
+                                                               RecordHandler handler,
+                                                               KafkaPublisher& dlq);
   ~KafkaConsumer();
 
   // Polls and handles records until Stop(); then commits stored offsets and

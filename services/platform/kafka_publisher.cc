@@ -39,7 +39,9 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
     auto* pending = static_cast<PendingRecord*>(message.msg_opaque());
     if (pending == nullptr) return;
     bool ok = message.err() == RdKafka::ERR_NO_ERROR;
-    DeliveryCounter().Add({{"topic", message.topic_name()}, {"outcome", ok ? "ok" : "failed"}}).Increment();
+    DeliveryCounter()
+        .Add({{"topic", message.topic_name()}, {"outcome", ok ? "ok" : "failed"}})
+        .Increment();
     {
       std::lock_guard lock(pending->batch->mu);
       pending->batch->statuses[pending->index] =
@@ -59,7 +61,8 @@ DeliveryReports& SharedDeliveryReports() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(const KafkaOptions& options) {
+absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
+    const KafkaOptions& options) {
   std::map<std::string, std::string> props = {
       {"bootstrap.servers", options.bootstrap},
       {"client.id", options.client_id},
@@ -98,7 +101,8 @@ KafkaPublisher::~KafkaPublisher() {
 std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRecord>& records,
                                                        absl::Duration timeout) {
   auto batch = std::make_shared<BatchState>();
-  batch->statuses.assign(records.size(), absl::UnavailableError("kafka delivery not confirmed in time"));
+  batch->statuses.assign(records.size(),
+                         absl::UnavailableError("kafka delivery not confirmed in time"));
   batch->remaining = records.size();
   const absl::Time deadline = absl::Now() + timeout;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -108,9 +112,9 @@ std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRe
     auto* pending = new PendingRecord{batch, i};
     RdKafka::ErrorCode code;
     while (true) {
-      code = producer_->produce(r.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                const_cast<char*>(r.value.data()), r.value.size(), r.key.data(),
-                                r.key.size(), 0, headers, pending);
+      code = producer_->produce(r.topic, RdKafka::Topic::PARTITION_UA,
+                                RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(r.value.data()),
+                                r.value.size(), r.key.data(), r.key.size(), 0, headers, pending);
       // A full local queue drains as the broker acknowledges: wait a bit.
       if (code != RdKafka::ERR__QUEUE_FULL || absl::Now() > deadline) break;
       producer_->poll(10);
@@ -119,8 +123,8 @@ std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRe
       delete headers;  // ownership passes to librdkafka only on success
       delete pending;
       std::lock_guard lock(batch->mu);
-      batch->statuses[i] = absl::UnavailableError("kafka produce to " + r.topic + " failed: " +
-                                                  RdKafka::err2str(code));
+      batch->statuses[i] = absl::UnavailableError("kafka produce to " + r.topic +
+                                                  " failed: " + RdKafka::err2str(code));
       --batch->remaining;
     }
   }
@@ -135,8 +139,8 @@ absl::Status KafkaPublisher::Publish(const KafkaRecord& record, absl::Duration t
 
 absl::Status KafkaPublisher::CheckBroker(absl::Duration timeout) {
   RdKafka::Metadata* raw = nullptr;
-  RdKafka::ErrorCode code = producer_->metadata(true, nullptr, &raw,
-                                                static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  RdKafka::ErrorCode code = producer_->metadata(
+      true, nullptr, &raw, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   if (code != RdKafka::ERR_NO_ERROR) {
     return absl::UnavailableError("kafka metadata: " + RdKafka::err2str(code));

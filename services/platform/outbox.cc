@@ -66,13 +66,21 @@ struct RelayMetrics {
 };
 
 RelayMetrics& Relay() {
-  static RelayMetrics m{
-      prometheus::BuildCounter().Name("gridbridge_outbox_published_total")
-          .Help("Outbox records acknowledged by Kafka and deleted").Register(Metrics()).Add({}),
-      prometheus::BuildCounter().Name("gridbridge_outbox_failed_rounds_total")
-          .Help("Relay rounds that hit a Redis or Kafka failure").Register(Metrics()).Add({}),
-      prometheus::BuildGauge().Name("gridbridge_outbox_pending")
-          .Help("Outbox records waiting, as of the last scan").Register(Metrics()).Add({})};
+  static RelayMetrics m{prometheus::BuildCounter()
+                            .Name("gridbridge_outbox_published_total")
+                            .Help("Outbox records acknowledged by Kafka and deleted")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildCounter()
+                            .Name("gridbridge_outbox_failed_rounds_total")
+                            .Help("Relay rounds that hit a Redis or Kafka failure")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildGauge()
+                            .Name("gridbridge_outbox_pending")
+                            .Help("Outbox records waiting, as of the last scan")
+                            .Register(Metrics())
+                            .Add({})};
   return m;
 }
 
@@ -114,8 +122,11 @@ absl::StatusOr<KafkaRecord> DecodeOutboxFields(const RedisReply& fields) {
 OutboxRelay::OutboxRelay(RedisClient& redis, KafkaPublisher& publisher,
                          std::function<std::vector<std::string>()> units,
                          OutboxRelayOptions options)
-    : redis_(redis), publisher_(publisher), units_(std::move(units)),
-      options_(std::move(options)), token_(NewUuid()) {}
+    : redis_(redis),
+      publisher_(publisher),
+      units_(std::move(units)),
+      options_(std::move(options)),
+      token_(NewUuid()) {}
 
 OutboxRelay::~OutboxRelay() { Stop(); }
 
@@ -278,7 +289,8 @@ void OutboxRelay::Loop() {
       Relay().failed_rounds.Increment();
       spdlog::warn("outbox relay {}: {}", options_.service, result.status().ToString());
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.error_backoff), [this] { return stop_; });
+      cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.error_backoff),
+                   [this] { return stop_; });
       // Re-check every unit after a failure: some entries are still waiting.
       next_scan = absl::Now();
     }

@@ -68,15 +68,26 @@ struct RedisMetrics {
 };
 
 RedisMetrics& ClientMetrics() {
-  static RedisMetrics m{
-      prometheus::BuildCounter().Name("gridbridge_redis_commands_total")
-          .Help("Redis commands sent, pipelined ones counted singly").Register(Metrics()).Add({}),
-      prometheus::BuildCounter().Name("gridbridge_redis_failures_total")
-          .Help("Redis round trips that failed in transport").Register(Metrics()).Add({}),
-      prometheus::BuildCounter().Name("gridbridge_redis_reconnects_total")
-          .Help("Redis connections (re)established").Register(Metrics()).Add({}),
-      prometheus::BuildHistogram().Name("gridbridge_redis_roundtrip_seconds")
-          .Help("Redis round-trip latency").Register(Metrics()).Add({}, LatencyBuckets())};
+  static RedisMetrics m{prometheus::BuildCounter()
+                            .Name("gridbridge_redis_commands_total")
+                            .Help("Redis commands sent, pipelined ones counted singly")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildCounter()
+                            .Name("gridbridge_redis_failures_total")
+                            .Help("Redis round trips that failed in transport")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildCounter()
+                            .Name("gridbridge_redis_reconnects_total")
+                            .Help("Redis connections (re)established")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildHistogram()
+                            .Name("gridbridge_redis_roundtrip_seconds")
+                            .Help("Redis round-trip latency")
+                            .Register(Metrics())
+                            .Add({}, LatencyBuckets())};
   return m;
 }
 
@@ -142,7 +153,8 @@ absl::Status RedisClient::EnsureConnected(Slot& slot) {
   if (slot.ctx) return absl::OkStatus();
   auto now = std::chrono::steady_clock::now();
   if (now < slot.next_attempt) {
-    return absl::UnavailableError("redis at " + options_.host + ":" + std::to_string(options_.port) +
+    return absl::UnavailableError("redis at " + options_.host + ":" +
+                                  std::to_string(options_.port) +
                                   " unavailable (reconnect backing off)");
   }
   ContextPtr ctx(redisConnectWithTimeout(options_.host.c_str(), options_.port,
@@ -151,8 +163,8 @@ absl::Status RedisClient::EnsureConnected(Slot& slot) {
     std::string why = ctx ? ctx->errstr : "out of memory";
     slot.backoff = std::clamp(slot.backoff * 2, options_.backoff_min, options_.backoff_max);
     slot.next_attempt = now + slot.backoff;
-    return absl::UnavailableError("redis at " + options_.host + ":" + std::to_string(options_.port) +
-                                  " unavailable: " + why);
+    return absl::UnavailableError("redis at " + options_.host + ":" +
+                                  std::to_string(options_.port) + " unavailable: " + why);
   }
   redisSetTimeout(ctx.get(), ToTimeval(options_.command_timeout));
   redisEnableKeepAlive(ctx.get());

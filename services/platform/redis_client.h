@@ -19,8 +19,8 @@ namespace gridbridge::platform {
 struct RedisReply {
   enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
   Type type = Type::kNil;
-  std::string str;          // kString, kStatus, kError
-  long long integer = 0;    // kInteger
+  std::string str;                   // kString, kStatus, kError
+  long long integer = 0;             // kInteger
   std::vector<RedisReply> elements;  // kArray
 
   bool is_nil() const { return type == Type::kNil; }
@@ -83,7 +83,8 @@ class RedisClient {
   struct Slot;
   class Lease;
   Lease Borrow();
-  absl::StatusOr<std::vector<RedisReply>> RunPipeline(Slot& slot, const std::vector<RedisArgs>& commands);
+  absl::StatusOr<std::vector<RedisReply>> RunPipeline(Slot& slot,
+                                                      const std::vector<RedisArgs>& commands);
   absl::Status EnsureConnected(Slot& slot);
 
   RedisOptions options_;

@@ -9,9 +9,7 @@ GridKeys::GridKeys(std::string_view service, std::string_view grid_id)
   prefix_ = tag_ + ":" + std::string(service) + ":";
 }
 
-std::string GridKeys::Key(std::string_view kind) const {
-  return prefix_ + std::string(kind);
-}
+std::string GridKeys::Key(std::string_view kind) const { return prefix_ + std::string(kind); }
 
 std::string GridKeys::Key(std::string_view kind, std::string_view id) const {
   return prefix_ + std::string(kind) + ":" + std::string(id);

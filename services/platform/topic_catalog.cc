@@ -39,13 +39,15 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalog(const std::string& text
     } catch (const nlohmann::json::exception& e) {
       return Bad(t.value("name", "<unnamed>"), e.what());
     }
-    if (s.name.rfind("gridbridge.", 0) != 0) return Bad(s.name, "name must start with 'gridbridge.'");
+    if (s.name.rfind("gridbridge.", 0) != 0)
+      return Bad(s.name, "name must start with 'gridbridge.'");
     if (!seen.insert(s.name).second) return Bad(s.name, "duplicate name");
     if (s.partitions < 1 || s.partitions > 64) return Bad(s.name, "partitions must be in 1..64");
     if (s.cleanup_policy != "delete" && s.cleanup_policy != "compact") {
       return Bad(s.name, "cleanup_policy must be 'delete' or 'compact'");
     }
-    if (s.retention_ms == 0 || s.retention_ms < -1) return Bad(s.name, "retention_ms must be positive or -1");
+    if (s.retention_ms == 0 || s.retention_ms < -1)
+      return Bad(s.name, "retention_ms must be positive or -1");
     if (s.key.empty() || s.value.empty() || s.producer.empty()) {
       return Bad(s.name, "key, value and producer are required");
     }

@@ -10,9 +10,9 @@ namespace gridbridge::platform {
 // One topic of the catalog (catalog/topics.json). The catalog is the single
 // source for the local broker, the k8s topic manifests and docs/topics.md.
 struct TopicSpec {
-  std::string name;            // gridbridge.<area>.<entity>.v<N>
-  std::string key;             // what the record key is, e.g. "grid_id"
-  std::string value;           // full proto message name, or "bytes" (DLQ)
+  std::string name;   // gridbridge.<area>.<entity>.v<N>
+  std::string key;    // what the record key is, e.g. "grid_id"
+  std::string value;  // full proto message name, or "bytes" (DLQ)
   int partitions = 0;
   std::string cleanup_policy;  // "delete" or "compact"
   long long retention_ms = 0;  // -1 for infinite

@@ -27,8 +27,9 @@ TEST(LocalBroker, KcatListsEveryCatalogTopicWithItsPartitions) {
 TEST(LocalBroker, KcatProducesAndConsumesWithKeysAndHeaders) {
   Broker broker;
   const std::string topic = "gridbridge.platform.probe.v1";
-  auto produce = RunCommand("printf 'g1:one\\ng2:two\\ng1:three\\n' | kcat -b " + broker.bootstrap() +
-                            " -P -t " + topic + " -K: -H ce_id=abc -H ce_type=test");
+  auto produce =
+      RunCommand("printf 'g1:one\\ng2:two\\ng1:three\\n' | kcat -b " + broker.bootstrap() +
+                 " -P -t " + topic + " -K: -H ce_id=abc -H ce_type=test");
   ASSERT_EQ(produce.status, 0) << produce.out;
   auto consume = RunCommand("kcat -b " + broker.bootstrap() + " -C -t " + topic +
                             " -o beginning -e -q -f '%k=%s;%h\\n'");
@@ -48,7 +49,8 @@ TEST(LocalBroker, KcatConsumerGroupReadsEveryRecordOnce) {
   // -c 50: exit after 50 records. The group's first join takes ~3 s.
   auto group = RunCommand("timeout 60 kcat -b " + broker.bootstrap() +
                           " -G kcat-group -X auto.offset.reset=earliest -X session.timeout.ms=6000"
-                          " -c 50 -q -f '%s\\n' " + topic);
+                          " -c 50 -q -f '%s\\n' " +
+                          topic);
   ASSERT_EQ(group.status, 0) << group.out;
   std::set<int> seen;
   std::stringstream in(group.out);

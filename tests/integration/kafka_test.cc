@@ -21,7 +21,8 @@ constexpr char kDlq[] = "gridbridge.platform.probe.dlq.v1";
 // Runs a consumer on a thread until `done` holds or 30 s pass.
 void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done) {
   std::thread t([&] { consumer.Run(); });
-  for (int i = 0; i < 600 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 600 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   consumer.Stop();
   t.join();
 }
@@ -41,14 +42,18 @@ TEST(KafkaPublisher, ReportsOkOnlyAfterTheBrokerAcknowledged) {
   auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
   ASSERT_TRUE(publisher.ok());
   std::vector<KafkaRecord> records;
-  for (int i = 0; i < 100; ++i) records.push_back({kTopic, "g" + std::to_string(i % 3), std::to_string(i), {{"ce_id", std::to_string(i)}}});
-  for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(10))) EXPECT_TRUE(s.ok()) << s;
+  for (int i = 0; i < 100; ++i)
+    records.push_back(
+        {kTopic, "g" + std::to_string(i % 3), std::to_string(i), {{"ce_id", std::to_string(i)}}});
+  for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(10)))
+    EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(testing::ReadWholeTopic(broker.bootstrap(), kTopic).size(), 100u);
 }
 
 TEST(KafkaPublisher, FailsWithinTheTimeoutWhileTheBrokerIsDown) {
   Broker broker;
-  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {{"message.timeout.ms", "2000"}}});
+  auto publisher =
+      KafkaPublisher::Create({broker.bootstrap(), "t", {{"message.timeout.ms", "2000"}}});
   ASSERT_TRUE(publisher.ok());
   ASSERT_TRUE((*publisher)->Publish({kTopic, "k", "before", {}}, absl::Seconds(10)).ok());
   broker.TakeDown();
@@ -61,31 +66,45 @@ TEST(KafkaConsumer, CommitsOnlyWhatTheHandlerFinished) {
   Broker broker;
   auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
   ASSERT_TRUE(publisher.ok());
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*publisher)->Publish({kTopic, "k", std::to_string(i), {}}, absl::Seconds(10)).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(
+        (*publisher)->Publish({kTopic, "k", std::to_string(i), {}}, absl::Seconds(10)).ok());
 
   // First member handles records 0..4, then "crashes" (fails retryably) on
   // every later record, so only 0..4 may be committed.
   std::mutex mu;
   std::set<std::string> first_seen;
-  auto first = KafkaConsumer::Create(Options(broker, "g1"), [&](const ConsumedRecord& r) {
-    std::lock_guard lock(mu);
-    if (std::stoi(r.value) >= 5) return absl::UnavailableError("simulated outage");
-    first_seen.insert(r.value);
-    return absl::OkStatus();
-  }, **publisher);
+  auto first = KafkaConsumer::Create(
+      Options(broker, "g1"),
+      [&](const ConsumedRecord& r) {
+        std::lock_guard lock(mu);
+        if (std::stoi(r.value) >= 5) return absl::UnavailableError("simulated outage");
+        first_seen.insert(r.value);
+        return absl::OkStatus();
+      },
+      **publisher);
   ASSERT_TRUE(first.ok());
-  RunConsumerUntil(**first, [&] { std::lock_guard lock(mu); return first_seen.size() == 5; });
+  RunConsumerUntil(**first, [&] {
+    std::lock_guard lock(mu);
+    return first_seen.size() == 5;
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let it retry a few times
   first->reset();
 
   std::set<std::string> second_seen;
-  auto second = KafkaConsumer::Create(Options(broker, "g1"), [&](const ConsumedRecord& r) {
-    std::lock_guard lock(mu);
-    second_seen.insert(r.value);
-    return absl::OkStatus();
-  }, **publisher);
+  auto second = KafkaConsumer::Create(
+      Options(broker, "g1"),
+      [&](const ConsumedRecord& r) {
+        std::lock_guard lock(mu);
+        second_seen.insert(r.value);
+        return absl::OkStatus();
+      },
+      **publisher);
   ASSERT_TRUE(second.ok());
-  RunConsumerUntil(**second, [&] { std::lock_guard lock(mu); return second_seen.size() >= 5; });
+  RunConsumerUntil(**second, [&] {
+    std::lock_guard lock(mu);
+    return second_seen.size() >= 5;
+  });
   EXPECT_EQ(second_seen, (std::set<std::string>{"5", "6", "7", "8", "9"}));
 }
 
@@ -99,22 +118,30 @@ TEST(KafkaConsumer, PermanentFailureGoesToTheDeadLetterTopicAndTheConsumerMovesO
   std::mutex mu;
   std::vector<std::string> handled;
   int attempts_on_flaky = 0;
-  auto consumer = KafkaConsumer::Create(Options(broker, "g2"), [&](const ConsumedRecord& r) {
-    std::lock_guard lock(mu);
-    if (r.value == "garbage") return absl::InvalidArgumentError("cannot decode payload");
-    if (r.value == "ok-2" && ++attempts_on_flaky < 3) return absl::UnavailableError("redis down");
-    handled.push_back(r.value);
-    return absl::OkStatus();
-  }, **publisher);
+  auto consumer = KafkaConsumer::Create(
+      Options(broker, "g2"),
+      [&](const ConsumedRecord& r) {
+        std::lock_guard lock(mu);
+        if (r.value == "garbage") return absl::InvalidArgumentError("cannot decode payload");
+        if (r.value == "ok-2" && ++attempts_on_flaky < 3)
+          return absl::UnavailableError("redis down");
+        handled.push_back(r.value);
+        return absl::OkStatus();
+      },
+      **publisher);
   ASSERT_TRUE(consumer.ok());
-  RunConsumerUntil(**consumer, [&] { std::lock_guard lock(mu); return handled.size() == 2; });
+  RunConsumerUntil(**consumer, [&] {
+    std::lock_guard lock(mu);
+    return handled.size() == 2;
+  });
   EXPECT_EQ(handled, (std::vector<std::string>{"ok-1", "ok-2"}));
   EXPECT_EQ(attempts_on_flaky, 3);
   auto dead = testing::ReadWholeTopic(broker.bootstrap(), kDlq);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].value, "garbage");
   EXPECT_EQ(testing::HeaderValue(dead[0], "ce_id"), "garbage");
-  EXPECT_NE(testing::HeaderValue(dead[0], "gb_dlq_error").find("cannot decode payload"), std::string::npos);
+  EXPECT_NE(testing::HeaderValue(dead[0], "gb_dlq_error").find("cannot decode payload"),
+            std::string::npos);
   EXPECT_EQ(testing::HeaderValue(dead[0], "gb_dlq_topic"), kTopic);
 }
 

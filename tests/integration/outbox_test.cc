@@ -27,13 +27,19 @@ struct ProbeRun {
 };
 
 std::vector<std::string> ProbeArgs(const RedisServer& redis, const Broker& broker) {
-  return {BinaryPath("tools/outbox-probe/gridbridge-outbox-probe"), "--redis_addr", redis.addr(),
-          "--kafka_bootstrap", broker.bootstrap(), "--units", "8", "--lease_ms", "1500"};
+  return {BinaryPath("tools/outbox-probe/gridbridge-outbox-probe"),
+          "--redis_addr",
+          redis.addr(),
+          "--kafka_bootstrap",
+          broker.bootstrap(),
+          "--units",
+          "8",
+          "--lease_ms",
+          "1500"};
 }
 
 // Reads lines until `stop(line, run)` says so or output ends.
-void ReadProbe(Subprocess& probe, ProbeRun& run,
-               const std::function<bool(const ProbeRun&)>& stop,
+void ReadProbe(Subprocess& probe, ProbeRun& run, const std::function<bool(const ProbeRun&)>& stop,
                std::chrono::seconds timeout = std::chrono::seconds(60)) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!stop(run) && std::chrono::steady_clock::now() < deadline) {
@@ -53,7 +59,8 @@ long long RedisSum(const RedisServer& redis, const std::string& kind) {
   for (int u = 0; u < 8; ++u) {
     std::string key = "{grid:probe-u" + std::to_string(u) + "}:probe:" + kind;
     auto r = kind == "outbox" ? client.Command({"XLEN", key}) : client.Command({"GET", key});
-    if (r.ok() && !r->is_nil()) total += r->type == platform::RedisReply::Type::kInteger ? r->integer : std::stoll(r->str);
+    if (r.ok() && !r->is_nil())
+      total += r->type == platform::RedisReply::Type::kInteger ? r->integer : std::stoll(r->str);
   }
   return total;
 }
@@ -124,7 +131,8 @@ TEST(OutboxDurability, CommitsGoOnDuringABrokerOutageAndAllArriveAfter) {
   broker.TakeDown();
   run.drained = false;
   auto during = ProbeArgs(redis, broker);
-  for (const char* a : {"--start", "1000", "--count", "3000", "--wait_drained"}) during.push_back(a);
+  for (const char* a : {"--start", "1000", "--count", "3000", "--wait_drained"})
+    during.push_back(a);
   Subprocess writer(during);
   ReadProbe(writer, run, [](const ProbeRun& r) { return r.committed.size() >= 4000; });
   ASSERT_EQ(run.committed.size(), 4000u) << "commits must not depend on Kafka";
@@ -132,7 +140,8 @@ TEST(OutboxDurability, CommitsGoOnDuringABrokerOutageAndAllArriveAfter) {
   EXPECT_EQ(RedisSum(redis, "outbox"), 3000) << "nothing can be published while the broker is down";
   EXPECT_FALSE(run.drained);
   broker.BringUp();
-  ReadProbe(writer, run, [](const ProbeRun& r) { return r.drained; }, std::chrono::seconds(90));
+  ReadProbe(
+      writer, run, [](const ProbeRun& r) { return r.drained; }, std::chrono::seconds(90));
   ASSERT_TRUE(run.drained);
   ExpectNothingLost(run, CountTopic(broker), RedisSum(redis, "count"));
 }
@@ -144,7 +153,8 @@ TEST(OutboxDurability, TwoReplicasPublishEveryEventExactlyOnce) {
   auto a_args = ProbeArgs(redis, broker);
   auto b_args = a_args;
   for (const char* a : {"--start", "0", "--count", "3000", "--wait_drained"}) a_args.push_back(a);
-  for (const char* a : {"--start", "3000", "--count", "3000", "--wait_drained"}) b_args.push_back(a);
+  for (const char* a : {"--start", "3000", "--count", "3000", "--wait_drained"})
+    b_args.push_back(a);
   Subprocess a(a_args), b(b_args);
   ReadProbe(a, a_run, [](const ProbeRun& r) { return r.drained; });
   ReadProbe(b, b_run, [](const ProbeRun& r) { return r.drained; });

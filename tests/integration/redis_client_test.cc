@@ -1,6 +1,7 @@
 // RedisClient against a real redis-server.
-#include "gtest/gtest.h"
 #include "redis_client.h"
+
+#include "gtest/gtest.h"
 #include "stack.h"
 
 namespace gridbridge::platform {

@@ -88,13 +88,16 @@ TEST_F(EchoServerTest, MetricsCountRpcsByMethodAndCode) {
   ASSERT_EQ(WhoAmI("", "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   auto metrics = RunCommand("curl -s http://127.0.0.1:" + std::to_string(admin_port_) + "/metrics");
   ASSERT_EQ(metrics.status, 0);
-  EXPECT_NE(metrics.out.find("# TYPE gridbridge_grpc_server_handled_total counter"), std::string::npos);
-  EXPECT_NE(metrics.out.find(
-                R"(gridbridge_grpc_server_handled_total{code="UNAUTHENTICATED",method="/gridbridge.testing.v1.EchoService/WhoAmI"} 1)"),
-            std::string::npos)
+  EXPECT_NE(metrics.out.find("# TYPE gridbridge_grpc_server_handled_total counter"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.out.find(
+          R"(gridbridge_grpc_server_handled_total{code="UNAUTHENTICATED",method="/gridbridge.testing.v1.EchoService/WhoAmI"} 1)"),
+      std::string::npos)
       << metrics.out;
   EXPECT_NE(metrics.out.find("gridbridge_grpc_server_handling_seconds_bucket"), std::string::npos);
-  EXPECT_NE(metrics.out.find("gridbridge_dependency_up{dependency=\"redis\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.out.find("gridbridge_dependency_up{dependency=\"redis\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(EchoServerTest, AuthMatrixForTheReferenceRpc) {

@@ -14,8 +14,7 @@ namespace gridbridge::testing {
 // (SIGKILL) and reaps it, so no test leaves a process behind.
 class Subprocess {
  public:
-  explicit Subprocess(std::vector<std::string> argv,
-                      std::vector<std::string> extra_env = {});
+  explicit Subprocess(std::vector<std::string> argv, std::vector<std::string> extra_env = {});
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;

@@ -25,8 +25,8 @@ std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstra
   if (metadata) {
     for (const auto* tm : *metadata->topics()) {
       for (const auto* pm : *tm->partitions()) {
-        partitions.push_back(RdKafka::TopicPartition::create(topic, pm->id(),
-                                                             RdKafka::Topic::OFFSET_BEGINNING));
+        partitions.push_back(
+            RdKafka::TopicPartition::create(topic, pm->id(), RdKafka::Topic::OFFSET_BEGINNING));
       }
     }
   }
@@ -52,8 +52,8 @@ std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstra
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (auto* h = m->headers()) {
       for (const auto& header : h->get_all()) {
-        r.headers.emplace_back(header.key(),
-                               std::string(static_cast<const char*>(header.value()), header.value_size()));
+        r.headers.emplace_back(header.key(), std::string(static_cast<const char*>(header.value()),
+                                                         header.value_size()));
       }
     }
     out.push_back(std::move(r));

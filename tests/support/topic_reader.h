@@ -11,10 +11,9 @@ namespace gridbridge::testing {
 // Reads every record of `topic` from the beginning up to the current end of
 // every partition, without a consumer group (no 3 s join). Gives up after
 // `timeout`, returning what it has.
-std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstrap,
-                                                     const std::string& topic,
-                                                     std::chrono::milliseconds timeout =
-                                                         std::chrono::seconds(30));
+std::vector<platform::ConsumedRecord> ReadWholeTopic(
+    const std::string& bootstrap, const std::string& topic,
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // The value of header `name`, or "" if absent.
 std::string HeaderValue(const platform::ConsumedRecord& record, const std::string& name);

@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
   std::string bootstrap_file;
   std::vector<std::string> extra_topics;
   CLI::App app{"gridbridge-broker: local Kafka broker on librdkafka's mock cluster"};
-  app.add_option("--brokers", brokers, "number of brokers")->check(CLI::Range(1, 5))->capture_default_str();
+  app.add_option("--brokers", brokers, "number of brokers")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
   app.add_option("--catalog", catalog_path, "topic catalog JSON (catalog/topics.json)")->required();
   app.add_option("--bootstrap_file", bootstrap_file, "where to write the bootstrap address");
   app.add_option("--topic", extra_topics, "extra topic NAME:PARTITIONS (repeatable)");
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
     gridbridge::platform::TopicSpec t;
     if (colon == std::string::npos || !absl::SimpleAtoi(spec.substr(colon + 1), &t.partitions) ||
         t.partitions < 1) {
-      std::fprintf(stderr, "gridbridge-broker: --topic must be NAME:PARTITIONS, got %s\n", spec.c_str());
+      std::fprintf(stderr, "gridbridge-broker: --topic must be NAME:PARTITIONS, got %s\n",
+                   spec.c_str());
       return 2;
     }
     t.name = spec.substr(0, colon);
@@ -100,7 +103,8 @@ int main(int argc, char** argv) {
     rd_kafka_resp_err_t e =
         rd_kafka_mock_topic_create(cluster.get(), t.name.c_str(), t.partitions, replication);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::fprintf(stderr, "gridbridge-broker: topic %s: %s\n", t.name.c_str(), rd_kafka_err2str(e));
+      std::fprintf(stderr, "gridbridge-broker: topic %s: %s\n", t.name.c_str(),
+                   rd_kafka_err2str(e));
       return 1;
     }
   }
@@ -118,8 +122,10 @@ int main(int argc, char** argv) {
     sigwait(&signals, &sig);
     if (sig == SIGUSR1 || sig == SIGUSR2) {
       for (int id = 1; id <= brokers; ++id) {
-        if (sig == SIGUSR1) rd_kafka_mock_broker_set_down(cluster.get(), id);
-        else rd_kafka_mock_broker_set_up(cluster.get(), id);
+        if (sig == SIGUSR1)
+          rd_kafka_mock_broker_set_down(cluster.get(), id);
+        else
+          rd_kafka_mock_broker_set_up(cluster.get(), id);
       }
       std::printf("{\"brokers\":\"%s\"}\n", sig == SIGUSR1 ? "down" : "up");
       std::fflush(stdout);

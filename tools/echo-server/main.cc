@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   }
   platform::MetricsServer metrics(config.admin_listen);
   platform::HealthMonitor health((*deps)->HealthChecks(), [&](bool up) { server.SetServing(up); });
-  std::printf("{\"service\":\"echo\",\"grpc_port\":%d,\"admin_port\":%d}\n", server.port(), metrics.port());
+  std::printf("{\"service\":\"echo\",\"grpc_port\":%d,\"admin_port\":%d}\n", server.port(),
+              metrics.port());
   std::fflush(stdout);
 
   int sig = platform::WaitForShutdownSignal();

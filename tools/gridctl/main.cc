@@ -37,11 +37,22 @@ int PrintError(const std::string& code, const std::string& message) {
 }
 
 const char* GrpcCodeName(grpc::StatusCode c) {
-  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
                                  "UNAUTHENTICATED"};
   int i = static_cast<int>(c);
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
@@ -61,28 +72,40 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gridctl: command line for gridbridge partners and operations.\n"
-               "Every command prints one JSON object. Start with `gridctl keygen` and\n"
-               "`gridctl token` to get a bearer token, then call a service."};
+  CLI::App app{
+      "gridctl: command line for gridbridge partners and operations.\n"
+      "Every command prints one JSON object. Start with `gridctl keygen` and\n"
+      "`gridctl token` to get a bearer token, then call a service."};
   app.require_subcommand(1);
 
   std::string out_dir = ".";
-  auto* keygen = app.add_subcommand("keygen", "write a development RSA key pair (jwt-private.pem, jwt-public.pem)");
+  auto* keygen = app.add_subcommand(
+      "keygen", "write a development RSA key pair (jwt-private.pem, jwt-public.pem)");
   keygen->add_option("--out_dir", out_dir, "directory for the PEM files")->capture_default_str();
 
-  std::string role, scope, subject, private_key_file, issuer = "gridbridge", audience = "gridbridge";
+  std::string role, scope, subject, private_key_file, issuer = "gridbridge",
+                                                      audience = "gridbridge";
   int ttl_minutes = 720;
-  auto* token = app.add_subcommand("token", "mint a bearer token for a role and scope (development)");
-  token->add_option("--role", role, "grid_worker|community_committee|street_office|district_admin|partner_system|analyst")->required();
-  token->add_option("--scope", scope, "administrative unit id the caller is responsible for")->required();
+  auto* token =
+      app.add_subcommand("token", "mint a bearer token for a role and scope (development)");
+  token
+      ->add_option(
+          "--role", role,
+          "grid_worker|community_committee|street_office|district_admin|partner_system|analyst")
+      ->required();
+  token->add_option("--scope", scope, "administrative unit id the caller is responsible for")
+      ->required();
   token->add_option("--subject", subject, "who the caller is, e.g. worker-0192")->required();
-  token->add_option("--private_key_file", private_key_file, "PEM signing key")->required()->envname("GRIDBRIDGE_JWT_PRIVATE_KEY_FILE");
+  token->add_option("--private_key_file", private_key_file, "PEM signing key")
+      ->required()
+      ->envname("GRIDBRIDGE_JWT_PRIVATE_KEY_FILE");
   token->add_option("--ttl_minutes", ttl_minutes, "lifetime")->capture_default_str();
   token->add_option("--issuer", issuer)->capture_default_str();
   token->add_option("--audience", audience)->capture_default_str();
 
   std::string target, service, bearer, grid;
-  auto* health = app.add_subcommand("health", "grpc.health.v1 status of a server (exit 1 unless SERVING)");
+  auto* health =
+      app.add_subcommand("health", "grpc.health.v1 status of a server (exit 1 unless SERVING)");
   health->add_option("--target", target, "host:port")->required();
   health->add_option("--service", service, "service name; empty for the server");
 
@@ -91,7 +114,8 @@ int main(int argc, char** argv) {
 
   auto* echo = app.add_subcommand("echo", "the platform's reference echo server");
   echo->require_subcommand(1);
-  auto* whoami = echo->add_subcommand("whoami", "who the server thinks you are; --grid checks scope");
+  auto* whoami =
+      echo->add_subcommand("whoami", "who the server thinks you are; --grid checks scope");
   whoami->add_option("--target", target, "host:port")->required();
   whoami->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
   whoami->add_option("--grid", grid, "a unit id to check access to");
@@ -109,28 +133,36 @@ int main(int argc, char** argv) {
   }
   if (*token) {
     common::v1::Role r = platform::RoleFromName(role);
-    if (r == common::v1::ROLE_UNSPECIFIED) return PrintError("INVALID_ARGUMENT", "unknown --role " + role);
+    if (r == common::v1::ROLE_UNSPECIFIED)
+      return PrintError("INVALID_ARGUMENT", "unknown --role " + role);
     std::string pem = ReadFile(private_key_file);
-    if (pem.empty()) return PrintError("INVALID_ARGUMENT", "cannot read --private_key_file " + private_key_file);
+    if (pem.empty())
+      return PrintError("INVALID_ARGUMENT", "cannot read --private_key_file " + private_key_file);
     platform::TokenIssuer issuer_obj(pem, issuer, audience);
     absl::Time now = absl::Now();
     auto t = issuer_obj.Issue({subject, r, scope}, now, absl::Minutes(ttl_minutes));
     if (!t.ok()) return PrintError("INVALID_ARGUMENT", t.status().ToString());
-    return Print({{"token", *t},
-                  {"subject", subject},
-                  {"role", role},
-                  {"scope", scope},
-                  {"expires_at", absl::FormatTime(absl::RFC3339_sec, now + absl::Minutes(ttl_minutes),
-                                                  absl::UTCTimeZone())}});
+    return Print(
+        {{"token", *t},
+         {"subject", subject},
+         {"role", role},
+         {"scope", scope},
+         {"expires_at", absl::FormatTime(absl::RFC3339_sec, now + absl::Minutes(ttl_minutes),
+                                         absl::UTCTimeZone())}});
   }
   if (*health) {
     auto status = gridctl::CheckHealth(Connect(target), service, timeout);
-    if (!status.ok()) return PrintError(absl::StatusCodeToString(status.status().code()), std::string(status.status().message()));
-    return Print({{"target", target}, {"service", service}, {"status", *status}}, *status == "SERVING" ? 0 : 1);
+    if (!status.ok())
+      return PrintError(absl::StatusCodeToString(status.status().code()),
+                        std::string(status.status().message()));
+    return Print({{"target", target}, {"service", service}, {"status", *status}},
+                 *status == "SERVING" ? 0 : 1);
   }
   if (*services) {
     auto names = gridctl::ListServices(Connect(target), timeout);
-    if (!names.ok()) return PrintError(absl::StatusCodeToString(names.status().code()), std::string(names.status().message()));
+    if (!names.ok())
+      return PrintError(absl::StatusCodeToString(names.status().code()),
+                        std::string(names.status().message()));
     return Print({{"target", target}, {"services", *names}});
   }
   if (*whoami) {

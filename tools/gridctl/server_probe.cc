@@ -28,8 +28,8 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel, std::chrono::milliseconds timeout) {
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      std::chrono::milliseconds timeout) {
   // The v1 messages are wire-identical to v1alpha; only the path differs.
   static const char kMethod[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
   grpc::internal::RpcMethod method(kMethod, grpc::internal::RpcMethod::BIDI_STREAMING, channel);

@@ -17,7 +17,7 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
 
 // Names of the services the server lists through reflection (v1alpha, the
 // version gRPC 1.51 serves).
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel, std::chrono::milliseconds timeout);
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      std::chrono::milliseconds timeout);
 
 }  // namespace gridbridge::gridctl

@@ -6,14 +6,14 @@
 // returning OK. A relay in the same process publishes the outbox to Kafka.
 // With --wait_drained the probe exits once every outbox is empty.
 #include <csignal>
-#include <thread>
 #include <cstdio>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
 #include "cloud_events.h"
-#include "gridbridge/testing/v1/echo.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "gridbridge/testing/v1/echo.pb.h"
 #include "kafka_publisher.h"
 #include "logging.h"
 #include "outbox.h"
@@ -66,15 +66,21 @@ int main(int argc, char** argv) {
   int units = 8, batch = 50, lease_ms = 10000, pause_ms = 0;
   bool wait_drained = false, relay_enabled = true;
   CLI::App app{"gridbridge-outbox-probe: commit events through the transactional outbox"};
-  app.add_option("--redis_addr", redis_addr, "Redis host:port")->required()->envname("GRIDBRIDGE_REDIS_ADDR");
-  app.add_option("--kafka_bootstrap", bootstrap, "Kafka bootstrap")->required()->envname("GRIDBRIDGE_KAFKA_BOOTSTRAP");
+  app.add_option("--redis_addr", redis_addr, "Redis host:port")
+      ->required()
+      ->envname("GRIDBRIDGE_REDIS_ADDR");
+  app.add_option("--kafka_bootstrap", bootstrap, "Kafka bootstrap")
+      ->required()
+      ->envname("GRIDBRIDGE_KAFKA_BOOTSTRAP");
   app.add_option("--topic", topic, "topic to publish to")->capture_default_str();
-  app.add_option("--unit_prefix", prefix, "unit ids are <prefix>0..<prefix>N-1")->capture_default_str();
+  app.add_option("--unit_prefix", prefix, "unit ids are <prefix>0..<prefix>N-1")
+      ->capture_default_str();
   app.add_option("--units", units, "number of units (grids)")->capture_default_str();
   app.add_option("--start", start, "first sequence number")->capture_default_str();
   app.add_option("--count", count, "events to commit")->capture_default_str();
   app.add_option("--batch", batch, "events per Redis round trip")->capture_default_str();
-  app.add_option("--pause_ms", pause_ms, "sleep between batches (an arrival rate)")->capture_default_str();
+  app.add_option("--pause_ms", pause_ms, "sleep between batches (an arrival rate)")
+      ->capture_default_str();
   app.add_option("--lease_ms", lease_ms, "relay lease per unit")->capture_default_str();
   app.add_flag("--wait_drained", wait_drained, "exit once every outbox is empty");
   app.add_flag("!--no_relay", relay_enabled, "commit only; do not publish");
@@ -100,7 +106,8 @@ int main(int argc, char** argv) {
   relay_options.scan_interval = absl::Milliseconds(100);
   relay_options.publish_timeout = absl::Seconds(5);
   relay_options.lease = absl::Milliseconds(lease_ms);
-  gridbridge::platform::OutboxRelay relay(redis, **publisher, [&] { return unit_ids; }, relay_options);
+  gridbridge::platform::OutboxRelay relay(
+      redis, **publisher, [&] { return unit_ids; }, relay_options);
   if (relay_enabled) relay.Start();
 
   for (long long seq = start; seq < start + count;) {
@@ -112,8 +119,8 @@ int main(int argc, char** argv) {
       GridKeys keys(kService, unit);
       std::string id;
       KafkaRecord record = ProbeEvent(topic, unit, seq, &id);
-      calls.push_back({{keys.Key("count"), keys.Outbox()},
-                       gridbridge::platform::OutboxLuaArgs(record)});
+      calls.push_back(
+          {{keys.Key("count"), keys.Outbox()}, gridbridge::platform::OutboxLuaArgs(record)});
       ids.push_back(id);
       seqs.push_back(seq);
     }

@@ -49,7 +49,9 @@ TEST(AdminTree, RejectsParentAtWrongLevel) {
 }
 
 TEST(AdminTree, RejectsDuplicateUnknownLevelAndMissingParent) {
-  EXPECT_FALSE(AdminTree::Parse(R"({"nodes":[{"id":"d","level":"district"},{"id":"d","level":"district"}]})").ok());
+  EXPECT_FALSE(
+      AdminTree::Parse(R"({"nodes":[{"id":"d","level":"district"},{"id":"d","level":"district"}]})")
+          .ok());
   EXPECT_FALSE(AdminTree::Parse(R"({"nodes":[{"id":"d","level":"province"}]})").ok());
   EXPECT_FALSE(AdminTree::Parse(R"({"nodes":[{"id":"s","level":"street","parent":"d"}]})").ok());
   EXPECT_FALSE(AdminTree::Parse("not json").ok());

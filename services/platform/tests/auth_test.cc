@@ -52,7 +52,8 @@ PemKeyPair* AuthTest::keys_ = nullptr;
 PemKeyPair* AuthTest::other_keys_ = nullptr;
 
 TEST_F(AuthTest, ValidTokenYieldsTheCaller) {
-  auto caller = verifier_.VerifyBearer("Bearer " + Mint({"worker-7", common::v1::ROLE_GRID_WORKER, "g1"}));
+  auto caller =
+      verifier_.VerifyBearer("Bearer " + Mint({"worker-7", common::v1::ROLE_GRID_WORKER, "g1"}));
   ASSERT_TRUE(caller.ok()) << caller.status();
   EXPECT_EQ(caller->subject, "worker-7");
   EXPECT_EQ(caller->role, common::v1::ROLE_GRID_WORKER);
@@ -61,14 +62,17 @@ TEST_F(AuthTest, ValidTokenYieldsTheCaller) {
 
 TEST_F(AuthTest, MissingOrMalformedHeaderIsUnauthenticated) {
   EXPECT_EQ(verifier_.VerifyBearer("").status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(verifier_.VerifyBearer("Basic abc").status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(verifier_.VerifyBearer("Bearer not.a.jwt").status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(verifier_.VerifyBearer("Basic abc").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(verifier_.VerifyBearer("Bearer not.a.jwt").status().code(),
+            absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(verifier_.VerifyBearer("Bearer ").status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(AuthTest, TokenSignedByAnotherKeyIsRejected) {
   TokenIssuer forger(other_keys_->private_pem, "gridbridge", "gridbridge");
-  auto token = forger.Issue({"x", common::v1::ROLE_DISTRICT_ADMIN, "d1"}, clock_.Now(), absl::Hours(1));
+  auto token =
+      forger.Issue({"x", common::v1::ROLE_DISTRICT_ADMIN, "d1"}, clock_.Now(), absl::Hours(1));
   ASSERT_TRUE(token.ok());
   EXPECT_EQ(verifier_.Verify(*token).status().code(), absl::StatusCode::kUnauthenticated);
 }
@@ -82,7 +86,10 @@ TEST_F(AuthTest, ExpiryFollowsTheInjectedClock) {
 }
 
 TEST_F(AuthTest, WrongIssuerIsRejected) {
-  EXPECT_FALSE(verifier_.Verify(Mint({"w", common::v1::ROLE_GRID_WORKER, "g1"}, absl::Hours(1), "someone-else")).ok());
+  EXPECT_FALSE(
+      verifier_
+          .Verify(Mint({"w", common::v1::ROLE_GRID_WORKER, "g1"}, absl::Hours(1), "someone-else"))
+          .ok());
 }
 
 TEST_F(AuthTest, RoleNamesRoundTrip) {

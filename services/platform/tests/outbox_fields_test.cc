@@ -1,6 +1,5 @@
-#include "outbox.h"
-
 #include "gtest/gtest.h"
+#include "outbox.h"
 
 namespace gridbridge::platform {
 namespace {

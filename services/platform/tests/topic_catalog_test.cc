@@ -28,9 +28,11 @@ TEST(TopicCatalog, RejectsBadEntriesNamingTheTopic) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("gridbridge.x.v1"), std::string::npos);
   EXPECT_FALSE(ParseTopicCatalog(R"({"topics":[{"name":"gridbridge.x.v1","key":"k","value":"v",
-    "partitions":1,"cleanup_policy":"shred","retention_ms":1,"producer":"p","consumers":[]}]})").ok());
+    "partitions":1,"cleanup_policy":"shred","retention_ms":1,"producer":"p","consumers":[]}]})")
+                   .ok());
   EXPECT_FALSE(ParseTopicCatalog(R"({"topics":[{"name":"other.x","key":"k","value":"v",
-    "partitions":1,"cleanup_policy":"delete","retention_ms":1,"producer":"p","consumers":[]}]})").ok());
+    "partitions":1,"cleanup_policy":"delete","retention_ms":1,"producer":"p","consumers":[]}]})")
+                   .ok());
   EXPECT_FALSE(ParseTopicCatalog("[]").ok());
 }
 

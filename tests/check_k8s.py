@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Renders k8s/overlays/{dev,prod} with `kubectl kustomize` (offline) and
+checks what STYLE.md asks of every Deployment: gRPC readiness probe,
+non-root, read-only root filesystem, no privilege escalation, requests and
+limits; prod runs more than one replica. Exits 1 naming the first problem."""
+import subprocess
+import sys
+
+import yaml
+
+ROOT = sys.argv[1]
+
+
+def render(overlay):
+    out = subprocess.run(["kubectl", "kustomize", f"{ROOT}/k8s/overlays/{overlay}"],
+                         check=True, capture_output=True, text=True).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def check(overlay, min_replicas):
+    docs = render(overlay)
+    kinds = {d["kind"] for d in docs}
+    for kind in ("Namespace", "Deployment", "Service", "ConfigMap", "KafkaTopic"):
+        assert kind in kinds, f"{overlay}: no {kind}"
+    for d in (d for d in docs if d["kind"] == "Deployment"):
+        name = f"{overlay}/{d['metadata']['name']}"
+        spec = d["spec"]["template"]["spec"]
+        assert d["spec"]["replicas"] >= min_replicas, f"{name}: replicas < {min_replicas}"
+        assert spec["securityContext"]["runAsNonRoot"] is True, f"{name}: not runAsNonRoot"
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, f"{name}: root FS writable"
+            assert sc["allowPrivilegeEscalation"] is False, f"{name}: privilege escalation"
+            assert "grpc" in c["readinessProbe"], f"{name}: readiness probe is not gRPC"
+            assert c["resources"]["limits"] and c["resources"]["requests"], f"{name}: no limits"
+            assert any(e.get("configMapRef") for e in c.get("envFrom", [])), f"{name}: no config"
+    return len(docs)
+
+
+try:
+    print(f"dev: {check('dev', 1)} objects, prod: {check('prod', 2)} objects: ok")
+except AssertionError as e:
+    print(f"k8s manifests: {e}", file=sys.stderr)
+    sys.exit(1)

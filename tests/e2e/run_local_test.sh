@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# End to end: the README's first command. `run-local --demo` must exit 0 and
+# print endpoints and a summary; `run-local` without --demo must stay up until
+# SIGINT (Ctrl-C) and then leave no process behind.
+# Usage: run_local_test.sh SOURCE_DIR BUILD_DIR {demo|ctrl-c}
+set -euo pipefail
+SRC=$1 BUILD=$2 MODE=$3
+RUN_DIR=$(mktemp -d /tmp/gridbridge-e2e-XXXXXX)
+trap 'rm -rf "$RUN_DIR"' EXIT
+export GRIDBRIDGE_BUILD_DIR=$BUILD GRIDBRIDGE_RUN_DIR=$RUN_DIR
+OUT=$RUN_DIR/out.txt
+
+# Our processes: anything naming the run dir or this build's programs, and
+# (ctrl-c mode) anything still in run-local's process group.
+leftovers() {
+  { pgrep -f -- "$RUN_DIR|$BUILD/tools" || true; [ -n "${LEADER:-}" ] && { pgrep -g "$LEADER" || true; }; } | sort -u
+}
+
+case "$MODE" in
+  demo)
+    "$SRC/scripts/run-local" --demo >"$OUT" 2>&1 || { cat "$OUT"; echo "FAIL: run-local --demo exited non-zero"; exit 1; }
+    cat "$OUT"
+    sleep 0.5
+    [ -z "$(leftovers)" ] || { echo "FAIL: processes left behind after --demo"; exit 1; }
+    grep -q "kafka bootstrap" "$OUT" || { echo "FAIL: no endpoints printed"; exit 1; }
+    grep -q '"events_committed":2000' "$OUT" || { echo "FAIL: no summary"; exit 1; }
+    ;;
+  ctrl-c)
+    # As from a terminal: its own process group, SIGINT not ignored (a
+    # background job of a script would inherit SIGINT ignored).
+    python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execv(sys.argv[1], sys.argv[1:])' "$SRC/scripts/run-local" >"$OUT" 2>&1 &
+    LEADER=$!
+    for _ in $(seq 1 600); do grep -q "Ctrl-C to stop" "$OUT" && break; sleep 0.1; done
+    grep -q "Ctrl-C to stop" "$OUT" || { cat "$OUT"; echo "FAIL: stack did not come up"; exit 1; }
+    [ -n "$(leftovers)" ] || { echo "FAIL: no processes found for $RUN_DIR"; exit 1; }
+    kill -INT -- "-$LEADER"   # what Ctrl-C does: SIGINT to the foreground process group
+    for _ in $(seq 1 200); do kill -0 "$LEADER" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$LEADER" 2>/dev/null; then echo "FAIL: run-local still running after SIGINT"; exit 1; fi
+    sleep 0.5
+    if [ -n "$(leftovers)" ]; then ps -o pid,args -p "$(leftovers | tr '\n' ',' | sed 's/,$//')"; echo "FAIL: processes left behind"; exit 1; fi
+    echo "ok: stopped cleanly on SIGINT, nothing left behind"
+    ;;
+esac
