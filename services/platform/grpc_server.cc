@@ -6,6 +6,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "metrics.h"
+#include "request_parse_errors.h"
 
 namespace gridbridge::platform {
 namespace {
@@ -49,7 +50,8 @@ const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
-// Counts every RPC by method and status code and times it.
+// Counts every RPC by method and status code and times it; turns gRPC's
+// bare INTERNAL for an unparsable request into INVALID_ARGUMENT.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit MetricsInterceptor(grpc::experimental::ServerRpcInfo* info)
@@ -58,7 +60,12 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      grpc::StatusCode code = methods->GetSendStatus().error_code();
+      grpc::Status status = methods->GetSendStatus();
+      if (IsRequestParseFailure(status)) {
+        status = RequestParseFailureStatus();
+        methods->ModifySendStatus(status);
+      }
+      grpc::StatusCode code = status.error_code();
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       ServerMetrics().handled.Add({{"method", method_}, {"code", CodeName(code)}}).Increment();
@@ -97,6 +104,7 @@ GrpcServer::~GrpcServer() {
 void GrpcServer::AddService(grpc::Service* service) { services_.push_back(service); }
 
 absl::Status GrpcServer::Start() {
+  InstallProtobufLogCapture();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

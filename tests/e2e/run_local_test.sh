@@ -10,15 +10,22 @@ trap 'rm -rf "$RUN_DIR"' EXIT
 export GRIDBRIDGE_BUILD_DIR=$BUILD GRIDBRIDGE_RUN_DIR=$RUN_DIR
 OUT=$RUN_DIR/out.txt
 
-# Our processes: anything naming the run dir or this build's programs, and
-# (ctrl-c mode) anything still in run-local's process group.
-leftovers() {
-  { pgrep -f -- "$RUN_DIR|$BUILD/tools" || true; [ -n "${LEADER:-}" ] && { pgrep -g "$LEADER" || true; }; } | sort -u
+# run-local runs in a process group of its own, as from a terminal (and with
+# SIGINT not ignored, which a background job of a script would inherit), so
+# "left behind" means: anything still in that group, or naming the run dir.
+start_in_own_group() {
+  python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execv(sys.argv[1], sys.argv[1:])' "$@" >"$OUT" 2>&1 &
+  LEADER=$!
 }
+leftovers() { { pgrep -g "$LEADER" || true; pgrep -f -- "$RUN_DIR" || true; } | sort -u; }
 
 case "$MODE" in
   demo)
-    "$SRC/scripts/run-local" --demo >"$OUT" 2>&1 || { cat "$OUT"; echo "FAIL: run-local --demo exited non-zero"; exit 1; }
+    start_in_own_group "$SRC/scripts/run-local" --demo
+    wait "$LEADER" || { cat "$OUT"; echo "FAIL: run-local --demo exited non-zero"; exit 1; }
     cat "$OUT"
     sleep 0.5
     [ -z "$(leftovers)" ] || { echo "FAIL: processes left behind after --demo"; exit 1; }
@@ -26,13 +33,7 @@ case "$MODE" in
     grep -q '"events_committed":2000' "$OUT" || { echo "FAIL: no summary"; exit 1; }
     ;;
   ctrl-c)
-    # As from a terminal: its own process group, SIGINT not ignored (a
-    # background job of a script would inherit SIGINT ignored).
-    python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.setsid()
-os.execv(sys.argv[1], sys.argv[1:])' "$SRC/scripts/run-local" >"$OUT" 2>&1 &
-    LEADER=$!
+    start_in_own_group "$SRC/scripts/run-local"
     for _ in $(seq 1 600); do grep -q "Ctrl-C to stop" "$OUT" && break; sleep 0.1; done
     grep -q "Ctrl-C to stop" "$OUT" || { cat "$OUT"; echo "FAIL: stack did not come up"; exit 1; }
     [ -n "$(leftovers)" ] || { echo "FAIL: no processes found for $RUN_DIR"; exit 1; }

@@ -113,6 +113,12 @@ TEST_F(EchoServerTest, AuthMatrixForTheReferenceRpc) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(EchoServerTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
+  grpc::Status s = WhoAmI(Token(common::v1::ROLE_DISTRICT_ADMIN, "431102"), "\xff\xfe");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("grid_id"), std::string::npos) << s.error_message();
+}
+
 TEST_F(EchoServerTest, NotServingWhileRedisIsDown) {
   ASSERT_EQ(WaitForHealth("SERVING"), "SERVING");
   redis_.Stop();
