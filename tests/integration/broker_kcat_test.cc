@@ -1,4 +1,6 @@
 // The local broker checked by kcat, a Kafka client nobody here wrote.
+#include <csignal>
+#include <fstream>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -58,6 +60,26 @@ TEST(LocalBroker, KcatConsumerGroupReadsEveryRecordOnce) {
   EXPECT_EQ(seen.size(), 50u);
   EXPECT_EQ(*seen.begin(), 1);
   EXPECT_EQ(*seen.rbegin(), 50);
+}
+
+TEST(LocalBroker, RunsSeveralBrokersAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  const std::string file = dir.path() + "/bootstrap";
+  Subprocess broker({BinaryPath("tools/broker/gridbridge-broker"), "--catalog",
+                     SourcePath("catalog/topics.json"), "--brokers", "3", "--bootstrap_file",
+                     file});
+  ASSERT_TRUE(broker.ReadLine(std::chrono::seconds(20)).has_value());
+  std::ifstream in(file);
+  std::string bootstrap;
+  std::getline(in, bootstrap);
+  auto listing = RunCommand("kcat -b " + bootstrap + " -L -J -m 10");
+  ASSERT_EQ(listing.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(listing.out)["brokers"].size(), 3u);
+  broker.Signal(SIGTERM);
+  auto status = broker.Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0);
+  EXPECT_FALSE(std::ifstream(file).good()) << "bootstrap file should be removed on exit";
 }
 
 }  // namespace
