@@ -6,6 +6,9 @@
 //   gridctl health --target HOST:PORT [--service NAME]
 //   gridctl services --target HOST:PORT
 //   gridctl echo whoami --target HOST:PORT [--grid ID]     (token: --token or $GRIDBRIDGE_TOKEN)
+//   gridctl intake RPC --target HOST:PORT --json '{...}'   (or --json @FILE, --json - for stdin)
+//     RPC: register-resident, record-arrival, record-health-status, record-visit,
+//          request-help, report-dispute-lead, get-resident, list-residents, get-grid-ledger
 //
 // Every command prints one JSON object on stdout and exits 0 on success,
 // 1 when the server answered with an error (the JSON says which), 2 on bad
@@ -19,6 +22,7 @@
 #include "auth.h"
 #include "dev_keys.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
+#include "intake_commands.h"
 #include "nlohmann/json.hpp"
 #include "server_probe.h"
 
@@ -120,6 +124,20 @@ int main(int argc, char** argv) {
   whoami->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
   whoami->add_option("--grid", grid, "a unit id to check access to");
 
+  std::string request_json;
+  auto* intake_cmd = app.add_subcommand(
+      "intake", "call the intake service; the request is JSON (protobuf JSON mapping)");
+  intake_cmd->require_subcommand(1);
+  for (const auto& rpc : gridctl::IntakeRpcNames()) {
+    auto* sub =
+        intake_cmd->add_subcommand(rpc, "IntakeService RPC (see proto/gridbridge/intake/v1)");
+    sub->add_option("--target", target, "host:port")
+        ->required()
+        ->envname("GRIDBRIDGE_INTAKE_TARGET");
+    sub->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
+    sub->add_option("--json", request_json, "request as JSON, @FILE, or - for stdin")->required();
+  }
+
   CLI11_PARSE(app, argc, argv);
   const auto timeout = std::chrono::seconds(5);
 
@@ -164,6 +182,19 @@ int main(int argc, char** argv) {
       return PrintError(absl::StatusCodeToString(names.status().code()),
                         std::string(names.status().message()));
     return Print({{"target", target}, {"services", *names}});
+  }
+  if (*intake_cmd) {
+    const std::string rpc = intake_cmd->get_subcommands().front()->get_name();
+    if (request_json == "-") {
+      std::stringstream in;
+      in << std::cin.rdbuf();
+      request_json = in.str();
+    } else if (!request_json.empty() && request_json[0] == '@') {
+      request_json = ReadFile(request_json.substr(1));
+    }
+    auto result = gridctl::CallIntake(target, rpc, bearer, request_json, timeout);
+    std::cout << result.json << std::endl;
+    return result.exit_code;
   }
   if (*whoami) {
     auto stub = testing::v1::EchoService::NewStub(Connect(target));

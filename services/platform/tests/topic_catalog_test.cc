@@ -1,22 +1,27 @@
 #include "topic_catalog.h"
 
+#include <fstream>
+
 #include "google/protobuf/descriptor.h"
-#include "gridbridge/testing/v1/echo.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "gtest/gtest.h"
 
 namespace gridbridge::platform {
 namespace {
 
 TEST(TopicCatalog, ShippedCatalogIsValidAndNamesRealMessages) {
-  // Force the echo protos' registration into the generated pool.
-  testing::v1::ProbeRecorded probe;
+  // Every proto of the repository, from the build's descriptor set.
+  google::protobuf::FileDescriptorSet files;
+  std::ifstream in(GRIDBRIDGE_DESCRIPTOR_SET, std::ios::binary);
+  ASSERT_TRUE(files.ParseFromIstream(&in)) << GRIDBRIDGE_DESCRIPTOR_SET;
+  google::protobuf::DescriptorPool pool;
+  for (const auto& file : files.file()) ASSERT_NE(pool.BuildFile(file), nullptr) << file.name();
   auto topics = LoadTopicCatalog(std::string(GRIDBRIDGE_SOURCE_DIR) + "/catalog/topics.json");
   ASSERT_TRUE(topics.ok()) << topics.status();
   ASSERT_FALSE(topics->empty());
   for (const auto& t : *topics) {
     if (t.value.rfind("gridbridge.", 0) == 0) {
-      EXPECT_NE(google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(t.value),
-                nullptr)
+      EXPECT_NE(pool.FindMessageTypeByName(t.value), nullptr)
           << t.name << " names unknown message " << t.value;
     }
   }

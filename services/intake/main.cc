@@ -1,0 +1,71 @@
+// gridbridge-intake: the grid ledger (台账).
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "grpc_server.h"
+#include "health_monitor.h"
+#include "intake_service.h"
+#include "logging.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "server_deps.h"
+#include "signals.h"
+#include "spdlog/spdlog.h"
+
+using namespace gridbridge;
+
+int main(int argc, char** argv) {
+  platform::BlockShutdownSignals();
+  platform::ServerConfig config;
+  config.service_name = "intake";
+  std::string id_key_file;
+  CLI::App app{"gridbridge-intake: the grid ledger"};
+  platform::AddServerFlags(app, config);
+  app.add_option("--resident_id_key_file", id_key_file,
+                 "secret (>= 16 bytes) that derives opaque resident and vehicle ids; never rotate")
+      ->envname("GRIDBRIDGE_RESIDENT_ID_KEY_FILE")
+      ->required();
+  platform::ParseServerConfigOrExit(app, config, argc, argv);
+  std::stringstream id_key;
+  id_key << std::ifstream(id_key_file).rdbuf();
+  if (id_key.str().size() < 16) {
+    std::fprintf(stderr,
+                 "intake: configuration error: GRIDBRIDGE_RESIDENT_ID_KEY_FILE must be a "
+                 "readable file of at least 16 bytes\n");
+    return 2;
+  }
+  platform::InitJsonLogging(config.service_name, config.log_level);
+
+  auto deps = platform::ServerDeps::Create(config);
+  if (!deps.ok()) {
+    spdlog::critical("start-up failed: {}", deps.status().ToString());
+    return 1;
+  }
+  platform::ServerDeps& d = **deps;
+  intake::IntakeStore store(*d.redis);
+  intake::OpaqueIds ids(id_key.str());
+  platform::OutboxRelay relay(*d.redis, *d.publisher, [&] { return d.tree.UnitIds(); },
+                              {.service = intake::IntakeStore::kService});
+  intake::IntakeServiceImpl service({*d.verifier, *d.authorizer, store, ids,
+                                     platform::SystemClock::Instance(),
+                                     [&](const std::string& grid) { relay.Notify(grid); }});
+  platform::GrpcServer server(config);
+  server.AddService(&service);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    spdlog::critical("start-up failed: {}", s.ToString());
+    return 1;
+  }
+  platform::MetricsServer metrics(config.admin_listen);
+  platform::HealthMonitor health(d.HealthChecks(), [&](bool up) { server.SetServing(up); });
+  relay.Start();
+  std::printf("{\"service\":\"intake\",\"grpc_port\":%d,\"admin_port\":%d}\n", server.port(),
+              metrics.port());
+  std::fflush(stdout);
+
+  int sig = platform::WaitForShutdownSignal();
+  spdlog::info("signal {}: draining for up to {} s", sig, config.drain_seconds);
+  server.Shutdown(absl::Seconds(config.drain_seconds));
+  relay.Stop();  // what is left in the outbox is published at the next start
+  return 0;
+}

@@ -1,0 +1,477 @@
+#include "intake_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "cloud_events.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpc_auth.h"
+#include "grpc_server.h"
+#include "ledger_rules.h"
+
+namespace gridbridge::intake {
+namespace {
+
+using platform::Caller;
+using platform::GridTransaction;
+using Outcome = GridTransaction::Outcome;
+using google::protobuf::util::TimeUtil;
+
+constexpr int kMaxConflictRetries = 5;
+constexpr char kSource[] = "/gridbridge/intake";
+
+absl::Status WriteAllowed(const Caller& caller) {
+  if (!platform::Authorizer::MaySeePersonalData(caller)) {
+    return absl::PermissionDeniedError("analysts may read ledgers only");
+  }
+  return absl::OkStatus();
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::string NewId(const char* prefix) {
+  std::string uuid = platform::NewUuid();
+  uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
+  return prefix + uuid;
+}
+
+common::v1::EventMeta Meta(const std::string& entity_id, long long version,
+                           const std::string& grid_id, const Caller& caller, absl::Time now) {
+  common::v1::EventMeta meta;
+  meta.set_event_id(platform::NewUuid());
+  meta.set_entity_id(entity_id);
+  meta.set_entity_version(version);
+  *meta.mutable_occurred_at() = ToProto(now);
+  *meta.mutable_actor() = caller.ToActor();
+  meta.set_grid_id(grid_id);
+  return meta;
+}
+
+// The Kafka record for an event whose meta is already set.
+platform::KafkaRecord Record(const char* topic, const std::string& key,
+                             const google::protobuf::Message& event,
+                             const common::v1::EventMeta& meta, absl::Time now) {
+  platform::CloudEvent ce{meta.event_id(), event.GetTypeName(), kSource, now};
+  return {topic, key, event.SerializeAsString(), platform::ToKafkaHeaders(ce)};
+}
+
+std::string IdempotencyKey(const std::string& grid_id, const Caller& caller,
+                           const std::string& request_id) {
+  return IntakeStore::Keys(grid_id).Key("req", caller.subject + ":" + request_id);
+}
+
+// Builds and commits a transaction, rebuilding it when a version guard
+// failed (another writer got there first). `build` fills `response` and
+// returns the transaction that remembers it. On a retried request_id the
+// first response is returned instead.
+template <typename Response>
+absl::Status CommitWithRetry(IntakeStore& store, const std::string& grid_id,
+                             const std::function<void(const std::string&)>& notify,
+                             const std::function<absl::StatusOr<GridTransaction>(Response*)>& build,
+                             Response* response) {
+  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    response->Clear();
+    auto txn = build(response);
+    if (!txn.ok()) return txn.status();
+    auto outcome = store.Commit(*txn);
+    if (!outcome.ok()) return outcome.status();
+    switch (outcome->kind) {
+      case Outcome::Kind::kCommitted:
+        if (notify) notify(grid_id);
+        return absl::OkStatus();
+      case Outcome::Kind::kDuplicate:
+        response->Clear();
+        if (!response->ParseFromString(outcome->prior_response)) {
+          return absl::DataLossError("remembered response does not parse");
+        }
+        return absl::OkStatus();
+      case Outcome::Kind::kConflict:
+        continue;
+    }
+  }
+  return absl::AbortedError("too many concurrent changes to the same record; retry");
+}
+
+// Publishes ResidentChanged and writes the resident with its counters.
+void AddResidentWrite(GridTransaction& txn, const v1::Resident* before, const v1::Resident& after) {
+  const std::string key = IntakeStore::ResidentKey(after.grid_id(), after.resident_id());
+  platform::GridKeys k = IntakeStore::Keys(after.grid_id());
+  txn.ExpectVersion(key, before == nullptr ? 0 : before->version());
+  txn.PutRecord(key, after.version(), after.SerializeAsString());
+  if (before == nullptr) txn.ZAdd(k.Key("residents"), 0, after.resident_id());
+  ResidentCounterDelta d = DiffCounters(before, after);
+  txn.HashIncrement(k.Key("counts"), "residents", d.residents);
+  txn.HashIncrement(k.Key("counts"), "vaccinated", d.vaccinated);
+  txn.HashIncrement(k.Key("counts"), "key_population", d.key_population);
+  if (after.has_latest_test() &&
+      (before == nullptr || !before->has_latest_test() ||
+       before->latest_test().sample_time() != after.latest_test().sample_time())) {
+    txn.ZAdd(k.Key("tested"), after.latest_test().sample_time().seconds(), after.resident_id());
+  }
+}
+
+v1::ResidentChanged ResidentEvent(const v1::Resident* before, const v1::Resident& after,
+                                  const Caller& caller, absl::Time now) {
+  v1::ResidentChanged event;
+  *event.mutable_meta() = Meta(after.resident_id(), after.version(), after.grid_id(), caller, now);
+  *event.mutable_resident() = Snapshot(after);
+  event.set_created(before == nullptr);
+  return event;
+}
+
+// The grid of an existing resident, checked against the caller's scope.
+absl::StatusOr<std::string> ResidentGridInScope(IntakeStore& store,
+                                                const platform::Authorizer& authorizer,
+                                                const Caller& caller,
+                                                const std::string& resident_id) {
+  auto grid = store.FindResidentGrid(resident_id);
+  if (!grid.ok()) return grid.status();
+  if (!grid->has_value()) return absl::NotFoundError("resident_id: no resident " + resident_id);
+  if (absl::Status s = authorizer.CheckAccess(caller, **grid); !s.ok()) return s;
+  return **grid;
+}
+
+absl::Status WrongGrid(const std::string& owner) {
+  return absl::FailedPreconditionError(
+      "this person is registered in grid " + owner +
+      "; record them there (moving residents between grids is not supported yet)");
+}
+
+}  // namespace
+
+grpc::Status IntakeServiceImpl::RegisterResident(grpc::ServerContext* context,
+                                                 const v1::RegisterResidentRequest* request,
+                                                 v1::RegisterResidentResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    auto incoming = ValidateRegistration(*request, now, deps_.ids);
+    if (!incoming.ok()) return platform::ToGrpcStatus(incoming.status());
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    const std::string& grid = request->grid_id();
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, grid); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    auto owner = deps_.store.ClaimResidentGrid(incoming->resident_id(), grid);
+    if (!owner.ok()) return platform::ToGrpcStatus(owner.status());
+    if (*owner != grid) return platform::ToGrpcStatus(WrongGrid(*owner));
+    std::function<absl::StatusOr<GridTransaction>(v1::RegisterResidentResponse*)> build =
+        [&](v1::RegisterResidentResponse* out) -> absl::StatusOr<GridTransaction> {
+      auto current = deps_.store.GetResident(grid, incoming->resident_id());
+      if (!current.ok()) return current.status();
+      const v1::Resident* before = current->has_value() ? &**current : nullptr;
+      v1::Resident next = ApplyRegistration(before, *incoming, now);
+      *out->mutable_resident() = next;
+      out->set_created(before == nullptr);
+      GridTransaction txn(IntakeStore::Keys(grid).Outbox(),
+                          IdempotencyKey(grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      AddResidentWrite(txn, before, next);
+      v1::ResidentChanged event = ResidentEvent(before, next, caller, now);
+      txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
+                                              const v1::RecordArrivalRequest* request,
+                                              v1::RecordArrivalResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    auto draft = ValidateArrival(*request, now, deps_.ids);
+    if (!draft.ok()) return platform::ToGrpcStatus(draft.status());
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    const std::string& grid = request->grid_id();
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, grid); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    const std::string& rid = draft->person.resident_id();
+    auto owner = deps_.store.ClaimResidentGrid(rid, grid);
+    if (!owner.ok()) return platform::ToGrpcStatus(owner.status());
+    if (*owner != grid) return platform::ToGrpcStatus(WrongGrid(*owner));
+    const std::string arrival_id = NewId("a");
+    std::function<absl::StatusOr<GridTransaction>(v1::RecordArrivalResponse*)> build =
+        [&](v1::RecordArrivalResponse* out) -> absl::StatusOr<GridTransaction> {
+      auto current = deps_.store.GetResident(grid, rid);
+      if (!current.ok()) return current.status();
+      v1::Arrival arrival = draft->arrival;
+      arrival.set_arrival_id(arrival_id);
+      arrival.set_recorded_by(caller.subject);
+      *out->mutable_arrival() = arrival;
+      out->set_resident_created(!current->has_value());
+      platform::GridKeys k = IntakeStore::Keys(grid);
+      GridTransaction txn(k.Outbox(), IdempotencyKey(grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      if (!current->has_value()) {
+        v1::Resident created = ApplyRegistration(nullptr, draft->person, now);
+        AddResidentWrite(txn, nullptr, created);
+        v1::ResidentChanged event = ResidentEvent(nullptr, created, caller, now);
+        txn.Publish(Record(kResidentTopic, rid, event, event.meta(), now));
+      } else {
+        // Guard: the resident must still exist as read.
+        txn.ExpectVersion(IntakeStore::ResidentKey(grid, rid), (*current)->version());
+      }
+      txn.PutRecord(k.Key("arrival", arrival_id), 1, arrival.SerializeAsString());
+      const long long when = arrival.arrival_time().seconds();
+      txn.ZAdd(k.Key("arrivals"), when, arrival_id);
+      txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixSeconds(now) - 30 * 86400);
+      v1::ArrivalRecorded event;
+      *event.mutable_meta() = Meta(arrival_id, 1, grid, caller, now);
+      *event.mutable_arrival() = arrival;
+      RedactPersonalData(event.mutable_arrival());
+      txn.Publish(Record(kArrivalTopic, rid, event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::RecordHealthStatus(grpc::ServerContext* context,
+                                                   const v1::RecordHealthStatusRequest* request,
+                                                   v1::RecordHealthStatusResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    if (absl::Status s = ValidateHealthStatus(*request, now); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    auto grid = ResidentGridInScope(deps_.store, deps_.authorizer, caller, request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    std::function<absl::StatusOr<GridTransaction>(v1::RecordHealthStatusResponse*)> build =
+        [&](v1::RecordHealthStatusResponse* out) -> absl::StatusOr<GridTransaction> {
+      auto current = deps_.store.GetResident(*grid, request->resident_id());
+      if (!current.ok()) return current.status();
+      if (!current->has_value()) {
+        return absl::NotFoundError("resident_id: no resident " + request->resident_id());
+      }
+      v1::Resident next = ApplyHealthStatus(**current, *request, now);
+      *out->mutable_resident() = next;
+      GridTransaction txn(IntakeStore::Keys(*grid).Outbox(),
+                          IdempotencyKey(*grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      AddResidentWrite(txn, &**current, next);
+      v1::HealthStatusRecorded event;
+      *event.mutable_meta() = Meta(next.resident_id(), next.version(), *grid, caller, now);
+      event.set_resident_id(next.resident_id());
+      *event.mutable_doses() = request->doses();
+      *event.mutable_tests() = request->tests();
+      *event.mutable_resident() = Snapshot(next);
+      txn.Publish(Record(kHealthStatusTopic, next.resident_id(), event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, *grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::RecordVisit(grpc::ServerContext* context,
+                                            const v1::RecordVisitRequest* request,
+                                            v1::RecordVisitResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    auto visit = ValidateVisit(*request, now);
+    if (!visit.ok()) return platform::ToGrpcStatus(visit.status());
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    auto grid = ResidentGridInScope(deps_.store, deps_.authorizer, caller, request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    const std::string visit_id = NewId("v");
+    std::function<absl::StatusOr<GridTransaction>(v1::RecordVisitResponse*)> build =
+        [&](v1::RecordVisitResponse* out) -> absl::StatusOr<GridTransaction> {
+      v1::Visit v = *visit;
+      v.set_visit_id(visit_id);
+      v.set_grid_id(*grid);
+      v.set_visited_by(caller.subject);
+      *out->mutable_visit() = v;
+      platform::GridKeys k = IntakeStore::Keys(*grid);
+      GridTransaction txn(k.Outbox(), IdempotencyKey(*grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      txn.PutRecord(k.Key("visit", visit_id), 1, v.SerializeAsString());
+      txn.ZAdd(k.Key("visits"), v.visit_time().seconds(), visit_id);
+      txn.ZRemoveBelow(k.Key("visits"), absl::ToUnixSeconds(now) - 14 * 86400);
+      v1::VisitRecorded event;
+      *event.mutable_meta() = Meta(visit_id, 1, *grid, caller, now);
+      *event.mutable_visit() = v;
+      txn.Publish(Record(kVisitTopic, *grid, event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, *grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::RequestHelp(grpc::ServerContext* context,
+                                            const v1::RequestHelpRequest* request,
+                                            v1::RequestHelpResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    auto help = ValidateHelpRequest(*request, now);
+    if (!help.ok()) return platform::ToGrpcStatus(help.status());
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    auto grid = ResidentGridInScope(deps_.store, deps_.authorizer, caller, request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    const std::string help_id = NewId("h");
+    std::function<absl::StatusOr<GridTransaction>(v1::RequestHelpResponse*)> build =
+        [&](v1::RequestHelpResponse* out) -> absl::StatusOr<GridTransaction> {
+      v1::HelpRequest h = *help;
+      h.set_help_request_id(help_id);
+      h.set_grid_id(*grid);
+      h.set_recorded_by(caller.subject);
+      *out->mutable_help_request() = h;
+      platform::GridKeys k = IntakeStore::Keys(*grid);
+      GridTransaction txn(k.Outbox(), IdempotencyKey(*grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      txn.PutRecord(k.Key("help", help_id), 1, h.SerializeAsString());
+      txn.HashIncrement(k.Key("counts"), "open_help_requests", 1);
+      v1::HelpRequested event;
+      *event.mutable_meta() = Meta(help_id, 1, *grid, caller, now);
+      *event.mutable_help_request() = h;
+      txn.Publish(Record(kHelpRequestTopic, *grid, event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, *grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
+                                                  const v1::ReportDisputeLeadRequest* request,
+                                                  v1::ReportDisputeLeadResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    const absl::Time now = deps_.clock.Now();
+    auto lead = ValidateDisputeLead(*request, now);
+    if (!lead.ok()) return platform::ToGrpcStatus(lead.status());
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    const std::string& grid = request->grid_id();
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, grid); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    for (int i = 0; i < request->parties_size(); ++i) {
+      if (!request->parties(i).has_resident_id()) continue;
+      auto party_grid = deps_.store.FindResidentGrid(request->parties(i).resident_id());
+      if (!party_grid.ok()) return platform::ToGrpcStatus(party_grid.status());
+      if (!party_grid->has_value()) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "parties[" + std::to_string(i) + "].resident_id: no such resident");
+      }
+    }
+    const std::string lead_id = NewId("l");
+    std::function<absl::StatusOr<GridTransaction>(v1::ReportDisputeLeadResponse*)> build =
+        [&](v1::ReportDisputeLeadResponse* out) -> absl::StatusOr<GridTransaction> {
+      v1::DisputeLead l = *lead;
+      l.set_lead_id(lead_id);
+      l.set_reported_by(caller.subject);
+      *out->mutable_lead() = l;
+      platform::GridKeys k = IntakeStore::Keys(grid);
+      GridTransaction txn(k.Outbox(), IdempotencyKey(grid, caller, request->request_id()),
+                          out->SerializeAsString());
+      txn.PutRecord(k.Key("lead", lead_id), 1, l.SerializeAsString());
+      txn.HashIncrement(k.Key("counts"), "open_dispute_leads", 1);
+      v1::DisputeLeadReported event;
+      *event.mutable_meta() = Meta(lead_id, 1, grid, caller, now);
+      *event.mutable_lead() = l;
+      *event.mutable_report_time() = l.report_time();
+      txn.Publish(Record(kDisputeLeadTopic, grid, event, event.meta(), now));
+      return txn;
+    };
+    return platform::ToGrpcStatus(
+        CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, response));
+  });
+}
+
+grpc::Status IntakeServiceImpl::GetResident(grpc::ServerContext* context,
+                                            const v1::GetResidentRequest* request,
+                                            v1::Resident* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->resident_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "resident_id: required");
+    }
+    auto grid = ResidentGridInScope(deps_.store, deps_.authorizer, caller, request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    auto resident = deps_.store.GetResident(*grid, request->resident_id());
+    if (!resident.ok()) return platform::ToGrpcStatus(resident.status());
+    if (!resident->has_value()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "resident_id: no resident " + request->resident_id());
+    }
+    *response = **resident;
+    if (!platform::Authorizer::MaySeePersonalData(caller)) RedactPersonalData(response);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status IntakeServiceImpl::ListResidents(grpc::ServerContext* context,
+                                              const v1::ListResidentsRequest* request,
+                                              v1::ListResidentsResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->grid_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    int page_size = request->page().page_size();
+    if (page_size < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "page.page_size: must not be negative");
+    }
+    page_size = page_size == 0 ? 50 : std::min(page_size, 1000);
+    std::string after;
+    if (!request->page().page_token().empty()) {
+      if (!absl::WebSafeBase64Unescape(request->page().page_token(), &after) || after.empty() ||
+          after[0] != 'r') {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "page.page_token: not a token returned by ListResidents");
+      }
+    }
+    const bool personal = platform::Authorizer::MaySeePersonalData(caller);
+    const int chunk = std::max(page_size, 200);
+    bool more = false;
+    // Filters may skip residents: scan in chunks until the page is full.
+    for (int round = 0; round < 50; ++round) {
+      auto batch = deps_.store.ListResidents(request->grid_id(), after, chunk);
+      if (!batch.ok()) return platform::ToGrpcStatus(batch.status());
+      size_t i = 0;
+      bool full = false;
+      for (; i < batch->size() && !full; ++i) {
+        v1::Resident& r = (*batch)[i];
+        after = r.resident_id();
+        bool keep = std::all_of(request->tags().begin(), request->tags().end(), [&](int tag) {
+          return std::find(r.tags().begin(), r.tags().end(), tag) != r.tags().end();
+        });
+        if (request->has_vaccinated()) keep &= (r.doses_size() > 0) == request->vaccinated();
+        if (!keep) continue;
+        if (!personal) RedactPersonalData(&r);
+        *response->add_residents() = std::move(r);
+        full = response->residents_size() == page_size;
+      }
+      more = i < batch->size() || static_cast<int>(batch->size()) == chunk;
+      if (full || !more) break;
+    }
+    if (more) response->mutable_page()->set_next_page_token(absl::WebSafeBase64Escape(after));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status IntakeServiceImpl::GetGridLedger(grpc::ServerContext* context,
+                                              const v1::GetGridLedgerRequest* request,
+                                              v1::GridLedger* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->grid_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    auto ledger = deps_.store.GetLedger(request->grid_id(), deps_.clock.Now());
+    if (!ledger.ok()) return platform::ToGrpcStatus(ledger.status());
+    *response = std::move(*ledger);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace gridbridge::intake

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "auth.h"
+#include "clock.h"
+#include "gridbridge/intake/v1/intake_service.grpc.pb.h"
+#include "intake_store.h"
+#include "opaque_ids.h"
+
+namespace gridbridge::intake {
+
+// Topics intake publishes to (see catalog/topics.json).
+inline constexpr char kResidentTopic[] = "gridbridge.intake.resident.v1";
+inline constexpr char kArrivalTopic[] = "gridbridge.intake.arrival.v1";
+inline constexpr char kHealthStatusTopic[] = "gridbridge.intake.health-status.v1";
+inline constexpr char kVisitTopic[] = "gridbridge.intake.visit.v1";
+inline constexpr char kHelpRequestTopic[] = "gridbridge.intake.help-request.v1";
+inline constexpr char kDisputeLeadTopic[] = "gridbridge.intake.dispute-lead.v1";
+
+// What the gRPC adapter needs; all must outlive it.
+struct IntakeDeps {
+  const platform::TokenVerifier& verifier;
+  const platform::Authorizer& authorizer;
+  IntakeStore& store;
+  const OpaqueIds& ids;
+  const platform::Clock& clock;
+  // Tells the outbox relay a grid has new entries (may be a no-op).
+  std::function<void(const std::string& grid_id)> notify_outbox;
+};
+
+// gridbridge.intake.v1.IntakeService: validate -> authorize -> domain ->
+// one GridTransaction -> status. Thread-safe; blocking (sync server).
+class IntakeServiceImpl final : public v1::IntakeService::Service {
+ public:
+  explicit IntakeServiceImpl(IntakeDeps deps) : deps_(std::move(deps)) {}
+
+  grpc::Status RegisterResident(grpc::ServerContext* context,
+                                const v1::RegisterResidentRequest* request,
+                                v1::RegisterResidentResponse* response) override;
+  grpc::Status RecordArrival(grpc::ServerContext* context, const v1::RecordArrivalRequest* request,
+                             v1::RecordArrivalResponse* response) override;
+  grpc::Status RecordHealthStatus(grpc::ServerContext* context,
+                                  const v1::RecordHealthStatusRequest* request,
+                                  v1::RecordHealthStatusResponse* response) override;
+  grpc::Status RecordVisit(grpc::ServerContext* context, const v1::RecordVisitRequest* request,
+                           v1::RecordVisitResponse* response) override;
+  grpc::Status RequestHelp(grpc::ServerContext* context, const v1::RequestHelpRequest* request,
+                           v1::RequestHelpResponse* response) override;
+  grpc::Status ReportDisputeLead(grpc::ServerContext* context,
+                                 const v1::ReportDisputeLeadRequest* request,
+                                 v1::ReportDisputeLeadResponse* response) override;
+  grpc::Status GetResident(grpc::ServerContext* context, const v1::GetResidentRequest* request,
+                           v1::Resident* response) override;
+  grpc::Status ListResidents(grpc::ServerContext* context, const v1::ListResidentsRequest* request,
+                             v1::ListResidentsResponse* response) override;
+  grpc::Status GetGridLedger(grpc::ServerContext* context, const v1::GetGridLedgerRequest* request,
+                             v1::GridLedger* response) override;
+
+ private:
+  IntakeDeps deps_;
+};
+
+}  // namespace gridbridge::intake

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grid_transaction.h"
+#include "gridbridge/intake/v1/intake_service.pb.h"
+#include "redis_client.h"
+#include "redis_keys.h"
+
+namespace gridbridge::intake {
+
+// Intake's Redis keyspace. Per grid (hash tag {grid:<id>}, service "intake"):
+//   res:<resident_id>    hash {v, p}: the Resident (with personal data)
+//   residents            zset (score 0) of resident ids, for paging by id
+//   arrival:<id>, visit:<id>, help:<id>, lead:<id>   hash {v, p}
+//   arrivals, visits     zsets id -> unix seconds (time windows, trimmed)
+//   tested               zset resident id -> latest sample unix seconds
+//   counts               hash: residents, vaccinated, key_population,
+//                        open_help_requests, open_dispute_leads
+//   req:<subject>:<request_id>   remembered response (24 h)
+//   outbox, outbox-lease          see platform/outbox.h
+// Outside the grids, one directory: {intake:dir:<c>}:resident-grid, a hash
+// resident id -> grid, sharded by the id's last character, claimed with
+// HSETNX before the resident's first commit (so a person can be in one grid
+// only, even under concurrent registrations in two grids).
+//
+// Thread-safe (RedisClient is). Errors: UNAVAILABLE when Redis is down.
+class IntakeStore {
+ public:
+  static constexpr char kService[] = "intake";
+
+  explicit IntakeStore(platform::RedisClient& redis) : redis_(redis) {}
+
+  static platform::GridKeys Keys(const std::string& grid_id) {
+    return platform::GridKeys(kService, grid_id);
+  }
+  static std::string ResidentKey(const std::string& grid_id, const std::string& resident_id) {
+    return Keys(grid_id).Key("res", resident_id);
+  }
+
+  // The grid a resident belongs to, if any.
+  absl::StatusOr<std::optional<std::string>> FindResidentGrid(const std::string& resident_id);
+  // Claims `grid_id` for the resident unless another grid has it; returns
+  // the owning grid either way.
+  absl::StatusOr<std::string> ClaimResidentGrid(const std::string& resident_id,
+                                                const std::string& grid_id);
+
+  absl::StatusOr<std::optional<v1::Resident>> GetResident(const std::string& grid_id,
+                                                          const std::string& resident_id);
+  // Up to `limit` residents with id > `after` (empty: from the start), in id order.
+  absl::StatusOr<std::vector<v1::Resident>> ListResidents(const std::string& grid_id,
+                                                          const std::string& after, int limit);
+  absl::StatusOr<v1::GridLedger> GetLedger(const std::string& grid_id, absl::Time now);
+
+  // Runs one transaction (see platform/grid_transaction.h).
+  absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn);
+
+ private:
+  static std::string DirectoryKey(const std::string& resident_id);
+  platform::RedisClient& redis_;
+};
+
+}  // namespace gridbridge::intake

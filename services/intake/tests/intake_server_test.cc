@@ -1,0 +1,421 @@
+// Intake through gRPC, as a real process against the real broker program
+// and a real redis-server; events read back from the topics.
+#include <fstream>
+#include <thread>
+
+#include "auth.h"
+#include "dev_keys.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/intake/v1/events.pb.h"
+#include "gridbridge/intake/v1/intake_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "stack.h"
+#include "topic_reader.h"
+
+namespace gridbridge::intake {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using gridbridge::testing::Broker;
+using gridbridge::testing::RedisServer;
+using gridbridge::testing::Subprocess;
+using gridbridge::testing::TempDir;
+
+constexpr char kGrid[] = "431102001001g01";       // 枫木山社区第1网格
+constexpr char kNeighbour[] = "431102001001g02";  // same community
+constexpr char kFarGrid[] = "431102002001g01";    // another street
+constexpr char kCommunity[] = "431102001001";
+constexpr char kStreet[] = "431102001";
+constexpr char kDistrict[] = "431102";
+
+class IntakeServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto keys = platform::GenerateRsaKeyPair();
+    ASSERT_TRUE(keys.ok());
+    private_pem_ = keys->private_pem;
+    std::ofstream(dir_.path() + "/pub.pem") << keys->public_pem;
+    std::ofstream(dir_.path() + "/id.key") << "test-resident-id-key-0123456789";
+    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        gridbridge::testing::BinaryPath("services/intake/gridbridge-intake"), "--redis_addr",
+        redis_.addr(), "--kafka_bootstrap", broker_.bootstrap(), "--jwt_public_key_file",
+        dir_.path() + "/pub.pem", "--admin_tree_file",
+        gridbridge::testing::SourcePath("data/admin-tree.json"), "--resident_id_key_file",
+        dir_.path() + "/id.key"});
+    auto ready = server_->ReadLine(std::chrono::seconds(20));
+    ASSERT_TRUE(ready.has_value());
+    int port = nlohmann::json::parse(*ready)["grpc_port"].get<int>();
+    stub_ = v1::IntakeService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                           grpc::InsecureChannelCredentials()));
+    worker_ = Token(common::v1::ROLE_GRID_WORKER, kGrid);
+  }
+
+  std::string Token(common::v1::Role role, const std::string& scope) {
+    platform::TokenIssuer issuer(private_pem_, "gridbridge", "gridbridge");
+    return *issuer.Issue({"tester-" + platform::RoleName(role), role, scope}, absl::Now(),
+                         absl::Hours(1));
+  }
+
+  template <typename Req, typename Resp, typename Method>
+  grpc::Status Call(Method method, const std::string& token, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    return ((*stub_).*method)(&ctx, req, resp);
+  }
+
+  v1::RegisterResidentRequest Registration(const std::string& request_id,
+                                           const std::string& grid = kGrid) {
+    v1::RegisterResidentRequest r;
+    r.set_request_id(request_id);
+    r.set_name("彭某");
+    r.set_id_card_number("431102199001011239");
+    r.set_phone("13812345678");
+    r.mutable_address()->set_estate("枫木山小区");
+    r.mutable_address()->set_building("3栋");
+    r.set_grid_id(grid);
+    return r;
+  }
+
+  v1::RecordArrivalRequest Arrival(const std::string& request_id) {
+    v1::RecordArrivalRequest a;
+    a.set_request_id(request_id);
+    a.mutable_person()->set_name("安装工甲");
+    a.mutable_person()->set_id_card_number("210102198503150021");
+    a.mutable_person()->set_phone("13912345678");
+    a.set_origin_division_code("430500");
+    auto* place = a.add_visited_places();
+    place->set_division_code("430500");
+    absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+    place->mutable_date()->set_year(static_cast<int>(today.year()));
+    place->mutable_date()->set_month(today.month());
+    place->mutable_date()->set_day(today.day());
+    *a.mutable_arrival_time() = TimeUtil::GetCurrentTime();
+    a.set_travel_mode(v1::TRAVEL_MODE_CAR);
+    a.set_vehicle_plate("辽A12345");
+    a.set_health_code(v1::HEALTH_CODE_COLOR_GREEN);
+    a.mutable_destination()->set_estate("零耐嘉园");
+    a.mutable_destination()->set_room("501");
+    a.set_grid_id(kGrid);
+    a.set_reason("elevator installation");
+    return a;
+  }
+
+  // Records of `topic` once at least `count` have arrived (or 20 s passed).
+  std::vector<platform::ConsumedRecord> Topic(const std::string& topic, size_t count) {
+    std::vector<platform::ConsumedRecord> records;
+    for (int i = 0; i < 100; ++i) {
+      records = gridbridge::testing::ReadWholeTopic(broker_.bootstrap(), topic);
+      if (records.size() >= count) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return records;
+  }
+
+  v1::GridLedger Ledger(const std::string& grid = kGrid) {
+    v1::GetGridLedgerRequest req;
+    req.set_grid_id(grid);
+    v1::GridLedger ledger;
+    EXPECT_TRUE(Call(&v1::IntakeService::Stub::GetGridLedger, worker_, req, &ledger).ok());
+    return ledger;
+  }
+
+  TempDir dir_;
+  RedisServer redis_;
+  Broker broker_;
+  std::string private_pem_;
+  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<v1::IntakeService::Stub> stub_;
+  std::string worker_;
+};
+
+TEST_F(IntakeServerTest, RegisterPublishesASnapshotWithoutPersonalData) {
+  v1::RegisterResidentResponse resp;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("r1"), &resp).ok());
+  EXPECT_TRUE(resp.created());
+  EXPECT_EQ(resp.resident().version(), 1);
+  EXPECT_EQ(resp.resident().sex(), v1::SEX_MALE);
+  auto records = Topic("gridbridge.intake.resident.v1", 1);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, resp.resident().resident_id());
+  EXPECT_EQ(gridbridge::testing::HeaderValue(records[0], "ce_type"),
+            "gridbridge.intake.v1.ResidentChanged");
+  for (const std::string secret : {"彭某", "431102199001011239", "13812345678", "3栋"}) {
+    EXPECT_EQ(records[0].value.find(secret), std::string::npos) << secret;
+  }
+  v1::ResidentChanged event;
+  ASSERT_TRUE(event.ParseFromString(records[0].value));
+  EXPECT_EQ(event.meta().entity_version(), 1);
+  EXPECT_EQ(event.resident().estate(), "枫木山小区");
+  EXPECT_EQ(Ledger().residents(), 1);
+}
+
+TEST_F(IntakeServerTest, SameRequestIdTwiceAndConcurrentlyYieldsOneResidentAndOneEvent) {
+  std::vector<std::thread> threads;
+  std::vector<v1::RegisterResidentResponse> responses(8);
+  std::vector<grpc::Status> statuses(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("same"),
+                         &responses[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << statuses[i].error_message();
+    EXPECT_EQ(responses[i].SerializeAsString(), responses[0].SerializeAsString());
+  }
+  v1::RegisterResidentResponse again;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("same"), &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), responses[0].SerializeAsString());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Topic("gridbridge.intake.resident.v1", 1).size(), 1u);
+  EXPECT_EQ(Ledger().residents(), 1);
+}
+
+TEST_F(IntakeServerTest, RegisteringAgainUpdatesAndNeverDuplicates) {
+  v1::RegisterResidentResponse first, second;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("a"), &first).ok());
+  auto update = Registration("b");
+  update.set_phone("13900000000");
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::RegisterResident, worker_, update, &second).ok());
+  EXPECT_FALSE(second.created());
+  EXPECT_EQ(second.resident().resident_id(), first.resident().resident_id());
+  EXPECT_EQ(second.resident().version(), 2);
+  EXPECT_EQ(Ledger().residents(), 1);
+  auto records = Topic("gridbridge.intake.resident.v1", 2);
+  EXPECT_EQ(records.size(), 2u);
+}
+
+TEST_F(IntakeServerTest, SamePersonInAnotherGridIsAFailedPrecondition) {
+  v1::RegisterResidentResponse resp;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("a"), &resp).ok());
+  grpc::Status s = Call(&v1::IntakeService::Stub::RegisterResident,
+                        Token(common::v1::ROLE_COMMUNITY_COMMITTEE, kCommunity),
+                        Registration("b", kNeighbour), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find(kGrid), std::string::npos);
+}
+
+TEST_F(IntakeServerTest, ArrivalRegistersTheUnknownPersonAndHidesThePlateInTheEvent) {
+  v1::RecordArrivalResponse resp;
+  grpc::Status s = Call(&v1::IntakeService::Stub::RecordArrival, worker_, Arrival("arr-1"), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(resp.resident_created());
+  EXPECT_EQ(resp.arrival().vehicle_plate(), "辽A12345");
+  auto arrivals = Topic("gridbridge.intake.arrival.v1", 1);
+  ASSERT_EQ(arrivals.size(), 1u);
+  v1::ArrivalRecorded event;
+  ASSERT_TRUE(event.ParseFromString(arrivals[0].value));
+  EXPECT_TRUE(event.arrival().vehicle_plate().empty());
+  EXPECT_FALSE(event.arrival().vehicle_id().empty());
+  EXPECT_TRUE(event.arrival().destination().room().empty());
+  EXPECT_EQ(arrivals[0].value.find("辽A12345"), std::string::npos);
+  EXPECT_EQ(Topic("gridbridge.intake.resident.v1", 1).size(), 1u);
+  v1::GridLedger ledger = Ledger();
+  EXPECT_EQ(ledger.residents(), 1);
+  EXPECT_EQ(ledger.arrivals_last_14_days(), 1);
+}
+
+TEST_F(IntakeServerTest, HealthVisitsHelpAndLeadsMoveTheLedger) {
+  v1::RegisterResidentResponse reg;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("r"), &reg).ok());
+  const std::string rid = reg.resident().resident_id();
+
+  v1::RecordHealthStatusRequest health;
+  health.set_request_id("h");
+  health.set_resident_id(rid);
+  auto* dose = health.add_doses();
+  dose->set_dose_number(1);
+  dose->mutable_date()->set_year(2021);
+  dose->mutable_date()->set_month(6);
+  dose->mutable_date()->set_day(1);
+  auto* test = health.add_tests();
+  *test->mutable_sample_time() = TimeUtil::GetCurrentTime() - TimeUtil::HoursToDuration(3);
+  test->set_result(v1::TEST_RESULT_NEGATIVE);
+  *test->mutable_result_time() = TimeUtil::GetCurrentTime() - TimeUtil::HoursToDuration(1);
+  v1::RecordHealthStatusResponse health_resp;
+  grpc::Status s =
+      Call(&v1::IntakeService::Stub::RecordHealthStatus, worker_, health, &health_resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(health_resp.resident().version(), 2);
+
+  v1::RecordVisitRequest visit;
+  visit.set_request_id("v");
+  visit.set_resident_id(rid);
+  visit.set_channel(v1::VISIT_CHANNEL_PHONE);
+  visit.set_outcome(v1::VISIT_OUTCOME_REACHED);
+  v1::RecordVisitResponse visit_resp;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::RecordVisit, worker_, visit, &visit_resp).ok());
+
+  v1::RequestHelpRequest help;
+  help.set_request_id("help");
+  help.set_resident_id(rid);
+  help.set_kind(v1::HELP_KIND_SUPPLIES);
+  help.set_urgency(v1::URGENCY_HIGH);
+  help.set_description("in home isolation, cannot go out to buy food");
+  v1::RequestHelpResponse help_resp;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::RequestHelp, worker_, help, &help_resp).ok());
+
+  v1::ReportDisputeLeadRequest lead;
+  lead.set_request_id("lead");
+  lead.set_grid_id(kGrid);
+  lead.set_source(v1::LEAD_SOURCE_PATROL);
+  lead.add_parties()->set_resident_id(rid);
+  lead.add_parties()->set_description("street office");
+  lead.set_category(v1::DISPUTE_CATEGORY_PUBLIC_FACILITY);
+  lead.set_description("residents object to the sampling point");
+  v1::ReportDisputeLeadResponse lead_resp;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::ReportDisputeLead, worker_, lead, &lead_resp).ok());
+  lead.set_request_id("lead-2");
+  lead.mutable_parties(0)->set_resident_id("rnobody");
+  EXPECT_EQ(
+      Call(&v1::IntakeService::Stub::ReportDisputeLead, worker_, lead, &lead_resp).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+
+  v1::GridLedger ledger = Ledger();
+  EXPECT_EQ(ledger.residents(), 1);
+  EXPECT_EQ(ledger.vaccinated(), 1);
+  EXPECT_EQ(ledger.tested_last_7_days(), 1);
+  EXPECT_EQ(ledger.visits_this_week(), 1);
+  EXPECT_EQ(ledger.open_help_requests(), 1);
+  EXPECT_EQ(ledger.open_dispute_leads(), 1);
+  EXPECT_EQ(Topic("gridbridge.intake.health-status.v1", 1).size(), 1u);
+  EXPECT_EQ(Topic("gridbridge.intake.visit.v1", 1).size(), 1u);
+  EXPECT_EQ(Topic("gridbridge.intake.help-request.v1", 1).size(), 1u);
+  EXPECT_EQ(Topic("gridbridge.intake.dispute-lead.v1", 1).size(), 1u);
+}
+
+TEST_F(IntakeServerTest, AuthMatrixForWritesAndReads) {
+  struct Case {
+    common::v1::Role role;
+    std::string scope;
+    grpc::StatusCode write;  // RegisterResident into kGrid
+    grpc::StatusCode read;   // GetGridLedger of kGrid
+  } cases[] = {
+      {common::v1::ROLE_GRID_WORKER, kGrid, grpc::OK, grpc::OK},
+      {common::v1::ROLE_GRID_WORKER, kNeighbour, grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_GRID_WORKER, kDistrict, grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_COMMUNITY_COMMITTEE, kCommunity, grpc::OK, grpc::OK},
+      {common::v1::ROLE_STREET_OFFICE, kStreet, grpc::OK, grpc::OK},
+      {common::v1::ROLE_STREET_OFFICE, "431102002", grpc::PERMISSION_DENIED,
+       grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_DISTRICT_ADMIN, kDistrict, grpc::OK, grpc::OK},
+      {common::v1::ROLE_DISTRICT_ADMIN, "431129", grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_PARTNER_SYSTEM, kDistrict, grpc::OK, grpc::OK},
+      {common::v1::ROLE_ANALYST, kDistrict, grpc::PERMISSION_DENIED, grpc::OK},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::string token = Token(c.role, c.scope);
+    v1::RegisterResidentResponse reg;
+    EXPECT_EQ(Call(&v1::IntakeService::Stub::RegisterResident, token,
+                   Registration("auth-" + std::to_string(n++)), &reg)
+                  .error_code(),
+              c.write)
+        << platform::RoleName(c.role) << "@" << c.scope;
+    v1::GetGridLedgerRequest req;
+    req.set_grid_id(kGrid);
+    v1::GridLedger ledger;
+    EXPECT_EQ(Call(&v1::IntakeService::Stub::GetGridLedger, token, req, &ledger).error_code(),
+              c.read)
+        << platform::RoleName(c.role) << "@" << c.scope;
+  }
+  v1::RegisterResidentResponse reg;
+  EXPECT_EQ(
+      Call(&v1::IntakeService::Stub::RegisterResident, "", Registration("x"), &reg).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  // The analyst sees the resident without personal data.
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("y"), &reg).ok());
+  v1::GetResidentRequest get;
+  get.set_resident_id(reg.resident().resident_id());
+  v1::Resident seen;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::GetResident,
+                   Token(common::v1::ROLE_ANALYST, kDistrict), get, &seen)
+                  .ok());
+  EXPECT_TRUE(seen.name().empty());
+  EXPECT_TRUE(seen.id_card_number().empty());
+  EXPECT_TRUE(seen.phone().empty());
+  EXPECT_EQ(seen.address().estate(), "枫木山小区");
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::GetResident, worker_, get, &seen).ok());
+  EXPECT_EQ(seen.name(), "彭某");
+  EXPECT_EQ(Call(&v1::IntakeService::Stub::GetResident,
+                 Token(common::v1::ROLE_GRID_WORKER, kFarGrid), get, &seen)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(IntakeServerTest, BadInputIsInvalidArgumentNamingTheField) {
+  v1::RegisterResidentResponse resp;
+  auto expect = [&](const v1::RegisterResidentRequest& req, const std::string& field) {
+    grpc::Status s = Call(&v1::IntakeService::Stub::RegisterResident, worker_, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(s.error_message().rfind(field + ":", 0), 0u) << s.error_message();
+  };
+  expect(v1::RegisterResidentRequest(), "request_id");
+  auto r = Registration("b1");
+  r.set_name(std::string(300, 'x'));
+  expect(r, "name");
+  r = Registration("b2");
+  r.set_name("\xff\xfe");  // malformed UTF-8: rejected by the parser, named by the server
+  expect(r, "name");
+  r = Registration("b3");
+  r.set_id_card_number("431102199001011230");
+  expect(r, "id_card_number");
+  r = Registration("b4");
+  r.mutable_address()->set_estate(std::string(100000, 'a'));
+  expect(r, "address.estate");
+  auto a = Arrival("b5");
+  a.mutable_visited_places(0)->mutable_date()->set_year(2031);
+  v1::RecordArrivalResponse arr;
+  grpc::Status s = Call(&v1::IntakeService::Stub::RecordArrival, worker_, a, &arr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("visited_places[0].date:", 0), 0u) << s.error_message();
+  // The server is still there.
+  EXPECT_EQ(Ledger().residents(), 0);
+}
+
+TEST_F(IntakeServerTest, ListResidentsPagesWithFilters) {
+  const char* numbers[] = {"431102199001011239", "210102198503150021", "11010519491231002X",
+                           "43052219760612345X", "440305199202291012", "431102200001010020"};
+  int i = 0;
+  for (const char* number : numbers) {
+    auto r = Registration("list-" + std::to_string(i));
+    r.set_id_card_number(number);
+    if (i % 2 == 0) r.add_tags(v1::RESIDENT_TAG_ELDERLY);
+    ++i;
+    v1::RegisterResidentResponse resp;
+    ASSERT_TRUE(Call(&v1::IntakeService::Stub::RegisterResident, worker_, r, &resp).ok());
+  }
+  std::set<std::string> seen;
+  v1::ListResidentsRequest req;
+  req.set_grid_id(kGrid);
+  req.mutable_page()->set_page_size(2);
+  for (int page = 0; page < 10; ++page) {
+    v1::ListResidentsResponse resp;
+    ASSERT_TRUE(Call(&v1::IntakeService::Stub::ListResidents, worker_, req, &resp).ok());
+    for (const auto& r : resp.residents()) EXPECT_TRUE(seen.insert(r.resident_id()).second);
+    if (resp.page().next_page_token().empty()) break;
+    req.mutable_page()->set_page_token(resp.page().next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 6u);
+  v1::ListResidentsRequest filtered;
+  filtered.set_grid_id(kGrid);
+  filtered.add_tags(v1::RESIDENT_TAG_ELDERLY);
+  v1::ListResidentsResponse elderly;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::ListResidents, worker_, filtered, &elderly).ok());
+  EXPECT_EQ(elderly.residents_size(), 3);
+  filtered.mutable_page()->set_page_token("garbage!");
+  EXPECT_EQ(Call(&v1::IntakeService::Stub::ListResidents, worker_, filtered, &elderly).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace gridbridge::intake
