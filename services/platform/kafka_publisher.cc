@@ -92,7 +92,7 @@ KafkaPublisher::KafkaPublisher(std::unique_ptr<RdKafka::Producer> producer)
 }
 
 KafkaPublisher::~KafkaPublisher() {
-  producer_->flush(10000);
+  producer_->flush(5000);
   stop_ = true;
   poller_.join();
   producer_->poll(0);

@@ -44,7 +44,7 @@ class KafkaPublisher {
  public:
   // INVALID_ARGUMENT on bad properties.
   static absl::StatusOr<std::unique_ptr<KafkaPublisher>> Create(const KafkaOptions& options);
-  ~KafkaPublisher();  // flushes up to 10 s, then drops what is left
+  ~KafkaPublisher();  // flushes up to 5 s, then drops what is left
 
   // One status per record, in order: OK once acknowledged (acks=all),
   // UNAVAILABLE if delivery failed or `timeout` passed first (the record may

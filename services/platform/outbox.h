@@ -43,7 +43,7 @@ struct OutboxRelayOptions {
   int max_records_per_round = 20000;
   absl::Duration lease = absl::Seconds(10);
   absl::Duration scan_interval = absl::Milliseconds(500);
-  absl::Duration publish_timeout = absl::Seconds(30);
+  absl::Duration publish_timeout = absl::Seconds(5);  // bounds a round, and Stop()
   absl::Duration error_backoff = absl::Milliseconds(500);
 };
 

@@ -9,6 +9,7 @@
 //   gridctl intake RPC --target HOST:PORT --json '{...}'   (or --json @FILE, --json - for stdin)
 //     RPC: register-resident, record-arrival, record-health-status, record-visit,
 //          request-help, report-dispute-lead, get-resident, list-residents, get-grid-ledger
+//   gridctl intake import FILE.csv --target HOST:PORT [--report FILE.jsonl] [--no_progress]
 //
 // Every command prints one JSON object on stdout and exits 0 on success,
 // 1 when the server answered with an error (the JSON says which), 2 on bad
@@ -23,6 +24,7 @@
 #include "dev_keys.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
 #include "intake_commands.h"
+#include "intake_import.h"
 #include "nlohmann/json.hpp"
 #include "server_probe.h"
 
@@ -138,6 +140,22 @@ int main(int argc, char** argv) {
     sub->add_option("--json", request_json, "request as JSON, @FILE, or - for stdin")->required();
   }
 
+  gridctl::ImportOptions import_options;
+  auto* import_cmd = intake_cmd->add_subcommand(
+      "import",
+      "import residents from a CSV file through BulkImport (columns: name, "
+      "id_card_number, phone, estate, building, unit, room, household_id, grid_id, tags)");
+  import_cmd->add_option("file", import_options.csv_path, "CSV file with a header row")->required();
+  import_cmd->add_option("--target", import_options.target, "host:port")
+      ->required()
+      ->envname("GRIDBRIDGE_INTAKE_TARGET");
+  import_cmd->add_option("--token", import_options.token, "bearer token")
+      ->envname("GRIDBRIDGE_TOKEN")
+      ->required();
+  import_cmd->add_option("--report", import_options.report_path,
+                         "write one JSON line per row here");
+  import_cmd->add_flag("!--no_progress", import_options.progress, "no progress bar on stderr");
+
   CLI11_PARSE(app, argc, argv);
   const auto timeout = std::chrono::seconds(5);
 
@@ -182,6 +200,11 @@ int main(int argc, char** argv) {
       return PrintError(absl::StatusCodeToString(names.status().code()),
                         std::string(names.status().message()));
     return Print({{"target", target}, {"services", *names}});
+  }
+  if (*import_cmd) {
+    int code = 0;
+    std::cout << gridctl::ImportCsv(import_options, &code).dump() << std::endl;
+    return code;
   }
   if (*intake_cmd) {
     const std::string rpc = intake_cmd->get_subcommands().front()->get_name();

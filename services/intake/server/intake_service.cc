@@ -1,6 +1,12 @@
 #include "intake_service.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "cloud_events.h"
@@ -139,6 +145,42 @@ absl::Status WrongGrid(const std::string& owner) {
       "; record them there (moving residents between grids is not supported yet)");
 }
 
+// The transaction registering `incoming` over `current` (nullptr: new),
+// remembering `out` as the answer to request_id.
+GridTransaction RegistrationTransaction(const Caller& caller, const std::string& request_id,
+                                        const v1::Resident* current, const v1::Resident& incoming,
+                                        absl::Time now, v1::RegisterResidentResponse* out) {
+  const std::string& grid = incoming.grid_id();
+  v1::Resident next = ApplyRegistration(current, incoming, now);
+  *out->mutable_resident() = next;
+  out->set_created(current == nullptr);
+  GridTransaction txn(IntakeStore::Keys(grid).Outbox(), IdempotencyKey(grid, caller, request_id),
+                      out->SerializeAsString());
+  AddResidentWrite(txn, current, next);
+  v1::ResidentChanged event = ResidentEvent(current, next, caller, now);
+  txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta(), now));
+  return txn;
+}
+
+v1::BulkImportRowResult Rejected(int64_t row, const absl::Status& status) {
+  v1::BulkImportRowResult r;
+  r.set_row_number(row);
+  r.set_accepted(false);
+  r.set_error_code(absl::StatusCodeToString(status.code()));
+  r.set_error_message(std::string(status.message()));
+  return r;
+}
+
+v1::BulkImportRowResult Accepted(int64_t row, const v1::RegisterResidentResponse& response,
+                                 bool repeat) {
+  v1::BulkImportRowResult r;
+  r.set_row_number(row);
+  r.set_accepted(true);
+  r.set_resident_id(response.resident().resident_id());
+  r.set_created(!repeat && response.created());
+  return r;
+}
+
 }  // namespace
 
 grpc::Status IntakeServiceImpl::RegisterResident(grpc::ServerContext* context,
@@ -160,17 +202,9 @@ grpc::Status IntakeServiceImpl::RegisterResident(grpc::ServerContext* context,
         [&](v1::RegisterResidentResponse* out) -> absl::StatusOr<GridTransaction> {
       auto current = deps_.store.GetResident(grid, incoming->resident_id());
       if (!current.ok()) return current.status();
-      const v1::Resident* before = current->has_value() ? &**current : nullptr;
-      v1::Resident next = ApplyRegistration(before, *incoming, now);
-      *out->mutable_resident() = next;
-      out->set_created(before == nullptr);
-      GridTransaction txn(IntakeStore::Keys(grid).Outbox(),
-                          IdempotencyKey(grid, caller, request->request_id()),
-                          out->SerializeAsString());
-      AddResidentWrite(txn, before, next);
-      v1::ResidentChanged event = ResidentEvent(before, next, caller, now);
-      txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta(), now));
-      return txn;
+      return RegistrationTransaction(caller, request->request_id(),
+                                     current->has_value() ? &**current : nullptr, *incoming, now,
+                                     out);
     };
     return platform::ToGrpcStatus(
         CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, response));
@@ -380,6 +414,172 @@ grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
     };
     return platform::ToGrpcStatus(
         CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, response));
+  });
+}
+
+absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
+                                           const std::vector<const v1::BulkImportRow*>& rows,
+                                           std::vector<v1::BulkImportRowResult>* results) {
+  const absl::Time now = deps_.clock.Now();
+  results->assign(rows.size(), v1::BulkImportRowResult());
+  // 1. Validate and authorize each row on its own.
+  std::vector<size_t> live;
+  std::vector<v1::Resident> incoming(rows.size());
+  std::map<std::string, absl::Status> access;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t n = rows[i]->row_number();
+    auto r = ValidateRegistration(rows[i]->resident(), now, deps_.ids);
+    if (!r.ok()) {
+      (*results)[i] = Rejected(n, r.status());
+      continue;
+    }
+    auto [it, fresh] = access.try_emplace(r->grid_id());
+    if (fresh) it->second = deps_.authorizer.CheckAccess(caller, r->grid_id());
+    if (!it->second.ok()) {
+      (*results)[i] = Rejected(n, it->second);
+      continue;
+    }
+    incoming[i] = std::move(*r);
+    live.push_back(i);
+  }
+  // 2. Claim each person's grid, then read the current versions.
+  std::vector<std::pair<std::string, std::string>> claims, lookups;
+  for (size_t i : live) claims.emplace_back(incoming[i].resident_id(), incoming[i].grid_id());
+  auto owners = deps_.store.ClaimResidentGrids(claims);
+  if (!owners.ok()) return owners.status();
+  std::vector<size_t> claimed;
+  for (size_t k = 0; k < live.size(); ++k) {
+    size_t i = live[k];
+    if ((*owners)[k] != incoming[i].grid_id()) {
+      (*results)[i] = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k]));
+      continue;
+    }
+    claimed.push_back(i);
+    lookups.emplace_back(incoming[i].grid_id(), incoming[i].resident_id());
+  }
+  auto current = deps_.store.GetResidents(lookups);
+  if (!current.ok()) return current.status();
+  // 3. One transaction per row, all in one round trip.
+  std::vector<GridTransaction> txns;
+  std::vector<v1::RegisterResidentResponse> responses(claimed.size());
+  for (size_t k = 0; k < claimed.size(); ++k) {
+    size_t i = claimed[k];
+    const v1::Resident* before = (*current)[k].has_value() ? &*(*current)[k] : nullptr;
+    txns.push_back(RegistrationTransaction(caller, rows[i]->resident().request_id(), before,
+                                           incoming[i], now, &responses[k]));
+  }
+  auto outcomes = deps_.store.CommitBatch(txns);
+  if (!outcomes.ok()) return outcomes.status();
+  std::set<std::string> touched;
+  for (size_t k = 0; k < claimed.size(); ++k) {
+    size_t i = claimed[k];
+    const int64_t n = rows[i]->row_number();
+    const auto& outcome = (*outcomes)[k];
+    if (!outcome.ok()) {
+      (*results)[i] = Rejected(n, outcome.status());
+      continue;
+    }
+    if (outcome->kind == Outcome::Kind::kCommitted) {
+      touched.insert(incoming[i].grid_id());
+      (*results)[i] = Accepted(n, responses[k], false);
+    } else if (outcome->kind == Outcome::Kind::kDuplicate) {
+      v1::RegisterResidentResponse prior;
+      prior.ParseFromString(outcome->prior_response);
+      (*results)[i] = Accepted(n, prior, true);
+    } else {
+      // Another writer (or an earlier row of this batch for the same person)
+      // changed the resident: redo this row alone.
+      const std::string& grid = incoming[i].grid_id();
+      v1::RegisterResidentResponse response;
+      std::function<absl::StatusOr<GridTransaction>(v1::RegisterResidentResponse*)> build =
+          [&](v1::RegisterResidentResponse* out) -> absl::StatusOr<GridTransaction> {
+        auto now_current = deps_.store.GetResident(grid, incoming[i].resident_id());
+        if (!now_current.ok()) return now_current.status();
+        return RegistrationTransaction(caller, rows[i]->resident().request_id(),
+                                       now_current->has_value() ? &**now_current : nullptr,
+                                       incoming[i], now, out);
+      };
+      absl::Status s = CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, &response);
+      if (IsUnavailable(s)) return s;
+      (*results)[i] = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
+    }
+  }
+  if (deps_.notify_outbox) {
+    for (const auto& grid : touched) deps_.notify_outbox(grid);
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status IntakeServiceImpl::BulkImport(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    // A reader thread keeps requests flowing while batches are committed,
+    // so batches grow with load: few Redis round trips per row.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<v1::BulkImportRequest> queue;
+    bool reading_done = false;
+    bool stop_reading = false;
+    std::thread reader([&] {
+      v1::BulkImportRequest request;
+      while (stream->Read(&request)) {
+        std::unique_lock lock(mu);
+        // Back-pressure: hold at most a few batches in memory.
+        cv.wait(lock, [&] { return queue.size() < 8 || stop_reading; });
+        if (stop_reading) break;
+        queue.push_back(std::move(request));
+        cv.notify_all();
+      }
+      std::lock_guard lock(mu);
+      reading_done = true;
+      cv.notify_all();
+    });
+    auto finish = [&](grpc::Status status) {
+      {
+        std::lock_guard lock(mu);
+        stop_reading = true;
+        cv.notify_all();
+      }
+      if (!status.ok()) context->TryCancel();
+      reader.join();
+      return status;
+    };
+    while (true) {
+      std::vector<v1::BulkImportRequest> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queue.empty() || reading_done; });
+        if (queue.empty()) break;
+        size_t rows = 0;
+        while (!queue.empty() && rows < 2000) {
+          rows += queue.front().rows_size();
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        cv.notify_all();
+      }
+      std::vector<const v1::BulkImportRow*> rows;
+      for (const auto& request : batch) {
+        if (request.rows_size() > 1000) {
+          return finish(
+              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request"));
+        }
+        for (const auto& row : request.rows()) rows.push_back(&row);
+      }
+      std::vector<v1::BulkImportRowResult> results;
+      if (absl::Status s = ImportRows(caller, rows, &results); !s.ok()) {
+        return finish(platform::ToGrpcStatus(s));
+      }
+      size_t next = 0;
+      for (const auto& request : batch) {
+        v1::BulkImportResponse response;
+        for (int k = 0; k < request.rows_size(); ++k) *response.add_results() = results[next++];
+        if (!stream->Write(response)) return finish(grpc::Status::CANCELLED);
+      }
+    }
+    return finish(grpc::Status::OK);
   });
 }
 

@@ -51,6 +51,9 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   grpc::Status ReportDisputeLead(grpc::ServerContext* context,
                                  const v1::ReportDisputeLeadRequest* request,
                                  v1::ReportDisputeLeadResponse* response) override;
+  grpc::Status BulkImport(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) override;
   grpc::Status GetResident(grpc::ServerContext* context, const v1::GetResidentRequest* request,
                            v1::Resident* response) override;
   grpc::Status ListResidents(grpc::ServerContext* context, const v1::ListResidentsRequest* request,
@@ -59,6 +62,12 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                              v1::GridLedger* response) override;
 
  private:
+  // Registers validated residents (one per row) in few round trips;
+  // fills one result per row. Non-OK only for a failed dependency.
+  absl::Status ImportRows(const platform::Caller& caller,
+                          const std::vector<const v1::BulkImportRow*>& rows,
+                          std::vector<v1::BulkImportRowResult>* results);
+
   IntakeDeps deps_;
 };
 

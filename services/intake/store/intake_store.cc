@@ -29,6 +29,46 @@ absl::StatusOr<std::string> IntakeStore::ClaimResidentGrid(const std::string& re
   return (*replies)[1].str;
 }
 
+absl::StatusOr<std::vector<std::string>> IntakeStore::ClaimResidentGrids(
+    const std::vector<std::pair<std::string, std::string>>& claims) {
+  std::vector<platform::RedisArgs> commands;
+  for (const auto& [rid, grid] : claims) {
+    commands.push_back({"HSETNX", DirectoryKey(rid), rid, grid});
+    commands.push_back({"HGET", DirectoryKey(rid), rid});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<std::string> owners;
+  for (size_t i = 1; i < replies->size(); i += 2) {
+    if ((*replies)[i].is_error() || (*replies)[i].is_nil()) {
+      return absl::InternalError("resident directory: " + (*replies)[i].str);
+    }
+    owners.push_back((*replies)[i].str);
+  }
+  return owners;
+}
+
+absl::StatusOr<std::vector<std::optional<v1::Resident>>> IntakeStore::GetResidents(
+    const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::vector<platform::RedisArgs> gets;
+  for (const auto& [grid, rid] : keys) gets.push_back({"HGET", ResidentKey(grid, rid), "p"});
+  auto replies = redis_.Pipeline(gets);
+  if (!replies.ok()) return replies.status();
+  std::vector<std::optional<v1::Resident>> out;
+  out.reserve(replies->size());
+  for (const auto& reply : *replies) {
+    if (reply.is_nil()) {
+      out.emplace_back();
+      continue;
+    }
+    v1::Resident r;
+    if (!r.ParseFromString(reply.str))
+      return absl::DataLossError("a stored resident does not parse");
+    out.emplace_back(std::move(r));
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::Resident>> IntakeStore::GetResident(
     const std::string& grid_id, const std::string& resident_id) {
   auto reply = redis_.Command({"HGET", ResidentKey(grid_id, resident_id), "p"});
@@ -104,6 +144,29 @@ absl::StatusOr<platform::GridTransaction::Outcome> IntakeStore::Commit(
   auto reply = redis_.Eval(platform::GridTransaction::Script(), built->first, built->second);
   if (!reply.ok()) return reply.status();
   return platform::GridTransaction::ParseReply(*reply);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<platform::GridTransaction::Outcome>>>
+IntakeStore::CommitBatch(const std::vector<platform::GridTransaction>& txns) {
+  std::vector<std::pair<platform::RedisArgs, platform::RedisArgs>> calls;
+  std::vector<absl::StatusOr<platform::GridTransaction::Outcome>> out(
+      txns.size(), absl::InternalError("not run"));
+  std::vector<size_t> index;
+  for (size_t i = 0; i < txns.size(); ++i) {
+    auto built = txns[i].Build();
+    if (!built.ok()) {
+      out[i] = built.status();
+      continue;
+    }
+    calls.push_back(std::move(*built));
+    index.push_back(i);
+  }
+  auto replies = redis_.EvalBatch(platform::GridTransaction::Script(), calls);
+  if (!replies.ok()) return replies.status();
+  for (size_t k = 0; k < index.size(); ++k) {
+    out[index[k]] = platform::GridTransaction::ParseReply((*replies)[k]);
+  }
+  return out;
 }
 
 }  // namespace gridbridge::intake

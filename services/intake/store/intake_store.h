@@ -49,8 +49,15 @@ class IntakeStore {
   absl::StatusOr<std::string> ClaimResidentGrid(const std::string& resident_id,
                                                 const std::string& grid_id);
 
+  // The same for many (resident_id, grid_id) claims, in one round trip.
+  absl::StatusOr<std::vector<std::string>> ClaimResidentGrids(
+      const std::vector<std::pair<std::string, std::string>>& claims);
+
   absl::StatusOr<std::optional<v1::Resident>> GetResident(const std::string& grid_id,
                                                           const std::string& resident_id);
+  // Many (grid_id, resident_id) lookups in one round trip.
+  absl::StatusOr<std::vector<std::optional<v1::Resident>>> GetResidents(
+      const std::vector<std::pair<std::string, std::string>>& keys);
   // Up to `limit` residents with id > `after` (empty: from the start), in id order.
   absl::StatusOr<std::vector<v1::Resident>> ListResidents(const std::string& grid_id,
                                                           const std::string& after, int limit);
@@ -58,6 +65,11 @@ class IntakeStore {
 
   // Runs one transaction (see platform/grid_transaction.h).
   absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn);
+  // Runs many transactions in one round trip; one outcome each, in order
+  // (a transaction's own failure is its outcome; a transport failure fails
+  // the call, and then any of them may or may not have run).
+  absl::StatusOr<std::vector<absl::StatusOr<platform::GridTransaction::Outcome>>> CommitBatch(
+      const std::vector<platform::GridTransaction>& txns);
 
  private:
   static std::string DirectoryKey(const std::string& resident_id);

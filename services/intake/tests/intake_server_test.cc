@@ -1,8 +1,12 @@
 // Intake through gRPC, as a real process against the real broker program
 // and a real redis-server; events read back from the topics.
+#include <csignal>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
+#include "admin_tree.h"
 #include "auth.h"
 #include "dev_keys.h"
 #include "google/protobuf/util/time_util.h"
@@ -10,7 +14,9 @@
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "intake_store.h"
 #include "nlohmann/json.hpp"
+#include "redis_client.h"
 #include "stack.h"
 #include "topic_reader.h"
 
@@ -38,6 +44,11 @@ class IntakeServerTest : public ::testing::Test {
     private_pem_ = keys->private_pem;
     std::ofstream(dir_.path() + "/pub.pem") << keys->public_pem;
     std::ofstream(dir_.path() + "/id.key") << "test-resident-id-key-0123456789";
+    StartIntake();
+    worker_ = Token(common::v1::ROLE_GRID_WORKER, kGrid);
+  }
+
+  void StartIntake() {
     server_ = std::make_unique<Subprocess>(std::vector<std::string>{
         gridbridge::testing::BinaryPath("services/intake/gridbridge-intake"), "--redis_addr",
         redis_.addr(), "--kafka_bootstrap", broker_.bootstrap(), "--jwt_public_key_file",
@@ -47,9 +58,9 @@ class IntakeServerTest : public ::testing::Test {
     auto ready = server_->ReadLine(std::chrono::seconds(20));
     ASSERT_TRUE(ready.has_value());
     int port = nlohmann::json::parse(*ready)["grpc_port"].get<int>();
-    stub_ = v1::IntakeService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                           grpc::InsecureChannelCredentials()));
-    worker_ = Token(common::v1::ROLE_GRID_WORKER, kGrid);
+    target_ = "127.0.0.1:" + std::to_string(port);
+    stub_ = v1::IntakeService::NewStub(
+        grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
   }
 
   std::string Token(common::v1::Role role, const std::string& scope) {
@@ -127,6 +138,7 @@ class IntakeServerTest : public ::testing::Test {
   std::string private_pem_;
   std::unique_ptr<Subprocess> server_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;
+  std::string target_;
   std::string worker_;
 };
 
@@ -415,6 +427,161 @@ TEST_F(IntakeServerTest, ListResidentsPagesWithFilters) {
   filtered.mutable_page()->set_page_token("garbage!");
   EXPECT_EQ(Call(&v1::IntakeService::Stub::ListResidents, worker_, filtered, &elderly).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+v1::BulkImportRow Row(int64_t n, const std::string& request_id, const std::string& card,
+                      const std::string& grid = kGrid) {
+  v1::BulkImportRow row;
+  row.set_row_number(n);
+  auto* r = row.mutable_resident();
+  r->set_request_id(request_id);
+  r->set_name("居民" + std::to_string(n));
+  r->set_id_card_number(card);
+  r->set_phone("13812345678");
+  r->mutable_address()->set_estate("枫木山小区");
+  r->set_grid_id(grid);
+  return row;
+}
+
+TEST_F(IntakeServerTest, BulkImportAnswersEveryRowAndOneBadRowNeverStopsTheRest) {
+  v1::BulkImportRequest first;
+  *first.add_rows() = Row(1, "imp-1", "431102199001011239");  // ok
+  *first.add_rows() = Row(2, "imp-2", "431102199001011230");  // check digit
+  auto bad_phone = Row(3, "imp-3", "210102198503150021");
+  bad_phone.mutable_resident()->set_phone("12345");
+  *first.add_rows() = bad_phone;                                                 // phone
+  *first.add_rows() = Row(4, "imp-4", "11010519491231002X", kFarGrid);           // out of scope
+  *first.add_rows() = Row(5, "imp-5", "43052219760612345X", "431102999999g99");  // unknown grid
+  *first.add_rows() = Row(6, "imp-6", "440305199202291012");                     // ok
+  *first.add_rows() = Row(7, "imp-7", "431102199001011239");  // row 1's person again
+  auto bad_tag = Row(8, "imp-8", "431102200001010020");
+  bad_tag.mutable_resident()->add_tags(static_cast<v1::ResidentTag>(42));
+  *first.add_rows() = bad_tag;  // tag
+  v1::BulkImportRequest second;
+  *second.add_rows() = Row(9, "imp-1", "431102199001011239");  // repeat of row 1
+
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + worker_);
+  auto stream = stub_->BulkImport(&ctx);
+  ASSERT_TRUE(stream->Write(first));
+  ASSERT_TRUE(stream->Write(second));
+  stream->WritesDone();
+  std::map<int64_t, v1::BulkImportRowResult> results;
+  v1::BulkImportResponse response;
+  int responses = 0;
+  while (stream->Read(&response)) {
+    ++responses;
+    for (const auto& r : response.results()) results[r.row_number()] = r;
+  }
+  grpc::Status status = stream->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(responses, 2);
+  ASSERT_EQ(results.size(), 9u);
+  auto rejected = [&](int64_t row, const std::string& code, const std::string& field) {
+    EXPECT_FALSE(results[row].accepted()) << row;
+    EXPECT_EQ(results[row].error_code(), code) << row;
+    EXPECT_NE(results[row].error_message().find(field), std::string::npos)
+        << row << ": " << results[row].error_message();
+  };
+  EXPECT_TRUE(results[1].accepted());
+  EXPECT_TRUE(results[1].created());
+  rejected(2, "INVALID_ARGUMENT", "id_card_number");
+  rejected(3, "INVALID_ARGUMENT", "phone");
+  rejected(4, "PERMISSION_DENIED", kFarGrid);
+  rejected(5, "NOT_FOUND", "431102999999g99");
+  EXPECT_TRUE(results[6].accepted());
+  EXPECT_TRUE(results[7].accepted());
+  EXPECT_FALSE(results[7].created());
+  EXPECT_EQ(results[7].resident_id(), results[1].resident_id());
+  rejected(8, "INVALID_ARGUMENT", "tags[0]");
+  EXPECT_TRUE(results[9].accepted());
+  EXPECT_FALSE(results[9].created());
+  EXPECT_EQ(results[9].resident_id(), results[1].resident_id());
+  EXPECT_EQ(Ledger().residents(), 2);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Row 1, row 6, and row 7's update of row 1's person; the repeat adds nothing.
+  EXPECT_EQ(Topic("gridbridge.intake.resident.v1", 3).size(), 3u);
+}
+
+TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {
+  const std::string csv = dir_.path() + "/residents.csv";
+  const int kRows = 20000;
+  ASSERT_EQ(
+      gridbridge::testing::RunCommand(gridbridge::testing::SourcePath("scripts/gen-residents") +
+                                      " --count " + std::to_string(kRows) + " > " + csv)
+          .status,
+      0);
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict);
+  auto import = [&](const std::string& report) {
+    return std::vector<std::string>{gridbridge::testing::BinaryPath("tools/gridctl/gridctl"),
+                                    "intake",
+                                    "import",
+                                    csv,
+                                    "--target",
+                                    target_,
+                                    "--token",
+                                    admin,
+                                    "--report",
+                                    report,
+                                    "--no_progress"};
+  };
+  {
+    Subprocess first(import(dir_.path() + "/first.jsonl"));
+    // Kill intake once part of the file has been answered.
+    for (int i = 0; i < 300; ++i) {
+      auto lines =
+          gridbridge::testing::RunCommand("wc -l < " + dir_.path() + "/first.jsonl 2>/dev/null");
+      if (!lines.out.empty() && std::atoi(lines.out.c_str()) > kRows / 4) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    server_->Signal(SIGKILL);
+    ASSERT_TRUE(server_->Wait(std::chrono::seconds(10)).has_value());
+    auto status = first.Wait(std::chrono::seconds(30));
+    ASSERT_TRUE(status.has_value());
+    EXPECT_NE(*status, 0) << "the interrupted import must report failure";
+  }
+  auto answered_before = gridbridge::testing::RunCommand("wc -l < " + dir_.path() + "/first.jsonl");
+  ::testing::Test::RecordProperty("answered_before_kill", std::atoi(answered_before.out.c_str()));
+  EXPECT_LT(std::atoi(answered_before.out.c_str()), kRows)
+      << "intake died too late to test anything";
+
+  StartIntake();
+  ASSERT_FALSE(target_.empty());
+  Subprocess second(import(dir_.path() + "/second.jsonl"));
+  auto summary_line = second.ReadLine(std::chrono::seconds(120));
+  ASSERT_TRUE(summary_line.has_value());
+  auto summary = nlohmann::json::parse(*summary_line);
+  EXPECT_EQ(summary["accepted"].get<int>(), kRows) << *summary_line;
+  EXPECT_EQ(second.Wait(std::chrono::seconds(10)), std::optional<int>(0));
+
+  // Redis: every grid's resident counter adds up to the file.
+  platform::RedisClient redis(*platform::RedisOptionsFromAddr(redis_.addr()));
+  long long counted = 0;
+  auto tree = platform::AdminTree::Load(gridbridge::testing::SourcePath("data/admin-tree.json"));
+  ASSERT_TRUE(tree.ok());
+  for (const auto& node : tree->UnitIds()) {
+    auto v = redis.Command({"HGET", IntakeStore::Keys(node).Key("counts"), "residents"});
+    if (v.ok() && !v->is_nil()) counted += std::stoll(v->str);
+  }
+  EXPECT_EQ(counted, kRows);
+  // Kafka: after dedupe on ce_id, exactly one creation event per person.
+  std::map<std::string, std::set<std::string>> events_by_resident;
+  size_t records = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto all =
+        gridbridge::testing::ReadWholeTopic(broker_.bootstrap(), "gridbridge.intake.resident.v1");
+    records = all.size();
+    events_by_resident.clear();
+    for (const auto& r : all)
+      events_by_resident[r.key].insert(gridbridge::testing::HeaderValue(r, "ce_id"));
+    if (events_by_resident.size() >= static_cast<size_t>(kRows)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_EQ(events_by_resident.size(), static_cast<size_t>(kRows));
+  size_t more_than_one = 0;
+  for (const auto& [rid, ids] : events_by_resident) more_than_one += ids.size() != 1;
+  EXPECT_EQ(more_than_one, 0u) << "a person registered twice";
+  ::testing::Test::RecordProperty("duplicate_records", static_cast<int>(records - kRows));
 }
 
 }  // namespace
