@@ -14,7 +14,7 @@ absl::StatusOr<std::unique_ptr<ServerDeps>> ServerDeps::Create(const ServerConfi
   deps->authorizer = std::make_unique<Authorizer>(deps->tree);
   auto redis_options = RedisOptionsFromAddr(config.redis_addr);
   if (!redis_options.ok()) return redis_options.status();
-  redis_options->pool_size = 8;
+  redis_options->pool_size = 16;
   deps->redis = std::make_unique<RedisClient>(*redis_options);
   auto publisher = KafkaPublisher::Create({config.kafka_bootstrap, config.service_name, {}});
   if (!publisher.ok()) return publisher.status();
