@@ -28,28 +28,6 @@ RpcMetrics& ServerMetrics() {
   return m;
 }
 
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-}
-
 // Counts every RPC by method and status code and times it; turns gRPC's
 // bare INTERNAL for an unparsable request into INVALID_ARGUMENT.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
@@ -68,7 +46,7 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
       grpc::StatusCode code = status.error_code();
       double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      ServerMetrics().handled.Add({{"method", method_}, {"code", CodeName(code)}}).Increment();
+      ServerMetrics().handled.Add({{"method", method_}, {"code", GrpcCodeName(code)}}).Increment();
       ServerMetrics().latency.Add({{"method", method_}}, LatencyBuckets()).Observe(seconds);
     }
     methods->Proceed();
@@ -89,6 +67,10 @@ class MetricsInterceptorFactory final
 };
 
 }  // namespace
+
+std::string GrpcCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;

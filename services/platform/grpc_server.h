@@ -11,6 +11,9 @@
 
 namespace gridbridge::platform {
 
+// "INVALID_ARGUMENT" etc.: gRPC and absl share their status codes.
+std::string GrpcCodeName(grpc::StatusCode code);
+
 // Maps an absl::Status onto the gRPC status with the same code and message.
 // The one place where our error type becomes a wire status.
 grpc::Status ToGrpcStatus(const absl::Status& status);

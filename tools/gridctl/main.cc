@@ -42,28 +42,6 @@ int PrintError(const std::string& code, const std::string& message) {
   return Print({{"error", {{"code", code}, {"message", message}}}}, 1);
 }
 
-const char* GrpcCodeName(grpc::StatusCode c) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int i = static_cast<int>(c);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -228,7 +206,7 @@ int main(int argc, char** argv) {
     request.set_grid_id(grid);
     testing::v1::WhoAmIResponse response;
     grpc::Status s = stub->WhoAmI(&context, request, &response);
-    if (!s.ok()) return PrintError(GrpcCodeName(s.error_code()), s.error_message());
+    if (!s.ok()) return PrintError(gridctl::StatusCodeName(s.error_code()), s.error_message());
     return Print({{"subject", response.actor().subject()},
                   {"role", platform::RoleName(response.actor().role())},
                   {"scope", response.actor().scope_id()}});
