@@ -1,7 +1,9 @@
 #include "auth.h"
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "jwt/jwt.hpp"
 
@@ -66,12 +68,19 @@ std::string RoleName(Role role) {
   return "unspecified";
 }
 
+struct TokenVerifier::Cache {
+  static constexpr size_t kMaxEntries = 10000;
+  std::mutex mu;
+  std::unordered_map<std::string, Verified> tokens;
+};
+
 TokenVerifier::TokenVerifier(std::string public_key_pem, std::string issuer, std::string audience,
                              const Clock& clock)
     : public_key_pem_(std::move(public_key_pem)),
       issuer_(std::move(issuer)),
       audience_(std::move(audience)),
-      clock_(clock) {}
+      clock_(clock),
+      cache_(std::make_shared<Cache>()) {}
 
 absl::StatusOr<TokenVerifier> TokenVerifier::FromFile(const std::string& path, std::string issuer,
                                                       std::string audience, const Clock& clock) {
@@ -94,6 +103,26 @@ absl::StatusOr<Caller> TokenVerifier::VerifyBearer(std::string_view authorizatio
 }
 
 absl::StatusOr<Caller> TokenVerifier::Verify(std::string_view token) const {
+  std::optional<Verified> verified;
+  {
+    std::lock_guard lock(cache_->mu);
+    auto it = cache_->tokens.find(std::string(token));
+    if (it != cache_->tokens.end()) verified = it->second;
+  }
+  if (!verified) {
+    auto fresh = VerifySignature(token);
+    if (!fresh.ok()) return fresh.status();
+    verified = *fresh;
+    std::lock_guard lock(cache_->mu);
+    if (cache_->tokens.size() >= Cache::kMaxEntries) cache_->tokens.clear();
+    cache_->tokens.emplace(std::string(token), *verified);
+  }
+  if (verified->expires <= clock_.Now()) return absl::UnauthenticatedError("token expired");
+  return verified->caller;
+}
+
+absl::StatusOr<TokenVerifier::Verified> TokenVerifier::VerifySignature(
+    std::string_view token) const {
   std::error_code ec;
   jwt::jwt_object obj;
   try {
@@ -107,12 +136,9 @@ absl::StatusOr<Caller> TokenVerifier::Verify(std::string_view token) const {
   if (ec) return absl::UnauthenticatedError("bad token: " + ec.message());
   const auto& claims = obj.payload();
   if (!claims.has_claim("exp")) return absl::UnauthenticatedError("token has no exp claim");
-  // The library checked exp against the system clock; check it against ours
-  // too so that tests with an injected clock see expiry.
+  // The library checked exp against the system clock; Verify checks it
+  // against ours on every call, so tests with an injected clock see expiry.
   int64_t exp = claims.get_claim_value<int64_t>("exp");
-  if (absl::FromUnixSeconds(exp) <= clock_.Now()) {
-    return absl::UnauthenticatedError("token expired");
-  }
   Caller caller;
   try {
     caller.subject = claims.get_claim_value<std::string>("sub");
@@ -128,7 +154,7 @@ absl::StatusOr<Caller> TokenVerifier::Verify(std::string_view token) const {
         "street_office, district_admin, partner_system, analyst");
   }
   if (caller.scope_id.empty()) return absl::UnauthenticatedError("token has an empty scope");
-  return caller;
+  return Verified{caller, absl::FromUnixSeconds(exp)};
 }
 
 TokenIssuer::TokenIssuer(std::string private_key_pem, std::string issuer, std::string audience)
