@@ -32,6 +32,7 @@ case "$MODE" in
     grep -q "kafka bootstrap" "$OUT" || { echo "FAIL: no endpoints printed"; exit 1; }
     grep -q '"events_committed":2000' "$OUT" || { echo "FAIL: no summary"; exit 1; }
     grep -qE '"intake_events":[1-9]' "$OUT" || { echo "FAIL: the intake stories published nothing"; exit 1; }
+    grep -q '"residents_imported":19960' "$OUT" || { echo "FAIL: the bulk import did not accept the good rows"; exit 1; }
     ;;
   ctrl-c)
     start_in_own_group "$SRC/scripts/run-local"
