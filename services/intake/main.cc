@@ -3,13 +3,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "grpc_server.h"
-#include "health_monitor.h"
 #include "intake_service.h"
 #include "logging.h"
-#include "metrics.h"
 #include "outbox.h"
-#include "server_deps.h"
+#include "serve.h"
 #include "signals.h"
 #include "spdlog/spdlog.h"
 
@@ -52,20 +49,7 @@ int main(int argc, char** argv) {
                                      [&](const std::string& grid) { relay.Notify(grid); }});
   platform::GrpcServer server(config);
   server.AddService(&service);
-  if (absl::Status s = server.Start(); !s.ok()) {
-    spdlog::critical("start-up failed: {}", s.ToString());
-    return 1;
-  }
-  platform::MetricsServer metrics(config.admin_listen);
-  platform::HealthMonitor health(d.HealthChecks(), [&](bool up) { server.SetServing(up); });
-  relay.Start();
-  std::printf("{\"service\":\"intake\",\"grpc_port\":%d,\"admin_port\":%d}\n", server.port(),
-              metrics.port());
-  std::fflush(stdout);
-
-  int sig = platform::WaitForShutdownSignal();
-  spdlog::info("signal {}: draining for up to {} s", sig, config.drain_seconds);
-  server.Shutdown(absl::Seconds(config.drain_seconds));
-  relay.Stop();  // what is left in the outbox is published at the next start
-  return 0;
+  // What is left in the outbox at exit is published at the next start.
+  return platform::ServeUntilSignal(
+      config, server, d, [&] { relay.Start(); }, [&] { relay.Stop(); });
 }
