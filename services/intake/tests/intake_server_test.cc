@@ -2,6 +2,7 @@
 // and a real redis-server; events read back from the topics.
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -427,6 +428,152 @@ TEST_F(IntakeServerTest, ListResidentsPagesWithFilters) {
   filtered.mutable_page()->set_page_token("garbage!");
   EXPECT_EQ(Call(&v1::IntakeService::Stub::ListResidents, worker_, filtered, &elderly).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Every role against every RPC, inside and outside its scope.
+TEST_F(IntakeServerTest, AuthMatrixEveryRoleAgainstEveryRpc) {
+  v1::RegisterResidentResponse seed;
+  ASSERT_TRUE(
+      Call(&v1::IntakeService::Stub::RegisterResident, worker_, Registration("seed"), &seed).ok());
+  const std::string rid = seed.resident().resident_id();
+  int n = 0;
+  auto id = [&] { return "m-" + std::to_string(n++); };
+  using Rpc = std::function<grpc::StatusCode(const std::string& token)>;
+  const std::vector<std::pair<std::string, Rpc>> writes = {
+      {"RegisterResident",
+       [&](const std::string& t) {
+         v1::RegisterResidentResponse r;
+         return Call(&v1::IntakeService::Stub::RegisterResident, t, Registration(id()), &r)
+             .error_code();
+       }},
+      {"RecordArrival",
+       [&](const std::string& t) {
+         auto a = Arrival(id());
+         v1::RecordArrivalResponse r;
+         return Call(&v1::IntakeService::Stub::RecordArrival, t, a, &r).error_code();
+       }},
+      {"RecordHealthStatus",
+       [&](const std::string& t) {
+         v1::RecordHealthStatusRequest h;
+         h.set_request_id(id());
+         h.set_resident_id(rid);
+         auto* d = h.add_doses();
+         d->set_dose_number(1);
+         d->mutable_date()->set_year(2021);
+         d->mutable_date()->set_month(3);
+         d->mutable_date()->set_day(1);
+         v1::RecordHealthStatusResponse r;
+         return Call(&v1::IntakeService::Stub::RecordHealthStatus, t, h, &r).error_code();
+       }},
+      {"RecordVisit",
+       [&](const std::string& t) {
+         v1::RecordVisitRequest v;
+         v.set_request_id(id());
+         v.set_resident_id(rid);
+         v.set_channel(v1::VISIT_CHANNEL_WECHAT_GROUP);
+         v.set_outcome(v1::VISIT_OUTCOME_REACHED);
+         v1::RecordVisitResponse r;
+         return Call(&v1::IntakeService::Stub::RecordVisit, t, v, &r).error_code();
+       }},
+      {"RequestHelp",
+       [&](const std::string& t) {
+         v1::RequestHelpRequest h;
+         h.set_request_id(id());
+         h.set_resident_id(rid);
+         h.set_kind(v1::HELP_KIND_MEDICINE);
+         h.set_urgency(v1::URGENCY_NORMAL);
+         h.set_description("blood pressure medicine");
+         v1::RequestHelpResponse r;
+         return Call(&v1::IntakeService::Stub::RequestHelp, t, h, &r).error_code();
+       }},
+      {"ReportDisputeLead",
+       [&](const std::string& t) {
+         v1::ReportDisputeLeadRequest l;
+         l.set_request_id(id());
+         l.set_grid_id(kGrid);
+         l.set_source(v1::LEAD_SOURCE_HOTLINE);
+         l.add_parties()->set_description("two neighbours");
+         l.set_category(v1::DISPUTE_CATEGORY_NEIGHBOURHOOD);
+         l.set_description("noise at night");
+         v1::ReportDisputeLeadResponse r;
+         return Call(&v1::IntakeService::Stub::ReportDisputeLead, t, l, &r).error_code();
+       }},
+      {"BulkImport",
+       [&](const std::string& t) {
+         grpc::ClientContext ctx;
+         ctx.AddMetadata("authorization", "Bearer " + t);
+         auto stream = stub_->BulkImport(&ctx);
+         v1::BulkImportRequest req;
+         auto* row = req.add_rows();
+         row->set_row_number(1);
+         *row->mutable_resident() = Registration(id());
+         stream->Write(req);
+         stream->WritesDone();
+         v1::BulkImportResponse resp;
+         std::string row_code;
+         while (stream->Read(&resp)) {
+           for (const auto& r : resp.results()) row_code = r.accepted() ? "OK" : r.error_code();
+         }
+         grpc::Status s = stream->Finish();
+         if (!s.ok()) return s.error_code();
+         return row_code == "OK"                  ? grpc::StatusCode::OK
+                : row_code == "PERMISSION_DENIED" ? grpc::StatusCode::PERMISSION_DENIED
+                                                  : grpc::StatusCode::UNKNOWN;
+       }},
+  };
+  const std::vector<std::pair<std::string, Rpc>> reads = {
+      {"GetResident",
+       [&](const std::string& t) {
+         v1::GetResidentRequest g;
+         g.set_resident_id(rid);
+         v1::Resident r;
+         return Call(&v1::IntakeService::Stub::GetResident, t, g, &r).error_code();
+       }},
+      {"ListResidents",
+       [&](const std::string& t) {
+         v1::ListResidentsRequest l;
+         l.set_grid_id(kGrid);
+         v1::ListResidentsResponse r;
+         return Call(&v1::IntakeService::Stub::ListResidents, t, l, &r).error_code();
+       }},
+      {"GetGridLedger",
+       [&](const std::string& t) {
+         v1::GetGridLedgerRequest g;
+         g.set_grid_id(kGrid);
+         v1::GridLedger r;
+         return Call(&v1::IntakeService::Stub::GetGridLedger, t, g, &r).error_code();
+       }},
+  };
+  struct Case {
+    common::v1::Role role;
+    std::string scope;
+    grpc::StatusCode write, read;
+  } cases[] = {
+      {common::v1::ROLE_GRID_WORKER, kGrid, grpc::OK, grpc::OK},
+      {common::v1::ROLE_GRID_WORKER, kNeighbour, grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_COMMUNITY_COMMITTEE, kCommunity, grpc::OK, grpc::OK},
+      {common::v1::ROLE_COMMUNITY_COMMITTEE, "431102001002", grpc::PERMISSION_DENIED,
+       grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_STREET_OFFICE, kStreet, grpc::OK, grpc::OK},
+      {common::v1::ROLE_STREET_OFFICE, "431102002", grpc::PERMISSION_DENIED,
+       grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_DISTRICT_ADMIN, kDistrict, grpc::OK, grpc::OK},
+      {common::v1::ROLE_DISTRICT_ADMIN, "431129", grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_PARTNER_SYSTEM, kDistrict, grpc::OK, grpc::OK},
+      {common::v1::ROLE_PARTNER_SYSTEM, "431129", grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+      {common::v1::ROLE_ANALYST, kDistrict, grpc::PERMISSION_DENIED, grpc::OK},
+      {common::v1::ROLE_ANALYST, "431129", grpc::PERMISSION_DENIED, grpc::PERMISSION_DENIED},
+  };
+  for (const auto& c : cases) {
+    const std::string token = Token(c.role, c.scope);
+    const std::string who = platform::RoleName(c.role) + "@" + c.scope;
+    for (const auto& [name, rpc] : writes) EXPECT_EQ(rpc(token), c.write) << who << " " << name;
+    for (const auto& [name, rpc] : reads) EXPECT_EQ(rpc(token), c.read) << who << " " << name;
+  }
+  for (const auto& [name, rpc] : writes)
+    EXPECT_EQ(rpc(""), grpc::StatusCode::UNAUTHENTICATED) << name;
+  for (const auto& [name, rpc] : reads)
+    EXPECT_EQ(rpc(""), grpc::StatusCode::UNAUTHENTICATED) << name;
 }
 
 v1::BulkImportRow Row(int64_t n, const std::string& request_id, const std::string& card,
