@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server_probe.h"
+#include "server_process.h"
 #include "stack.h"
 
 namespace gridbridge::testing {
@@ -20,19 +21,9 @@ constexpr char kOtherGrid[] = "431102002001g01";
 class EchoServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto keys = platform::GenerateRsaKeyPair();
-    ASSERT_TRUE(keys.ok());
-    private_pem_ = keys->private_pem;
-    std::ofstream(dir_.path() + "/pub.pem") << keys->public_pem;
-    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        BinaryPath("tools/echo-server/gridbridge-echo"), "--redis_addr", redis_.addr(),
-        "--kafka_bootstrap", broker_.bootstrap(), "--jwt_public_key_file", dir_.path() + "/pub.pem",
-        "--admin_tree_file", SourcePath("data/admin-tree.json"), "--drain_seconds", "2"});
-    auto ready = server_->ReadLine(std::chrono::seconds(20));
-    ASSERT_TRUE(ready.has_value());
-    auto j = nlohmann::json::parse(*ready);
-    target_ = "127.0.0.1:" + std::to_string(j["grpc_port"].get<int>());
-    admin_port_ = j["admin_port"].get<int>();
+    ASSERT_TRUE(server_.Start());
+    target_ = server_.target();
+    admin_port_ = server_.admin_port();
     channel_ = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
   }
 
@@ -61,15 +52,18 @@ class EchoServerTest : public ::testing::Test {
   }
 
   std::string Token(common::v1::Role role, const std::string& scope) {
-    platform::TokenIssuer issuer(private_pem_, "gridbridge", "gridbridge");
-    return *issuer.Issue({"tester", role, scope}, absl::Now(), absl::Hours(1));
+    return keys_.Token(role, scope);
   }
 
   TempDir dir_;
   RedisServer redis_;
   Broker broker_;
-  std::string private_pem_;
-  std::unique_ptr<Subprocess> server_;
+  TestKeys keys_{dir_.path()};
+  ServerProcess server_{BinaryPath("tools/echo-server/gridbridge-echo"),
+                        redis_,
+                        broker_,
+                        keys_,
+                        {"--drain_seconds", "2"}};
   std::string target_;
   int admin_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
@@ -128,8 +122,8 @@ TEST_F(EchoServerTest, NotServingWhileRedisIsDown) {
 }
 
 TEST_F(EchoServerTest, SigtermDrainsAndExitsCleanly) {
-  server_->Signal(SIGTERM);
-  auto status = server_->Wait(std::chrono::seconds(10));
+  server_.process().Signal(SIGTERM);
+  auto status = server_.process().Wait(std::chrono::seconds(10));
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0);
 }

@@ -18,6 +18,7 @@
 #include "intake_store.h"
 #include "nlohmann/json.hpp"
 #include "redis_client.h"
+#include "server_process.h"
 #include "stack.h"
 #include "topic_reader.h"
 
@@ -40,34 +41,20 @@ constexpr char kDistrict[] = "431102";
 class IntakeServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto keys = platform::GenerateRsaKeyPair();
-    ASSERT_TRUE(keys.ok());
-    private_pem_ = keys->private_pem;
-    std::ofstream(dir_.path() + "/pub.pem") << keys->public_pem;
     std::ofstream(dir_.path() + "/id.key") << "test-resident-id-key-0123456789";
     StartIntake();
     worker_ = Token(common::v1::ROLE_GRID_WORKER, kGrid);
   }
 
   void StartIntake() {
-    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        gridbridge::testing::BinaryPath("services/intake/gridbridge-intake"), "--redis_addr",
-        redis_.addr(), "--kafka_bootstrap", broker_.bootstrap(), "--jwt_public_key_file",
-        dir_.path() + "/pub.pem", "--admin_tree_file",
-        gridbridge::testing::SourcePath("data/admin-tree.json"), "--resident_id_key_file",
-        dir_.path() + "/id.key"});
-    auto ready = server_->ReadLine(std::chrono::seconds(20));
-    ASSERT_TRUE(ready.has_value());
-    int port = nlohmann::json::parse(*ready)["grpc_port"].get<int>();
-    target_ = "127.0.0.1:" + std::to_string(port);
+    ASSERT_TRUE(intake_.Start());
+    target_ = intake_.target();
     stub_ = v1::IntakeService::NewStub(
         grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
   }
 
   std::string Token(common::v1::Role role, const std::string& scope) {
-    platform::TokenIssuer issuer(private_pem_, "gridbridge", "gridbridge");
-    return *issuer.Issue({"tester-" + platform::RoleName(role), role, scope}, absl::Now(),
-                         absl::Hours(1));
+    return keys_.Token(role, scope, "tester-" + platform::RoleName(role));
   }
 
   template <typename Req, typename Resp, typename Method>
@@ -136,8 +123,13 @@ class IntakeServerTest : public ::testing::Test {
   TempDir dir_;
   RedisServer redis_;
   Broker broker_;
-  std::string private_pem_;
-  std::unique_ptr<Subprocess> server_;
+  gridbridge::testing::TestKeys keys_{dir_.path()};
+  gridbridge::testing::ServerProcess intake_{
+      gridbridge::testing::BinaryPath("services/intake/gridbridge-intake"),
+      redis_,
+      broker_,
+      keys_,
+      {"--resident_id_key_file", dir_.path() + "/id.key"}};
   std::unique_ptr<v1::IntakeService::Stub> stub_;
   std::string target_;
   std::string worker_;
@@ -681,8 +673,8 @@ TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesN
       if (!lines.out.empty() && std::atoi(lines.out.c_str()) > kRows / 4) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    server_->Signal(SIGKILL);
-    ASSERT_TRUE(server_->Wait(std::chrono::seconds(10)).has_value());
+    intake_.process().Signal(SIGKILL);
+    ASSERT_TRUE(intake_.process().Wait(std::chrono::seconds(10)).has_value());
     auto status = first.Wait(std::chrono::seconds(30));
     ASSERT_TRUE(status.has_value());
     EXPECT_NE(*status, 0) << "the interrupted import must report failure";
