@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   platform::ServerDeps& d = **deps;
   intake::IntakeStore store(*d.redis);
   intake::OpaqueIds ids(id_key.str());
-  platform::OutboxRelay relay(*d.redis, *d.publisher, [&] { return d.tree.UnitIds(); },
+  platform::OutboxRelay relay(*d.background_redis, *d.publisher, [&] { return d.tree.UnitIds(); },
                               {.service = intake::IntakeStore::kService});
   intake::IntakeServiceImpl service({*d.verifier, *d.authorizer, store, ids,
                                      platform::SystemClock::Instance(),

@@ -64,6 +64,7 @@ struct RedisMetrics {
   prometheus::Counter& commands;
   prometheus::Counter& failures;
   prometheus::Counter& reconnects;
+  prometheus::Counter& roundtrips;
   prometheus::Histogram& latency;
 };
 
@@ -81,6 +82,11 @@ RedisMetrics& ClientMetrics() {
                         prometheus::BuildCounter()
                             .Name("gridbridge_redis_reconnects_total")
                             .Help("Redis connections (re)established")
+                            .Register(Metrics())
+                            .Add({}),
+                        prometheus::BuildCounter()
+                            .Name("gridbridge_redis_roundtrips_total")
+                            .Help("Redis round trips; commands / round trips = combining")
                             .Register(Metrics())
                             .Add({}),
                         prometheus::BuildHistogram()
@@ -117,20 +123,22 @@ struct RedisClient::Slot {
   std::chrono::milliseconds backoff{0};
 };
 
-class RedisClient::Lease {
- public:
-  Lease(RedisClient& owner, Slot* slot) : owner_(owner), slot_(slot) {}
-  ~Lease() {
-    std::lock_guard lock(owner_.mu_);
-    owner_.free_.push_back(slot_);
-    owner_.cv_.notify_one();
-  }
-  Slot& operator*() { return *slot_; }
-
- private:
-  RedisClient& owner_;
-  Slot* slot_;
+// One caller's commands and, once `done`, their outcome. Lives on the
+// caller's stack; `done` and the queue are guarded by mu_, the rest is
+// written by the sender before it sets `done`.
+struct RedisClient::Request {
+  const std::vector<RedisArgs>* commands = nullptr;
+  std::vector<RedisReply> replies;
+  absl::Status status;
+  bool done = false;
+  std::condition_variable cv;
 };
+
+namespace {
+// Bounds one combined round trip, so that a bulk caller does not make
+// everyone else wait for megabytes of replies.
+constexpr size_t kMaxCombinedCommands = 4096;
+}  // namespace
 
 RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {
   for (int i = 0; i < std::max(1, options_.pool_size); ++i) {
@@ -140,14 +148,6 @@ RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {
 }
 
 RedisClient::~RedisClient() = default;
-
-RedisClient::Lease RedisClient::Borrow() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return !free_.empty(); });
-  Slot* slot = free_.back();
-  free_.pop_back();
-  return Lease(*this, slot);
-}
 
 absl::Status RedisClient::EnsureConnected(Slot& slot) {
   if (slot.ctx) return absl::OkStatus();
@@ -174,51 +174,92 @@ absl::Status RedisClient::EnsureConnected(Slot& slot) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<RedisReply>> RedisClient::RunPipeline(
-    Slot& slot, const std::vector<RedisArgs>& commands) {
+void RedisClient::RunBatch(Slot& slot, const std::vector<Request*>& batch) {
   if (absl::Status s = EnsureConnected(slot); !s.ok()) {
     ClientMetrics().failures.Increment();
-    return s;
+    for (Request* r : batch) r->status = s;
+    return;
   }
   auto start = std::chrono::steady_clock::now();
   std::vector<const char*> argv;
   std::vector<size_t> argl;
-  for (const auto& args : commands) {
-    argv.clear();
-    argl.clear();
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      argl.push_back(a.size());
+  size_t total = 0;
+  for (Request* r : batch) {
+    for (const auto& args : *r->commands) {
+      argv.clear();
+      argl.clear();
+      for (const auto& a : args) {
+        argv.push_back(a.data());
+        argl.push_back(a.size());
+      }
+      redisAppendCommandArgv(slot.ctx.get(), static_cast<int>(argv.size()), argv.data(),
+                             argl.data());
     }
-    redisAppendCommandArgv(slot.ctx.get(), static_cast<int>(argv.size()), argv.data(), argl.data());
+    total += r->commands->size();
   }
-  std::vector<RedisReply> replies;
-  replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(slot.ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
-      std::string why = slot.ctx->errstr;
-      slot.ctx.reset();  // the stream is out of sync now: drop the connection
-      slot.backoff = options_.backoff_min;
-      slot.next_attempt = std::chrono::steady_clock::now();
-      ClientMetrics().failures.Increment();
-      return absl::UnavailableError("redis at " + options_.host + ":" +
-                                    std::to_string(options_.port) + " failed: " + why);
+  for (size_t k = 0; k < batch.size(); ++k) {
+    Request* r = batch[k];
+    r->replies.reserve(r->commands->size());
+    for (size_t i = 0; i < r->commands->size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(slot.ctx.get(), &raw) != REDIS_OK || raw == nullptr) {
+        std::string why = slot.ctx->errstr;
+        slot.ctx.reset();  // the stream is out of sync now: drop the connection
+        slot.backoff = options_.backoff_min;
+        slot.next_attempt = std::chrono::steady_clock::now();
+        ClientMetrics().failures.Increment();
+        absl::Status lost = absl::UnavailableError(
+            "redis at " + options_.host + ":" + std::to_string(options_.port) + " failed: " + why);
+        for (size_t j = k; j < batch.size(); ++j) batch[j]->status = lost;
+        return;
+      }
+      ReplyPtr reply(static_cast<redisReply*>(raw));
+      r->replies.push_back(Convert(reply.get()));
     }
-    ReplyPtr reply(static_cast<redisReply*>(raw));
-    replies.push_back(Convert(reply.get()));
   }
-  ClientMetrics().commands.Increment(static_cast<double>(commands.size()));
+  ClientMetrics().commands.Increment(static_cast<double>(total));
+  ClientMetrics().roundtrips.Increment();
   ClientMetrics().latency.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return replies;
 }
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     const std::vector<RedisArgs>& commands) {
   if (commands.empty()) return std::vector<RedisReply>{};
-  Lease lease = Borrow();
-  return RunPipeline(*lease, commands);
+  Request me;
+  me.commands = &commands;
+  std::unique_lock lock(mu_);
+  waiting_.push_back(&me);
+  while (!me.done) {
+    if (free_.empty() || waiting_.empty()) {
+      me.cv.wait(lock);
+      continue;
+    }
+    // Become the sender for everyone waiting (oldest first, bounded).
+    Slot* slot = free_.back();
+    free_.pop_back();
+    std::vector<Request*> batch;
+    size_t n = 0;
+    while (!waiting_.empty() &&
+           (batch.empty() || n + waiting_.front()->commands->size() <= kMaxCombinedCommands)) {
+      n += waiting_.front()->commands->size();
+      batch.push_back(waiting_.front());
+      waiting_.pop_front();
+    }
+    lock.unlock();
+    RunBatch(*slot, batch);
+    lock.lock();
+    free_.push_back(slot);
+    for (Request* r : batch) {
+      r->done = true;
+      if (r != &me) r->cv.notify_one();
+    }
+    // A connection is free again: the oldest waiter (if any) sends next.
+    if (!waiting_.empty()) waiting_.front()->cv.notify_one();
+  }
+  lock.unlock();
+  if (!me.status.ok()) return me.status;
+  return std::move(me.replies);
 }
 
 absl::StatusOr<RedisReply> RedisClient::Command(const RedisArgs& args) {
@@ -251,8 +292,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
     cmd.insert(cmd.end(), args.begin(), args.end());
     commands.push_back(std::move(cmd));
   }
-  Lease lease = Borrow();
-  auto replies = RunPipeline(*lease, commands);
+  auto replies = Pipeline(commands);
   if (!replies.ok()) return replies;
   bool noscript = false;
   for (const auto& r : *replies) noscript |= r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0;
@@ -260,12 +300,10 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
   // A NOSCRIPT error means the script did not run: load it and run the
   // batch again. Calls that did run are not repeated only if every call
   // failed with NOSCRIPT, which is what Redis does for an unknown sha1.
-  auto load = RunPipeline(*lease, {{"SCRIPT", "LOAD", script.source}});
+  auto load = Command({"SCRIPT", "LOAD", script.source});
   if (!load.ok()) return load.status();
-  if (load->front().is_error()) {
-    return absl::InternalError("redis SCRIPT LOAD failed: " + load->front().str);
-  }
-  return RunPipeline(*lease, commands);
+  if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
+  return Pipeline(commands);
 }
 
 }  // namespace gridbridge::platform

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,11 +51,19 @@ struct RedisOptions {
 // Parses "host:port" into options (keeping the other defaults).
 absl::StatusOr<RedisOptions> RedisOptionsFromAddr(const std::string& addr);
 
-// A small pool of synchronous hiredis connections. Thread-safe: each call
-// borrows one connection for its duration (blocking while all are busy).
+// A small pool of synchronous hiredis connections that combines callers:
+// a caller that finds a connection free sends its own commands AND those of
+// every caller waiting at that moment as one pipeline (one write, one read
+// burst), then hands each waiter its replies. Under load, many concurrent
+// RPCs cost Redis and this process one round trip instead of one each,
+// which is where a busy service's Redis time goes (syscalls, not commands).
+// Each caller's commands stay contiguous and in order; callers never see
+// each other's replies. Thread-safe.
+//
 // A connection that fails is dropped and re-made on a later call, no sooner
-// than its backoff allows. A write whose reply was lost is NOT retried: the
-// caller gets UNAVAILABLE and must retry idempotently.
+// than its backoff allows. A write whose reply was lost is NOT retried:
+// every caller in that round trip gets UNAVAILABLE and must retry
+// idempotently.
 //
 // Errors: UNAVAILABLE for connect, I/O or timeout failures (retryable).
 class RedisClient {
@@ -81,17 +90,16 @@ class RedisClient {
 
  private:
   struct Slot;
-  class Lease;
-  Lease Borrow();
-  absl::StatusOr<std::vector<RedisReply>> RunPipeline(Slot& slot,
-                                                      const std::vector<RedisArgs>& commands);
+  struct Request;
+  // Sends `batch` (several callers' commands) on `slot`; fills each request.
+  void RunBatch(Slot& slot, const std::vector<Request*>& batch);
   absl::Status EnsureConnected(Slot& slot);
 
   RedisOptions options_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_;
+  std::deque<Request*> waiting_;  // not yet taken by a sender, oldest first
 };
 
 }  // namespace gridbridge::platform

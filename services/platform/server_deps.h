@@ -28,7 +28,12 @@ struct ServerDeps {
   AdminTree tree;
   std::unique_ptr<TokenVerifier> verifier;
   std::unique_ptr<Authorizer> authorizer;
+  // For request handlers: few connections, so that concurrent calls share
+  // round trips (see RedisClient).
   std::unique_ptr<RedisClient> redis;
+  // For background work (the outbox relay): its large batches must not sit
+  // in the same round trips as request handlers' small ones.
+  std::unique_ptr<RedisClient> background_redis;
   std::unique_ptr<KafkaPublisher> publisher;
 };
 

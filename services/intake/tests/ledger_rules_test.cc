@@ -69,6 +69,13 @@ TEST(Registration, SameIdCardAlwaysGivesTheSameResidentId) {
   EXPECT_NE(OpaqueIds("other-key").ResidentId("431102199001011239"), a->resident_id());
 }
 
+// Ids already stored must never change: pinned to HMAC-SHA256 computed
+// independently (Python's hmac module), first 12 bytes in hex.
+TEST(OpaqueIds, AreTheFirstTwelveBytesOfHmacSha256) {
+  EXPECT_EQ(kIds.ResidentId("431102199001011239"), "r2cf69c59c92b0c496f1c7057");
+  EXPECT_EQ(kIds.VehicleId("湘M12345"), "vdf1215a56c8f8f30cb562af1");
+}
+
 TEST(Registration, ReRegistrationKeepsHealthRecordAndBumpsVersion) {
   auto incoming = ValidateRegistration(Registration(), kNow, kIds);
   ASSERT_TRUE(incoming.ok());
