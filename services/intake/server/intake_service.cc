@@ -139,6 +139,20 @@ absl::StatusOr<std::string> ResidentGridInScope(IntakeStore& store,
   return **grid;
 }
 
+// The resident's record, or nothing without a round trip when this call's
+// fresh directory claim proves there is none (first attempt only: a retry
+// after a conflict must read what the other writer wrote).
+absl::StatusOr<std::optional<v1::Resident>> ReadUnlessKnownAbsent(IntakeStore& store,
+                                                                  const std::string& grid,
+                                                                  const std::string& resident_id,
+                                                                  bool* known_absent) {
+  if (*known_absent) {
+    *known_absent = false;
+    return std::optional<v1::Resident>();
+  }
+  return store.GetResident(grid, resident_id);
+}
+
 absl::Status WrongGrid(const std::string& owner) {
   return absl::FailedPreconditionError(
       "this person is registered in grid " + owner +
@@ -195,12 +209,14 @@ grpc::Status IntakeServiceImpl::RegisterResident(grpc::ServerContext* context,
     if (absl::Status s = deps_.authorizer.CheckAccess(caller, grid); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
-    auto owner = deps_.store.ClaimResidentGrid(incoming->resident_id(), grid);
-    if (!owner.ok()) return platform::ToGrpcStatus(owner.status());
-    if (*owner != grid) return platform::ToGrpcStatus(WrongGrid(*owner));
+    auto claim = deps_.store.ClaimResidentGrid(incoming->resident_id(), grid);
+    if (!claim.ok()) return platform::ToGrpcStatus(claim.status());
+    if (claim->owner != grid) return platform::ToGrpcStatus(WrongGrid(claim->owner));
+    bool known_absent = claim->fresh;
     std::function<absl::StatusOr<GridTransaction>(v1::RegisterResidentResponse*)> build =
         [&](v1::RegisterResidentResponse* out) -> absl::StatusOr<GridTransaction> {
-      auto current = deps_.store.GetResident(grid, incoming->resident_id());
+      auto current =
+          ReadUnlessKnownAbsent(deps_.store, grid, incoming->resident_id(), &known_absent);
       if (!current.ok()) return current.status();
       return RegistrationTransaction(caller, request->request_id(),
                                      current->has_value() ? &**current : nullptr, *incoming, now,
@@ -224,13 +240,14 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       return platform::ToGrpcStatus(s);
     }
     const std::string& rid = draft->person.resident_id();
-    auto owner = deps_.store.ClaimResidentGrid(rid, grid);
-    if (!owner.ok()) return platform::ToGrpcStatus(owner.status());
-    if (*owner != grid) return platform::ToGrpcStatus(WrongGrid(*owner));
+    auto claim = deps_.store.ClaimResidentGrid(rid, grid);
+    if (!claim.ok()) return platform::ToGrpcStatus(claim.status());
+    if (claim->owner != grid) return platform::ToGrpcStatus(WrongGrid(claim->owner));
+    bool known_absent = claim->fresh;
     const std::string arrival_id = NewId("a");
     std::function<absl::StatusOr<GridTransaction>(v1::RecordArrivalResponse*)> build =
         [&](v1::RecordArrivalResponse* out) -> absl::StatusOr<GridTransaction> {
-      auto current = deps_.store.GetResident(grid, rid);
+      auto current = ReadUnlessKnownAbsent(deps_.store, grid, rid, &known_absent);
       if (!current.ok()) return current.status();
       v1::Arrival arrival = draft->arrival;
       arrival.set_arrival_id(arrival_id);
@@ -417,29 +434,43 @@ grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
   });
 }
 
-absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
-                                           const std::vector<const v1::BulkImportRow*>& rows,
-                                           std::vector<v1::BulkImportRowResult>* results) {
+std::vector<IntakeServiceImpl::PreparedRow> IntakeServiceImpl::PrepareRows(
+    const Caller& caller, const v1::BulkImportRequest& request) const {
   const absl::Time now = deps_.clock.Now();
-  results->assign(rows.size(), v1::BulkImportRowResult());
-  // 1. Validate and authorize each row on its own.
-  std::vector<size_t> live;
-  std::vector<v1::Resident> incoming(rows.size());
+  std::vector<PreparedRow> out(request.rows_size());
   std::map<std::string, absl::Status> access;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const int64_t n = rows[i]->row_number();
-    auto r = ValidateRegistration(rows[i]->resident(), now, deps_.ids);
+  for (int i = 0; i < request.rows_size(); ++i) {
+    PreparedRow& p = out[i];
+    p.row = &request.rows(i);
+    const int64_t n = p.row->row_number();
+    auto r = ValidateRegistration(p.row->resident(), now, deps_.ids);
     if (!r.ok()) {
-      (*results)[i] = Rejected(n, r.status());
+      p.result = Rejected(n, r.status());
       continue;
     }
     auto [it, fresh] = access.try_emplace(r->grid_id());
     if (fresh) it->second = deps_.authorizer.CheckAccess(caller, r->grid_id());
     if (!it->second.ok()) {
-      (*results)[i] = Rejected(n, it->second);
+      p.result = Rejected(n, it->second);
       continue;
     }
-    incoming[i] = std::move(*r);
+    p.incoming = std::move(*r);
+  }
+  return out;
+}
+
+absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
+                                           const std::vector<PreparedRow*>& prepared) {
+  const absl::Time now = deps_.clock.Now();
+  std::vector<const v1::BulkImportRow*> rows;
+  std::vector<v1::Resident> incoming(prepared.size());
+  std::vector<v1::BulkImportRowResult> results_storage(prepared.size());
+  auto* results = &results_storage;
+  std::vector<size_t> live;
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    rows.push_back(prepared[i]->row);
+    if (!prepared[i]->incoming.has_value()) continue;
+    incoming[i] = std::move(*prepared[i]->incoming);
     live.push_back(i);
   }
   // 2. Claim each person's grid, then read the current versions.
@@ -448,17 +479,29 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
   auto owners = deps_.store.ClaimResidentGrids(claims);
   if (!owners.ok()) return owners.status();
   std::vector<size_t> claimed;
+  std::vector<size_t> lookup_of;  // claimed index -> lookups index, or npos: fresh claim
   for (size_t k = 0; k < live.size(); ++k) {
     size_t i = live[k];
-    if ((*owners)[k] != incoming[i].grid_id()) {
-      (*results)[i] = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k]));
+    if ((*owners)[k].owner != incoming[i].grid_id()) {
+      (*results)[i] = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k].owner));
       continue;
     }
     claimed.push_back(i);
-    lookups.emplace_back(incoming[i].grid_id(), incoming[i].resident_id());
+    if ((*owners)[k].fresh) {
+      lookup_of.push_back(std::string::npos);
+    } else {
+      lookup_of.push_back(lookups.size());
+      lookups.emplace_back(incoming[i].grid_id(), incoming[i].resident_id());
+    }
   }
-  auto current = deps_.store.GetResidents(lookups);
-  if (!current.ok()) return current.status();
+  // New people (fresh claims) have no record: read only the others.
+  auto found = deps_.store.GetResidents(lookups);
+  if (!found.ok()) return found.status();
+  std::vector<std::optional<v1::Resident>> current_storage(claimed.size());
+  for (size_t k = 0; k < claimed.size(); ++k) {
+    if (lookup_of[k] != std::string::npos) current_storage[k] = std::move((*found)[lookup_of[k]]);
+  }
+  auto* current = &current_storage;
   // 3. One transaction per row, all in one round trip.
   std::vector<GridTransaction> txns;
   std::vector<v1::RegisterResidentResponse> responses(claimed.size());
@@ -504,6 +547,7 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
       (*results)[i] = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
     }
   }
+  for (size_t i : live) prepared[i]->result = std::move((*results)[i]);
   if (deps_.notify_outbox) {
     for (const auto& grid : touched) deps_.notify_outbox(grid);
   }
@@ -515,21 +559,35 @@ grpc::Status IntakeServiceImpl::BulkImport(
     grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
     if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
-    // A reader thread keeps requests flowing while batches are committed,
-    // so batches grow with load: few Redis round trips per row.
+    // A reader thread reads and validates requests (CPU) while this thread
+    // commits earlier ones (Redis round trips); batches grow with load, so
+    // there are few round trips per row. Requests stay in order.
+    struct Item {
+      v1::BulkImportRequest request;
+      std::vector<PreparedRow> rows;
+    };
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<v1::BulkImportRequest> queue;
+    std::deque<std::unique_ptr<Item>> queue;
     bool reading_done = false;
     bool stop_reading = false;
+    grpc::Status read_error;
     std::thread reader([&] {
-      v1::BulkImportRequest request;
-      while (stream->Read(&request)) {
+      while (true) {
+        auto item = std::make_unique<Item>();
+        if (!stream->Read(&item->request)) break;
+        if (item->request.rows_size() > 1000) {
+          std::lock_guard lock(mu);
+          read_error =
+              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request");
+          break;
+        }
+        item->rows = PrepareRows(caller, item->request);
         std::unique_lock lock(mu);
         // Back-pressure: hold at most a few batches in memory.
         cv.wait(lock, [&] { return queue.size() < 8 || stop_reading; });
         if (stop_reading) break;
-        queue.push_back(std::move(request));
+        queue.push_back(std::move(item));
         cv.notify_all();
       }
       std::lock_guard lock(mu);
@@ -547,35 +605,36 @@ grpc::Status IntakeServiceImpl::BulkImport(
       return status;
     };
     while (true) {
-      std::vector<v1::BulkImportRequest> batch;
+      std::vector<std::unique_ptr<Item>> batch;
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return !queue.empty() || reading_done; });
-        if (queue.empty()) break;
+        if (queue.empty()) {
+          if (!read_error.ok()) {
+            grpc::Status error = read_error;
+            lock.unlock();
+            return finish(error);
+          }
+          break;
+        }
         size_t rows = 0;
         while (!queue.empty() && rows < 2000) {
-          rows += queue.front().rows_size();
+          rows += queue.front()->rows.size();
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
         }
         cv.notify_all();
       }
-      std::vector<const v1::BulkImportRow*> rows;
-      for (const auto& request : batch) {
-        if (request.rows_size() > 1000) {
-          return finish(
-              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request"));
-        }
-        for (const auto& row : request.rows()) rows.push_back(&row);
+      std::vector<PreparedRow*> rows;
+      for (auto& item : batch) {
+        for (auto& row : item->rows) rows.push_back(&row);
       }
-      std::vector<v1::BulkImportRowResult> results;
-      if (absl::Status s = ImportRows(caller, rows, &results); !s.ok()) {
+      if (absl::Status s = ImportRows(caller, rows); !s.ok()) {
         return finish(platform::ToGrpcStatus(s));
       }
-      size_t next = 0;
-      for (const auto& request : batch) {
+      for (const auto& item : batch) {
         v1::BulkImportResponse response;
-        for (int k = 0; k < request.rows_size(); ++k) *response.add_results() = results[next++];
+        for (auto& row : item->rows) *response.add_results() = std::move(row.result);
         if (!stream->Write(response)) return finish(grpc::Status::CANCELLED);
       }
     }

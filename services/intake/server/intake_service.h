@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "auth.h"
@@ -62,11 +63,20 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                              v1::GridLedger* response) override;
 
  private:
-  // Registers validated residents (one per row) in few round trips;
-  // fills one result per row. Non-OK only for a failed dependency.
-  absl::Status ImportRows(const platform::Caller& caller,
-                          const std::vector<const v1::BulkImportRow*>& rows,
-                          std::vector<v1::BulkImportRowResult>* results);
+  // One BulkImport row after validation and authorization (no Redis yet):
+  // either `incoming` is set, or `result` already says why it is rejected.
+  struct PreparedRow {
+    const v1::BulkImportRow* row = nullptr;
+    std::optional<v1::Resident> incoming;
+    v1::BulkImportRowResult result;
+  };
+  // CPU-only: runs on BulkImport's reader thread, overlapping the Redis
+  // round trips of the previous batch.
+  std::vector<PreparedRow> PrepareRows(const platform::Caller& caller,
+                                       const v1::BulkImportRequest& request) const;
+  // Registers the prepared residents in few round trips and fills each
+  // row's result. Non-OK only for a failed dependency.
+  absl::Status ImportRows(const platform::Caller& caller, const std::vector<PreparedRow*>& rows);
 
   IntakeDeps deps_;
 };

@@ -17,19 +17,14 @@ absl::StatusOr<std::optional<std::string>> IntakeStore::FindResidentGrid(
   return std::optional<std::string>(reply->str);
 }
 
-absl::StatusOr<std::string> IntakeStore::ClaimResidentGrid(const std::string& resident_id,
-                                                           const std::string& grid_id) {
-  const std::string key = DirectoryKey(resident_id);
-  auto replies =
-      redis_.Pipeline({{"HSETNX", key, resident_id, grid_id}, {"HGET", key, resident_id}});
-  if (!replies.ok()) return replies.status();
-  if ((*replies)[1].is_error() || (*replies)[1].is_nil()) {
-    return absl::InternalError("resident directory: " + (*replies)[1].str);
-  }
-  return (*replies)[1].str;
+absl::StatusOr<IntakeStore::Claim> IntakeStore::ClaimResidentGrid(const std::string& resident_id,
+                                                                  const std::string& grid_id) {
+  auto claims = ClaimResidentGrids({{resident_id, grid_id}});
+  if (!claims.ok()) return claims.status();
+  return std::move(claims->front());
 }
 
-absl::StatusOr<std::vector<std::string>> IntakeStore::ClaimResidentGrids(
+absl::StatusOr<std::vector<IntakeStore::Claim>> IntakeStore::ClaimResidentGrids(
     const std::vector<std::pair<std::string, std::string>>& claims) {
   std::vector<platform::RedisArgs> commands;
   for (const auto& [rid, grid] : claims) {
@@ -38,14 +33,17 @@ absl::StatusOr<std::vector<std::string>> IntakeStore::ClaimResidentGrids(
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  std::vector<std::string> owners;
-  for (size_t i = 1; i < replies->size(); i += 2) {
-    if ((*replies)[i].is_error() || (*replies)[i].is_nil()) {
-      return absl::InternalError("resident directory: " + (*replies)[i].str);
+  std::vector<Claim> out;
+  out.reserve(claims.size());
+  for (size_t i = 0; i + 1 < replies->size(); i += 2) {
+    const auto& set = (*replies)[i];
+    const auto& get = (*replies)[i + 1];
+    if (set.is_error() || get.is_error() || get.is_nil()) {
+      return absl::InternalError("resident directory: " + set.str + get.str);
     }
-    owners.push_back((*replies)[i].str);
+    out.push_back({get.str, set.integer == 1});
   }
-  return owners;
+  return out;
 }
 
 absl::StatusOr<std::vector<std::optional<v1::Resident>>> IntakeStore::GetResidents(

@@ -44,13 +44,19 @@ class IntakeStore {
 
   // The grid a resident belongs to, if any.
   absl::StatusOr<std::optional<std::string>> FindResidentGrid(const std::string& resident_id);
-  // Claims `grid_id` for the resident unless another grid has it; returns
-  // the owning grid either way.
-  absl::StatusOr<std::string> ClaimResidentGrid(const std::string& resident_id,
-                                                const std::string& grid_id);
+  struct Claim {
+    std::string owner;  // the grid the person belongs to
+    // This call made the claim. Claims precede records and are never
+    // removed, so a fresh claim means no record exists yet: the caller may
+    // skip reading it (its version guard still catches a concurrent writer).
+    bool fresh = false;
+  };
+  // Claims `grid_id` for the resident unless another grid has it.
+  absl::StatusOr<Claim> ClaimResidentGrid(const std::string& resident_id,
+                                          const std::string& grid_id);
 
   // The same for many (resident_id, grid_id) claims, in one round trip.
-  absl::StatusOr<std::vector<std::string>> ClaimResidentGrids(
+  absl::StatusOr<std::vector<Claim>> ClaimResidentGrids(
       const std::vector<std::pair<std::string, std::string>>& claims);
 
   absl::StatusOr<std::optional<v1::Resident>> GetResident(const std::string& grid_id,
