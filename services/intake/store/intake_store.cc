@@ -11,9 +11,11 @@ std::string IntakeStore::DirectoryKey(const std::string& resident_id) {
 
 absl::StatusOr<std::optional<std::string>> IntakeStore::FindResidentGrid(
     const std::string& resident_id) {
+  if (auto owner = directory_cache_.Find(resident_id)) return owner;
   auto reply = redis_.Command({"HGET", DirectoryKey(resident_id), resident_id});
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::optional<std::string>();
+  directory_cache_.Remember(resident_id, reply->str);
   return std::optional<std::string>(reply->str);
 }
 
@@ -26,22 +28,29 @@ absl::StatusOr<IntakeStore::Claim> IntakeStore::ClaimResidentGrid(const std::str
 
 absl::StatusOr<std::vector<IntakeStore::Claim>> IntakeStore::ClaimResidentGrids(
     const std::vector<std::pair<std::string, std::string>>& claims) {
+  std::vector<Claim> out(claims.size());
+  std::vector<size_t> asked;  // claims not answered by the cache
   std::vector<platform::RedisArgs> commands;
-  for (const auto& [rid, grid] : claims) {
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const auto& [rid, grid] = claims[i];
+    if (auto owner = directory_cache_.Find(rid)) {
+      out[i].owner = std::move(*owner);  // an existing claim: never fresh
+      continue;
+    }
+    asked.push_back(i);
     commands.push_back({"HSETNX", DirectoryKey(rid), rid, grid});
     commands.push_back({"HGET", DirectoryKey(rid), rid});
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  std::vector<Claim> out;
-  out.reserve(claims.size());
-  for (size_t i = 0; i + 1 < replies->size(); i += 2) {
-    const auto& set = (*replies)[i];
-    const auto& get = (*replies)[i + 1];
+  for (size_t k = 0; k < asked.size(); ++k) {
+    const auto& set = (*replies)[2 * k];
+    const auto& get = (*replies)[2 * k + 1];
     if (set.is_error() || get.is_error() || get.is_nil()) {
       return absl::InternalError("resident directory: " + set.str + get.str);
     }
-    out.push_back({get.str, set.integer == 1});
+    out[asked[k]] = {get.str, set.integer == 1};
+    directory_cache_.Remember(claims[asked[k]].first, get.str);
   }
   return out;
 }

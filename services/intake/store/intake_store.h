@@ -10,6 +10,7 @@
 #include "gridbridge/intake/v1/intake_service.pb.h"
 #include "redis_client.h"
 #include "redis_keys.h"
+#include "resident_directory_cache.h"
 
 namespace gridbridge::intake {
 
@@ -33,7 +34,10 @@ class IntakeStore {
  public:
   static constexpr char kService[] = "intake";
 
-  explicit IntakeStore(platform::RedisClient& redis) : redis_(redis) {}
+  // Remembers up to `directory_cache_capacity` residents' grids in memory
+  // (~100 bytes each) to save a directory round trip per call.
+  explicit IntakeStore(platform::RedisClient& redis, size_t directory_cache_capacity = 300000)
+      : redis_(redis), directory_cache_(directory_cache_capacity) {}
 
   static platform::GridKeys Keys(const std::string& grid_id) {
     return platform::GridKeys(kService, grid_id);
@@ -80,6 +84,7 @@ class IntakeStore {
  private:
   static std::string DirectoryKey(const std::string& resident_id);
   platform::RedisClient& redis_;
+  ResidentDirectoryCache directory_cache_;
 };
 
 }  // namespace gridbridge::intake
