@@ -464,8 +464,6 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
   const absl::Time now = deps_.clock.Now();
   std::vector<const v1::BulkImportRow*> rows;
   std::vector<v1::Resident> incoming(prepared.size());
-  std::vector<v1::BulkImportRowResult> results_storage(prepared.size());
-  auto* results = &results_storage;
   std::vector<size_t> live;
   for (size_t i = 0; i < prepared.size(); ++i) {
     rows.push_back(prepared[i]->row);
@@ -473,7 +471,7 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
     incoming[i] = std::move(*prepared[i]->incoming);
     live.push_back(i);
   }
-  // 2. Claim each person's grid, then read the current versions.
+  // Claim each person's grid, then read the current versions.
   std::vector<std::pair<std::string, std::string>> claims, lookups;
   for (size_t i : live) claims.emplace_back(incoming[i].resident_id(), incoming[i].grid_id());
   auto owners = deps_.store.ClaimResidentGrids(claims);
@@ -483,7 +481,7 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
   for (size_t k = 0; k < live.size(); ++k) {
     size_t i = live[k];
     if ((*owners)[k].owner != incoming[i].grid_id()) {
-      (*results)[i] = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k].owner));
+      prepared[i]->result = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k].owner));
       continue;
     }
     claimed.push_back(i);
@@ -497,17 +495,16 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
   // New people (fresh claims) have no record: read only the others.
   auto found = deps_.store.GetResidents(lookups);
   if (!found.ok()) return found.status();
-  std::vector<std::optional<v1::Resident>> current_storage(claimed.size());
+  std::vector<std::optional<v1::Resident>> current(claimed.size());
   for (size_t k = 0; k < claimed.size(); ++k) {
-    if (lookup_of[k] != std::string::npos) current_storage[k] = std::move((*found)[lookup_of[k]]);
+    if (lookup_of[k] != std::string::npos) current[k] = std::move((*found)[lookup_of[k]]);
   }
-  auto* current = &current_storage;
-  // 3. One transaction per row, all in one round trip.
+  // One transaction per row, all in one round trip.
   std::vector<GridTransaction> txns;
   std::vector<v1::RegisterResidentResponse> responses(claimed.size());
   for (size_t k = 0; k < claimed.size(); ++k) {
     size_t i = claimed[k];
-    const v1::Resident* before = (*current)[k].has_value() ? &*(*current)[k] : nullptr;
+    const v1::Resident* before = current[k].has_value() ? &*current[k] : nullptr;
     txns.push_back(RegistrationTransaction(caller, rows[i]->resident().request_id(), before,
                                            incoming[i], now, &responses[k]));
   }
@@ -519,16 +516,16 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
     const int64_t n = rows[i]->row_number();
     const auto& outcome = (*outcomes)[k];
     if (!outcome.ok()) {
-      (*results)[i] = Rejected(n, outcome.status());
+      prepared[i]->result = Rejected(n, outcome.status());
       continue;
     }
     if (outcome->kind == Outcome::Kind::kCommitted) {
       touched.insert(incoming[i].grid_id());
-      (*results)[i] = Accepted(n, responses[k], false);
+      prepared[i]->result = Accepted(n, responses[k], false);
     } else if (outcome->kind == Outcome::Kind::kDuplicate) {
       v1::RegisterResidentResponse prior;
       prior.ParseFromString(outcome->prior_response);
-      (*results)[i] = Accepted(n, prior, true);
+      prepared[i]->result = Accepted(n, prior, true);
     } else {
       // Another writer (or an earlier row of this batch for the same person)
       // changed the resident: redo this row alone.
@@ -544,10 +541,9 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
       };
       absl::Status s = CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, &response);
       if (IsUnavailable(s)) return s;
-      (*results)[i] = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
+      prepared[i]->result = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
     }
   }
-  for (size_t i : live) prepared[i]->result = std::move((*results)[i]);
   if (deps_.notify_outbox) {
     for (const auto& grid : touched) deps_.notify_outbox(grid);
   }
