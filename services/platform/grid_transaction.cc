@@ -1,152 +1,300 @@
 #include "grid_transaction.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "outbox.h"
-#include "redis_keys.h"
 
 namespace gridbridge::platform {
+namespace {
 
-// ARGV layout: [1] response, [2] ttl, [3] guard count, then guard pairs
-// (key index, version), then ops; each op starts with a code:
+constexpr long long kSecondsPerDay = 86400;
+
+// Transactions per script run: bounds the run's time inside Redis (no other
+// client is served meanwhile) and the size of its outbox entry.
+constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
+
+}  // namespace
+
+// ARGV layout: [1] number of transactions, then per transaction:
+//   request field, response, current bucket key index, previous bucket key
+//   index, current bucket's time to live (s), guard count, op arg count,
+//   guards (key index, version)..., ops...
+// where each op is one of
 //   R ki version payload | Z ki score member | T ki max | C ki field delta |
-//   O ki <outbox args...> (see kOutboxLua)
-// KEYS[1] is the outbox, KEYS[2] the idempotency key ("" slot if unused is
-// still the outbox key, so that every key shares the tag).
+//   P ki frame (ki unused: the frame goes to the outbox, KEYS[1])
+// The reply has one element per transaction: {'COMMITTED'},
+// {'DUPLICATE', response} or {'CONFLICT', key}.
 const RedisScript& GridTransaction::Script() {
   static const RedisScript script(std::string(kOutboxLua) + R"lua(
-local use_idem = KEYS[2] ~= KEYS[1]
-if use_idem then
-  local prior = redis.call('GET', KEYS[2])
-  if prior then return {'DUPLICATE', prior} end
-end
-local i = 4
-for g = 1, tonumber(ARGV[3]) do
-  local key = KEYS[tonumber(ARGV[i])]
-  local have = redis.call('HGET', key, 'v') or '0'
-  if have ~= ARGV[i + 1] then return {'CONFLICT', key} end
-  i = i + 2
-end
-while i <= #ARGV do
-  local op = ARGV[i]
-  local key = KEYS[tonumber(ARGV[i + 1])]
-  if op == 'R' then
-    redis.call('HSET', key, 'v', ARGV[i + 2], 'p', ARGV[i + 3]); i = i + 4
-  elseif op == 'Z' then
-    redis.call('ZADD', key, ARGV[i + 2], ARGV[i + 3]); i = i + 4
-  elseif op == 'T' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[i + 2]); i = i + 3
-  elseif op == 'C' then
-    redis.call('HINCRBY', key, ARGV[i + 2], ARGV[i + 3]); i = i + 4
-  elseif op == 'O' then
-    i = gb_outbox_xadd(key, i + 2)
-  else
-    return redis.error_reply('grid transaction: unknown op ' .. tostring(op))
+local out, frames, sums, sum_order, expire = {}, {}, {}, {}, {}
+local i = 2
+for t = 1, tonumber(ARGV[1]) do
+  local field, response = ARGV[i], ARGV[i + 1]
+  local log_now, log_prev = KEYS[tonumber(ARGV[i + 2])], KEYS[tonumber(ARGV[i + 3])]
+  local ttl = ARGV[i + 4]
+  local first_guard = i + 7
+  local first_op = first_guard + 2 * tonumber(ARGV[i + 5])
+  local next_txn = first_op + tonumber(ARGV[i + 6])
+  local verdict
+  if field ~= '' then
+    local prior = redis.call('HGET', log_now, field) or redis.call('HGET', log_prev, field)
+    if prior then verdict = {'DUPLICATE', prior} end
   end
+  if not verdict then
+    for g = first_guard, first_op - 1, 2 do
+      local key = KEYS[tonumber(ARGV[g])]
+      if (redis.call('HGET', key, 'v') or '0') ~= ARGV[g + 1] then
+        verdict = {'CONFLICT', key}
+        break
+      end
+    end
+  end
+  if not verdict then
+    local j = first_op
+    while j < next_txn do
+      local op, key = ARGV[j], KEYS[tonumber(ARGV[j + 1])]
+      if op == 'R' then
+        redis.call('HSET', key, 'v', ARGV[j + 2], 'p', ARGV[j + 3]); j = j + 4
+      elseif op == 'Z' then
+        redis.call('ZADD', key, ARGV[j + 2], ARGV[j + 3]); j = j + 4
+      elseif op == 'T' then
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[j + 2]); j = j + 3
+      elseif op == 'C' then
+        local id = ARGV[j + 1] .. ' ' .. ARGV[j + 2]
+        if not sums[id] then
+          sums[id] = 0
+          sum_order[#sum_order + 1] = {key, ARGV[j + 2], id}
+        end
+        sums[id] = sums[id] + tonumber(ARGV[j + 3]); j = j + 4
+      elseif op == 'P' then
+        frames[#frames + 1] = ARGV[j + 2]; j = j + 3
+      else
+        return redis.error_reply('grid transaction: unknown op ' .. tostring(op))
+      end
+    end
+    if field ~= '' then
+      redis.call('HSET', log_now, field, response)
+      expire[log_now] = ttl
+    end
+    verdict = {'COMMITTED'}
+  end
+  out[t] = verdict
+  i = next_txn
 end
-if use_idem then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
-return {'COMMITTED'}
+for _, c in ipairs(sum_order) do
+  if sums[c[3]] ~= 0 then redis.call('HINCRBY', c[1], c[2], sums[c[3]]) end
+end
+for key, ttl in pairs(expire) do redis.call('EXPIRE', key, ttl) end
+gb_outbox_append(KEYS[1], frames)
+return out
 )lua");
   return script;
 }
 
-GridTransaction::GridTransaction(std::string outbox_key, std::string idempotency_key,
-                                 std::string response, int idempotency_ttl_seconds)
-    : response_(std::move(response)), ttl_(idempotency_ttl_seconds) {
-  keys_.push_back(outbox_key);
-  keys_.push_back(idempotency_key.empty() ? outbox_key : idempotency_key);
+GridTransaction::GridTransaction(const GridKeys& keys, std::string request_field,
+                                 std::string response, absl::Time now)
+    : request_field_(std::move(request_field)), response_(std::move(response)) {
+  const long long day = absl::ToUnixSeconds(now) / kSecondsPerDay;
+  keys_ = {keys.Outbox(), keys.Key("requests", std::to_string(day)),
+           keys.Key("requests", std::to_string(day - 1))};
+  // The current bucket lives to the end of the next day, when it has
+  // become the previous bucket. Relative (EXPIRE): the service's clock, not
+  // Redis's, decides the day, and tests run services on injected clocks.
+  bucket_ttl_seconds_ = (day + 2) * kSecondsPerDay - absl::ToUnixSeconds(now);
 }
 
 int GridTransaction::KeyIndex(const std::string& key) {
   auto it = std::find(keys_.begin(), keys_.end(), key);
-  if (it != keys_.end()) return static_cast<int>(it - keys_.begin()) + 1;
+  if (it != keys_.end()) return static_cast<int>(it - keys_.begin());
   keys_.push_back(key);
-  return static_cast<int>(keys_.size());
+  return static_cast<int>(keys_.size()) - 1;
 }
 
 GridTransaction& GridTransaction::ExpectVersion(const std::string& key, long long version) {
-  guards_.push_back(std::to_string(KeyIndex(key)));
-  guards_.push_back(std::to_string(version));
+  guards_.emplace_back(KeyIndex(key), version);
   return *this;
 }
 
 GridTransaction& GridTransaction::PutRecord(const std::string& key, long long version,
                                             const std::string& payload) {
-  for (std::string a :
-       {std::string("R"), std::to_string(KeyIndex(key)), std::to_string(version), payload}) {
-    ops_.push_back(std::move(a));
-  }
+  ops_.push_back({'R', KeyIndex(key), std::to_string(version), payload});
   return *this;
 }
 
 GridTransaction& GridTransaction::ZAdd(const std::string& key, long long score,
                                        const std::string& member) {
-  for (std::string a :
-       {std::string("Z"), std::to_string(KeyIndex(key)), std::to_string(score), member}) {
-    ops_.push_back(std::move(a));
-  }
+  ops_.push_back({'Z', KeyIndex(key), std::to_string(score), member});
   return *this;
 }
 
 GridTransaction& GridTransaction::ZRemoveBelow(const std::string& key, long long max_score) {
-  for (std::string a :
-       {std::string("T"), std::to_string(KeyIndex(key)), std::to_string(max_score)}) {
-    ops_.push_back(std::move(a));
-  }
+  ops_.push_back({'T', KeyIndex(key), std::to_string(max_score), ""});
   return *this;
 }
 
 GridTransaction& GridTransaction::HashIncrement(const std::string& key, const std::string& field,
                                                 long long delta) {
-  if (delta == 0) return *this;
-  for (std::string a :
-       {std::string("C"), std::to_string(KeyIndex(key)), field, std::to_string(delta)}) {
-    ops_.push_back(std::move(a));
-  }
+  if (delta != 0) ops_.push_back({'C', KeyIndex(key), field, std::to_string(delta)});
   return *this;
 }
 
 GridTransaction& GridTransaction::Publish(const KafkaRecord& record) {
-  ops_.push_back("O");
-  ops_.push_back("1");
-  for (auto& a : OutboxLuaArgs(record)) ops_.push_back(std::move(a));
+  ops_.push_back({'P', 0, OutboxFrame(record), ""});
+  ++publishes_;
   return *this;
 }
 
-absl::StatusOr<std::pair<RedisArgs, RedisArgs>> GridTransaction::Build() const {
-  std::string_view tag = HashTagOf(keys_.front());
-  for (const auto& k : keys_) {
-    if (HashTagOf(k) != tag) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("grid transaction spans hash tags: ", keys_.front(), " and ", k));
-    }
-  }
-  RedisArgs args{response_, std::to_string(ttl_), std::to_string(guards_.size() / 2)};
-  args.insert(args.end(), guards_.begin(), guards_.end());
-  args.insert(args.end(), ops_.begin(), ops_.end());
-  return std::make_pair(keys_, std::move(args));
-}
+// KEYS and ARGV of one script run over several transactions of one grid:
+// merges their key lists and rewrites their key indexes.
+class GridBatchBuilder {
+ public:
+  explicit GridBatchBuilder(const std::string& outbox) : keys_{outbox} { args_.push_back("0"); }
 
-absl::StatusOr<GridTransaction::Outcome> GridTransaction::ParseReply(const RedisReply& reply) {
-  if (reply.is_error()) return absl::InternalError("grid transaction failed: " + reply.str);
-  if (reply.type != RedisReply::Type::kArray || reply.elements.empty()) {
+  // INVALID_ARGUMENT (and nothing added) if `txn` has keys of another grid.
+  absl::Status Add(const GridTransaction& txn) {
+    const std::string_view tag = HashTagOf(keys_.front());
+    for (const auto& k : txn.keys_) {
+      if (HashTagOf(k) != tag) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("grid transaction spans hash tags: ", keys_.front(), " and ", k));
+      }
+    }
+    std::vector<std::string> index(txn.keys_.size());
+    for (size_t k = 0; k < txn.keys_.size(); ++k) index[k] = std::to_string(Index(txn.keys_[k]));
+    size_t op_args = 0;
+    for (const auto& op : txn.ops_) op_args += op.code == 'T' || op.code == 'P' ? 3 : 4;
+    args_.insert(args_.end(), {txn.request_field_, txn.response_, index[1], index[2],
+                               std::to_string(txn.bucket_ttl_seconds_),
+                               std::to_string(txn.guards_.size()), std::to_string(op_args)});
+    for (const auto& [key, version] : txn.guards_) {
+      args_.push_back(index[key]);
+      args_.push_back(std::to_string(version));
+    }
+    for (const auto& op : txn.ops_) {
+      args_.push_back(std::string(1, op.code));
+      args_.push_back(index[op.key]);
+      args_.push_back(op.a);
+      if (op.code != 'T' && op.code != 'P') args_.push_back(op.b);
+    }
+    ++count_;
+    publishes_ += txn.publishes_;
+    return absl::OkStatus();
+  }
+
+  int count() const { return count_; }
+  int publishes() const { return publishes_; }
+
+  std::pair<RedisArgs, RedisArgs> Take() {
+    args_[0] = std::to_string(count_);
+    return {std::move(keys_), std::move(args_)};
+  }
+
+ private:
+  int Index(const std::string& key) {
+    auto [it, fresh] = index_.try_emplace(key, static_cast<int>(keys_.size()) + 1);
+    if (fresh) keys_.push_back(key);
+    return it->second;
+  }
+
+  RedisArgs keys_;
+  RedisArgs args_;
+  std::map<std::string, int> index_{{keys_.front(), 1}};
+  int count_ = 0;
+  int publishes_ = 0;
+};
+
+namespace {
+
+absl::StatusOr<GridTransaction::Outcome> ParseVerdict(const RedisReply& r) {
+  using Outcome = GridTransaction::Outcome;
+  if (r.type != RedisReply::Type::kArray || r.elements.empty()) {
     return absl::InternalError("grid transaction: unexpected reply");
   }
   Outcome out;
-  const std::string& kind = reply.elements[0].str;
+  const std::string& kind = r.elements[0].str;
   if (kind == "COMMITTED") return out;
-  if (kind == "DUPLICATE" && reply.elements.size() == 2) {
+  if (kind == "DUPLICATE" && r.elements.size() == 2) {
     out.kind = Outcome::Kind::kDuplicate;
-    out.prior_response = reply.elements[1].str;
+    out.prior_response = r.elements[1].str;
     return out;
   }
-  if (kind == "CONFLICT" && reply.elements.size() == 2) {
+  if (kind == "CONFLICT" && r.elements.size() == 2) {
     out.kind = Outcome::Kind::kConflict;
-    out.conflict_key = reply.elements[1].str;
+    out.conflict_key = r.elements[1].str;
     return out;
   }
   return absl::InternalError("grid transaction: unexpected reply " + kind);
+}
+
+}  // namespace
+
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
+    RedisClient& redis, const std::vector<GridTransaction>& txns) {
+  std::vector<const GridTransaction*> pointers;
+  pointers.reserve(txns.size());
+  for (const auto& t : txns) pointers.push_back(&t);
+  return CommitPointers(redis, pointers);
+}
+
+absl::StatusOr<GridTransaction::Outcome> GridTransaction::Commit(RedisClient& redis,
+                                                                 const GridTransaction& txn) {
+  auto all = CommitPointers(redis, {&txn});
+  if (!all.ok()) return all.status();
+  return std::move(all->front());
+}
+
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitPointers(
+    RedisClient& redis, const std::vector<const GridTransaction*>& txns) {
+  Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
+  // Runs in the making, per grid (outbox), and the finished ones.
+  std::map<std::string, std::pair<GridBatchBuilder, std::vector<size_t>>> open;
+  std::vector<std::pair<RedisArgs, RedisArgs>> calls;
+  std::vector<std::vector<size_t>> members;
+  auto close = [&](auto it) {
+    calls.push_back(it->second.first.Take());
+    members.push_back(std::move(it->second.second));
+    open.erase(it);
+  };
+  for (size_t i = 0; i < txns.size(); ++i) {
+    auto it = open.find(txns[i]->outbox_key());
+    if (it == open.end()) {
+      it = open.emplace(
+                   txns[i]->outbox_key(),
+                   std::make_pair(GridBatchBuilder(txns[i]->outbox_key()), std::vector<size_t>()))
+               .first;
+    }
+    if (absl::Status s = it->second.first.Add(*txns[i]); !s.ok()) {
+      out[i] = s;
+      continue;
+    }
+    it->second.second.push_back(i);
+    if (it->second.first.count() >= kMaxTransactionsPerRun ||
+        it->second.first.publishes() >= kMaxRecordsPerOutboxEntry) {
+      close(it);
+    }
+  }
+  while (!open.empty()) close(open.begin());
+  if (calls.empty()) return out;
+
+  auto replies = redis.EvalBatch(Script(), calls);
+  if (!replies.ok()) return replies.status();
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const RedisReply& reply = (*replies)[c];
+    for (size_t k = 0; k < members[c].size(); ++k) {
+      const size_t i = members[c][k];
+      if (reply.is_error()) {
+        out[i] = absl::InternalError("grid transaction failed: " + reply.str);
+      } else if (reply.type != RedisReply::Type::kArray ||
+                 reply.elements.size() != members[c].size()) {
+        out[i] = absl::InternalError("grid transaction: reply does not match the batch");
+      } else {
+        out[i] = ParseVerdict(reply.elements[k]);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace gridbridge::platform

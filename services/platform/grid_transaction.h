@@ -1,34 +1,49 @@
 #pragma once
 
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "kafka_publisher.h"
 #include "redis_client.h"
+#include "redis_keys.h"
 
 namespace gridbridge::platform {
 
-// One atomic change to one grid's keys, with its events, as a single Lua
-// script run: the way every service commits under the durability rule.
+// One atomic change to one grid's keys, with its events: the way every
+// service commits under the durability rule (docs/architecture.md).
 //
-// In order, the script:
-//  1. returns the remembered response if the idempotency key exists (a
+// A transaction runs inside a Lua script that, in order:
+//  1. returns the remembered response if the request was seen before (a
 //     retry: nothing else happens);
 //  2. checks every ExpectVersion guard (a record's version field "v"), and
-//     returns CONFLICT naming the first that fails (nothing happens);
-//  3. applies the writes in the order they were added, appends the events to
-//     the grid's outbox, and remembers the response under the idempotency key.
+//     answers CONFLICT naming the first that fails (nothing happens);
+//  3. applies the writes in the order they were added, queues the events
+//     for the grid's outbox, and remembers the response for the request.
 //
-// Every key must carry the same hash tag (one Redis Cluster slot); the
-// builder enforces it. Records are hashes {v: version, p: payload bytes}.
+// Several transactions of one grid commit in ONE script run (Commit/
+// CommitAll group them), each still all-or-nothing on its own and applied
+// in the order given, so a later one sees an earlier one's writes. What a
+// script run costs Redis is paid once per run, not per transaction: the
+// counters of all committed transactions are summed into one HINCRBY per
+// field, and their events go to the outbox as one entry (see outbox.h).
+//
+// Requests are remembered per grid in day buckets (hash
+// <grid keys>:requests:<UTC day>, field = request field), checked in the
+// current and the previous bucket and kept to the end of the next day: a
+// retry within at least 24 hours gets the first answer.
+//
+// Every key must carry the grid's hash tag (one Redis Cluster slot); Commit
+// enforces it. Records are hashes {v: version, p: payload bytes}.
 class GridTransaction {
  public:
-  // `idempotency_key` and `response` may be empty for changes without a
-  // client request id.
-  GridTransaction(std::string outbox_key, std::string idempotency_key, std::string response,
-                  int idempotency_ttl_seconds = 86400);
+  // `request_field` names the client request (e.g. "<subject>:<request
+  // id>"); empty for a change without one. `response` is what a retry of it
+  // gets back; `now` picks the day bucket.
+  GridTransaction(const GridKeys& keys, std::string request_field, std::string response,
+                  absl::Time now);
 
   // Guard: the record at `key` has version `version` (0 = absent).
   GridTransaction& ExpectVersion(const std::string& key, long long version);
@@ -38,30 +53,46 @@ class GridTransaction {
   GridTransaction& HashIncrement(const std::string& key, const std::string& field, long long delta);
   GridTransaction& Publish(const KafkaRecord& record);
 
-  // The keys and ARGV for one run of Script(), or INVALID_ARGUMENT if the
-  // keys span more than one hash tag.
-  absl::StatusOr<std::pair<RedisArgs, RedisArgs>> Build() const;
-  static const RedisScript& Script();
-
-  // What a run answered.
+  // What a transaction's run answered.
   struct Outcome {
     enum class Kind { kCommitted, kDuplicate, kConflict };
     Kind kind = Kind::kCommitted;
     std::string prior_response;  // kDuplicate
     std::string conflict_key;    // kConflict
   };
-  // Interprets one reply of Script(); INTERNAL for an error reply.
-  static absl::StatusOr<Outcome> ParseReply(const RedisReply& reply);
+  using Outcomes = std::vector<absl::StatusOr<Outcome>>;
+
+  // Commits `txns` (of any grids) in one round trip: one script run per grid
+  // and chunk of transactions, in the given order within a grid. One outcome
+  // per transaction, in order: a transaction's own failure (keys of two
+  // grids, a script error) is its outcome; a transport failure fails the
+  // call, and then any of them may or may not have run.
+  static absl::StatusOr<Outcomes> CommitAll(RedisClient& redis,
+                                            const std::vector<GridTransaction>& txns);
+  static absl::StatusOr<Outcome> Commit(RedisClient& redis, const GridTransaction& txn);
+
+  const std::string& outbox_key() const { return keys_.front(); }
 
  private:
-  int KeyIndex(const std::string& key);
+  struct Op {
+    char code;  // R record, Z zadd, T trim, C counter, P publish
+    int key;    // index into keys_
+    std::string a, b;
+  };
+  friend class GridBatchBuilder;
 
-  std::vector<std::string> keys_;  // 1: outbox, 2: idempotency key
+  int KeyIndex(const std::string& key);
+  static const RedisScript& Script();
+  static absl::StatusOr<Outcomes> CommitPointers(RedisClient& redis,
+                                                 const std::vector<const GridTransaction*>& txns);
+
+  std::vector<std::string> keys_;  // [0] outbox, [1] current, [2] previous request bucket
+  std::string request_field_;
   std::string response_;
-  int ttl_;
-  std::vector<std::string> guards_;
-  std::vector<std::string> ops_;
-  std::vector<std::string> publish_args_;  // appended after ops
+  long long bucket_ttl_seconds_;
+  int publishes_ = 0;
+  std::vector<std::pair<int, long long>> guards_;
+  std::vector<Op> ops_;
 };
 
 }  // namespace gridbridge::platform

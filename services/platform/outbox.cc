@@ -1,7 +1,10 @@
 #include "outbox.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "cloud_events.h"
+#include "gridbridge/common/v1/outbox.pb.h"
 #include "metrics.h"
 #include "redis_keys.h"
 #include "spdlog/spdlog.h"
@@ -9,15 +12,8 @@
 namespace gridbridge::platform {
 
 const char kOutboxLua[] = R"lua(
-local function gb_outbox_xadd(stream, first)
-  local n = tonumber(ARGV[first + 3])
-  local fields = {'t', ARGV[first], 'k', ARGV[first + 1], 'v', ARGV[first + 2]}
-  for i = 0, n - 1 do
-    fields[#fields + 1] = 'h:' .. ARGV[first + 4 + 2 * i]
-    fields[#fields + 1] = ARGV[first + 5 + 2 * i]
-  end
-  redis.call('XADD', stream, '*', unpack(fields))
-  return first + 4 + 2 * n
+local function gb_outbox_append(stream, frames)
+  if #frames > 0 then redis.call('XADD', stream, '*', 'b', table.concat(frames)) end
 end
 )lua";
 
@@ -78,7 +74,7 @@ RelayMetrics& Relay() {
                             .Add({}),
                         prometheus::BuildGauge()
                             .Name("gridbridge_outbox_pending")
-                            .Help("Outbox records waiting, as of the last scan")
+                            .Help("Outbox entries (commits) waiting, as of the last scan")
                             .Register(Metrics())
                             .Add({})};
   return m;
@@ -86,19 +82,42 @@ RelayMetrics& Relay() {
 
 }  // namespace
 
-RedisArgs OutboxLuaArgs(const KafkaRecord& r) {
-  RedisArgs args{r.topic, r.key, r.value, std::to_string(r.headers.size())};
-  for (const auto& [k, v] : r.headers) {
-    args.push_back(k);
-    args.push_back(v);
+std::string OutboxFrame(const KafkaRecord& r) {
+  // An OutboxBatch holding only this record encodes as exactly one element
+  // of its repeated field: the frame.
+  common::v1::OutboxBatch one;
+  common::v1::OutboxRecord* record = one.add_records();
+  record->set_topic(r.topic);
+  record->set_key(r.key);
+  record->set_value(r.value);
+  for (const auto& [name, value] : r.headers) {
+    common::v1::OutboxHeader* h = record->add_headers();
+    h->set_name(name);
+    h->set_value(value);
   }
-  return args;
+  return one.SerializeAsString();
 }
 
-absl::StatusOr<KafkaRecord> DecodeOutboxFields(const RedisReply& fields) {
-  if (fields.type != RedisReply::Type::kArray || fields.elements.size() % 2 != 0) {
-    return absl::DataLossError("outbox entry is not a field list");
+namespace {
+
+absl::StatusOr<std::vector<KafkaRecord>> DecodeBatch(const std::string& bytes) {
+  common::v1::OutboxBatch batch;
+  if (!batch.ParseFromString(bytes)) return absl::DataLossError("outbox batch does not parse");
+  std::vector<KafkaRecord> out;
+  out.reserve(batch.records_size());
+  for (auto& r : *batch.mutable_records()) {
+    if (r.topic().empty()) return absl::DataLossError("outbox record has no topic");
+    KafkaRecord record{r.topic(), std::move(*r.mutable_key()), std::move(*r.mutable_value()), {}};
+    for (auto& h : *r.mutable_headers()) {
+      record.headers.emplace_back(h.name(), std::move(*h.mutable_value()));
+    }
+    out.push_back(std::move(record));
   }
+  return out;
+}
+
+// The first format: one record per entry, as fields t, k, v, h:<name>.
+absl::StatusOr<KafkaRecord> DecodeSingle(const RedisReply& fields) {
   KafkaRecord r;
   bool has_topic = false;
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
@@ -117,6 +136,22 @@ absl::StatusOr<KafkaRecord> DecodeOutboxFields(const RedisReply& fields) {
   }
   if (!has_topic || r.topic.empty()) return absl::DataLossError("outbox entry has no topic");
   return r;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields) {
+  if (fields.type != RedisReply::Type::kArray || fields.elements.size() % 2 != 0) {
+    return absl::DataLossError("outbox entry is not a field list");
+  }
+  if (fields.elements.size() == 2 && fields.elements[0].str == "b") {
+    return DecodeBatch(fields.elements[1].str);
+  }
+  auto single = DecodeSingle(fields);
+  if (!single.ok()) return single.status();
+  std::vector<KafkaRecord> out;
+  out.push_back(std::move(*single));
+  return out;
 }
 
 OutboxRelay::OutboxRelay(RedisClient& redis, KafkaPublisher& publisher,
@@ -202,58 +237,77 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
 
   std::vector<std::string> owned;
   std::vector<RedisArgs> reads;
-  int per_unit = options_.batch_per_unit;
+  const int per_unit = options_.entries_per_unit;
   for (size_t i = 0; i < units.size(); ++i) {
     if ((*leases)[i].integer != 1) continue;
     owned.push_back(units[i]);
     leased_.insert(units[i]);
     reads.push_back({"XRANGE", StreamKey(units[i]), "-", "+", "COUNT", std::to_string(per_unit)});
-    if (static_cast<int>(owned.size()) * per_unit >= options_.max_records_per_round) break;
+    if (static_cast<int>(owned.size()) * per_unit >= options_.max_entries_per_round) break;
   }
   auto ranges = redis_.Pipeline(reads);
   if (!ranges.ok()) return ranges.status();
 
+  // Each unit's entries, in stream order, with the range of `records` each
+  // one expands to.
+  struct Entry {
+    std::string id;
+    size_t first, end;
+  };
   std::vector<KafkaRecord> records;
-  std::vector<std::vector<std::string>> ids(owned.size());
-  std::vector<size_t> first(owned.size());
+  std::vector<std::vector<Entry>> entries(owned.size());
   for (size_t u = 0; u < owned.size(); ++u) {
-    first[u] = records.size();
     for (const auto& entry : (*ranges)[u].elements) {
       if (entry.elements.size() != 2) continue;
-      auto record = DecodeOutboxFields(entry.elements[1]);
-      if (!record.ok()) {
+      auto decoded = DecodeOutboxEntry(entry.elements[1]);
+      if (!decoded.ok()) {
         // A corrupt entry can never be published; leave it in place and
         // stop this unit's prefix here so an operator sees it (pending
         // gauge) instead of silently dropping data.
         spdlog::error("outbox {} entry {}: {}", owned[u], entry.elements[0].str,
-                      record.status().ToString());
+                      decoded.status().ToString());
         break;
       }
-      records.push_back(std::move(*record));
-      ids[u].push_back(entry.elements[0].str);
+      Entry e{entry.elements[0].str, records.size(), records.size() + decoded->size()};
+      for (auto& r : *decoded) records.push_back(std::move(r));
+      entries[u].push_back(std::move(e));
     }
   }
   if (records.empty()) return 0;
   std::vector<absl::Status> delivered = publisher_.PublishBatch(records, options_.publish_timeout);
 
+  // Delete each unit's prefix of entries whose records were all delivered.
   std::vector<std::pair<RedisArgs, RedisArgs>> deletes;
+  std::vector<size_t> records_deleted;
   bool any_failure = false;
   for (size_t u = 0; u < owned.size(); ++u) {
     RedisArgs args{token_, lease_ms};
-    for (size_t i = 0; i < ids[u].size(); ++i) {
-      if (!delivered[first[u] + i].ok()) {
+    size_t n = 0;
+    for (const Entry& e : entries[u]) {
+      bool ok = std::all_of(delivered.begin() + static_cast<long>(e.first),
+                            delivered.begin() + static_cast<long>(e.end),
+                            [](const absl::Status& s) { return s.ok(); });
+      if (!ok) {
         any_failure = true;
         break;
       }
-      args.push_back(ids[u][i]);
+      args.push_back(e.id);
+      n += e.end - e.first;
     }
-    if (args.size() > 2) deletes.push_back({{StreamKey(owned[u]), LeaseKey(owned[u])}, args});
+    if (args.size() > 2) {
+      deletes.push_back({{StreamKey(owned[u]), LeaseKey(owned[u])}, args});
+      records_deleted.push_back(n);
+    }
   }
   int deleted = 0;
   if (!deletes.empty()) {
     auto results = redis_.EvalBatch(DeleteDeliveredScript(), deletes);
     if (!results.ok()) return results.status();
-    for (const auto& r : *results) deleted += r.integer > 0 ? static_cast<int>(r.integer) : 0;
+    // A unit whose lease was lost deleted nothing (-1); otherwise all of its
+    // delivered entries went.
+    for (size_t k = 0; k < results->size(); ++k) {
+      if ((*results)[k].integer > 0) deleted += static_cast<int>(records_deleted[k]);
+    }
   }
   Relay().published.Increment(deleted);
   if (any_failure) {
@@ -261,9 +315,9 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
       if (!s.ok()) return s;
     }
   }
-  // Units that returned a full batch have more: look again next round.
+  // Units that returned a full read have more: look again next round.
   for (size_t u = 0; u < owned.size(); ++u) {
-    if (static_cast<int>(ids[u].size()) == per_unit) Notify(owned[u]);
+    if (static_cast<int>(entries[u].size()) == per_unit) Notify(owned[u]);
   }
   return deleted;
 }

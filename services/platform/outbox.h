@@ -26,21 +26,34 @@ namespace gridbridge::platform {
 // consumers dedupe on ce_id.
 //
 // How a service's Lua script appends: prepend kOutboxLua to the script,
-// pass OutboxLuaArgs(record) at the end of ARGV, and call
-//   gb_outbox_xadd(KEYS[i], first_argv_index)
-// which XADDs the record and returns the index after its arguments.
+// pass OutboxFrame(record) for each record in ARGV, collect the frames of
+// what the script commits in a Lua table, and call
+//   gb_outbox_append(KEYS[i], frames)
+// which XADDs them as ONE entry (field "b": an encoded
+// gridbridge.common.v1.OutboxBatch). One entry per commit, however many
+// records: Redis spends per entry, not per record, on the XADD, the relay's
+// XRANGE and its XDEL.
 extern const char kOutboxLua[];
+// Writers split larger commits into several entries (see above).
+inline constexpr int kMaxRecordsPerOutboxEntry = 64;
 
-// ARGV for gb_outbox_xadd: topic, key, value, header count, then name/value pairs.
-RedisArgs OutboxLuaArgs(const KafkaRecord& record);
+// One record encoded as an element of OutboxBatch.records (field tag,
+// length, OutboxRecord bytes): frames concatenate into an OutboxBatch.
+std::string OutboxFrame(const KafkaRecord& record);
 
-// Decodes one XRANGE entry's field list (what gb_outbox_xadd wrote).
-absl::StatusOr<KafkaRecord> DecodeOutboxFields(const RedisReply& fields);
+// Decodes one XRANGE entry's field list: the records of a batch entry
+// (field "b"), or the single record of an entry in the first format
+// (fields t, k, v, h:<name>), which entries written before the batch format
+// still carry. DATA_LOSS if the entry is neither.
+absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields);
 
 struct OutboxRelayOptions {
   std::string service;  // the middle part of the outbox key
-  int batch_per_unit = 500;
-  int max_records_per_round = 20000;
+  // Entries read per unit and round, and per round in all. Commit scripts
+  // put at most kMaxRecordsPerOutboxEntry records in an entry, which bounds
+  // a round at max_entries_per_round * kMaxRecordsPerOutboxEntry records.
+  int entries_per_unit = 32;
+  int max_entries_per_round = 2000;
   absl::Duration lease = absl::Seconds(10);
   absl::Duration scan_interval = absl::Milliseconds(500);
   absl::Duration publish_timeout = absl::Seconds(5);  // bounds a round, and Stop()

@@ -1,22 +1,35 @@
 // GridTransaction against a real redis-server: atomic state + outbox,
-// idempotent retries, optimistic version guards.
+// idempotent retries, optimistic version guards, batches of one grid in one
+// script run with one outbox entry.
 #include "grid_transaction.h"
 
 #include "gtest/gtest.h"
+#include "outbox.h"
 #include "redis_keys.h"
 #include "stack.h"
 
 namespace gridbridge::platform {
 namespace {
 
+using Kind = GridTransaction::Outcome::Kind;
+
+const absl::Time kNow = absl::FromUnixSeconds(1649642400);  // 2022-04-11 02:00 UTC
+
 class GridTransactionTest : public ::testing::Test {
  protected:
   absl::StatusOr<GridTransaction::Outcome> Run(const GridTransaction& txn) {
-    auto built = txn.Build();
-    if (!built.ok()) return built.status();
-    auto reply = redis_.Eval(GridTransaction::Script(), built->first, built->second);
-    if (!reply.ok()) return reply.status();
-    return GridTransaction::ParseReply(*reply);
+    return GridTransaction::Commit(redis_, txn);
+  }
+  // Every record in the grid's outbox, entry by entry.
+  std::vector<std::vector<KafkaRecord>> OutboxEntries(const GridKeys& keys) {
+    std::vector<std::vector<KafkaRecord>> out;
+    auto entries = redis_.Command({"XRANGE", keys.Outbox(), "-", "+"});
+    for (const auto& e : entries->elements) out.push_back(*DecodeOutboxEntry(e.elements[1]));
+    return out;
+  }
+  std::string Counter(const std::string& field) {
+    auto r = redis_.Command({"HGET", keys_.Key("counts"), field});
+    return r->is_nil() ? "nil" : r->str;
   }
 
   testing::RedisServer server_;
@@ -25,7 +38,7 @@ class GridTransactionTest : public ::testing::Test {
 };
 
 TEST_F(GridTransactionTest, CommitsStateCountersAndOutboxTogether) {
-  GridTransaction txn(keys_.Outbox(), keys_.Key("req", "a"), "response-a");
+  GridTransaction txn(keys_, "alice:a", "response-a", kNow);
   txn.ExpectVersion(keys_.Key("rec", "x"), 0)
       .PutRecord(keys_.Key("rec", "x"), 1, "payload-1")
       .ZAdd(keys_.Key("recent"), 1649642400, "x")
@@ -33,56 +46,156 @@ TEST_F(GridTransactionTest, CommitsStateCountersAndOutboxTogether) {
       .Publish({"topic", "x", "event-bytes", {{"ce_id", "e1"}}});
   auto out = Run(txn);
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(out->kind, GridTransaction::Outcome::Kind::kCommitted);
+  EXPECT_EQ(out->kind, Kind::kCommitted);
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "p"})->str, "payload-1");
-  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("counts"), "residents"})->str, "1");
+  EXPECT_EQ(Counter("residents"), "1");
   EXPECT_EQ(redis_.Command({"ZSCORE", keys_.Key("recent"), "x"})->str, "1649642400");
-  EXPECT_EQ(redis_.Command({"XLEN", keys_.Outbox()})->integer, 1);
-  EXPECT_EQ(redis_.Command({"GET", keys_.Key("req", "a")})->str, "response-a");
+  auto entries = OutboxEntries(keys_);
+  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_EQ(entries[0].size(), 1u);
+  EXPECT_EQ(entries[0][0].value, "event-bytes");
+  EXPECT_EQ(entries[0][0].headers[0].second, "e1");
+  // Remembered in today's bucket (day 19093), kept to the end of tomorrow.
+  const std::string bucket = keys_.Key("requests", "19093");
+  EXPECT_EQ(redis_.Command({"HGET", bucket, "alice:a"})->str, "response-a");
+  // 02:00 on day 19093: 22 h of today and 24 h of tomorrow to go.
+  EXPECT_NEAR(redis_.Command({"TTL", bucket})->integer, 46 * 3600, 5);
 }
 
-TEST_F(GridTransactionTest, RetryWithTheSameKeyReturnsTheFirstResponseAndChangesNothing) {
-  GridTransaction first(keys_.Outbox(), keys_.Key("req", "a"), "first");
+TEST_F(GridTransactionTest, RetryWithTheSameRequestReturnsTheFirstResponseAndChangesNothing) {
+  GridTransaction first(keys_, "alice:a", "first", kNow);
   first.HashIncrement(keys_.Key("counts"), "n", 1).Publish({"t", "k", "v", {}});
   ASSERT_TRUE(Run(first).ok());
-  GridTransaction retry(keys_.Outbox(), keys_.Key("req", "a"), "second");
+  // The next day the request is found in the previous bucket.
+  GridTransaction retry(keys_, "alice:a", "second", kNow + absl::Hours(23));
   retry.HashIncrement(keys_.Key("counts"), "n", 1).Publish({"t", "k", "v", {}});
   auto out = Run(retry);
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(out->kind, GridTransaction::Outcome::Kind::kDuplicate);
+  EXPECT_EQ(out->kind, Kind::kDuplicate);
   EXPECT_EQ(out->prior_response, "first");
-  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("counts"), "n"})->str, "1");
-  EXPECT_EQ(redis_.Command({"XLEN", keys_.Outbox()})->integer, 1);
+  EXPECT_EQ(Counter("n"), "1");
+  EXPECT_EQ(OutboxEntries(keys_).size(), 1u);
+  // Another caller's request with the same id is a different request.
+  GridTransaction other(keys_, "bob:a", "bob", kNow);
+  other.HashIncrement(keys_.Key("counts"), "n", 1);
+  EXPECT_EQ(Run(other)->kind, Kind::kCommitted);
+}
+
+TEST_F(GridTransactionTest, RequestsAreForgottenAfterTheirWindow) {
+  GridTransaction first(keys_, "alice:a", "first", kNow);
+  first.HashIncrement(keys_.Key("counts"), "n", 1);
+  ASSERT_TRUE(Run(first).ok());
+  // Two days later neither bucket holds it (Redis would have expired it;
+  // the lookup does not depend on that).
+  GridTransaction late(keys_, "alice:a", "late", kNow + absl::Hours(48));
+  late.HashIncrement(keys_.Key("counts"), "n", 1);
+  EXPECT_EQ(Run(late)->kind, Kind::kCommitted);
+  EXPECT_EQ(Counter("n"), "2");
 }
 
 TEST_F(GridTransactionTest, StaleVersionIsAConflictAndWritesNothing) {
-  GridTransaction create(keys_.Outbox(), "", "");
+  GridTransaction create(keys_, "", "", kNow);
   create.PutRecord(keys_.Key("rec", "x"), 1, "v1");
   ASSERT_TRUE(Run(create).ok());
-  GridTransaction stale(keys_.Outbox(), keys_.Key("req", "b"), "r");
-  stale.ExpectVersion(keys_.Key("rec", "x"), 0).PutRecord(keys_.Key("rec", "x"), 1, "other");
+  GridTransaction stale(keys_, "alice:b", "r", kNow);
+  stale.ExpectVersion(keys_.Key("rec", "x"), 0)
+      .PutRecord(keys_.Key("rec", "x"), 1, "other")
+      .HashIncrement(keys_.Key("counts"), "n", 1)
+      .Publish({"t", "k", "v", {}});
   auto out = Run(stale);
   ASSERT_TRUE(out.ok());
-  EXPECT_EQ(out->kind, GridTransaction::Outcome::Kind::kConflict);
+  EXPECT_EQ(out->kind, Kind::kConflict);
   EXPECT_EQ(out->conflict_key, keys_.Key("rec", "x"));
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "p"})->str, "v1");
-  EXPECT_TRUE(redis_.Command({"GET", keys_.Key("req", "b")})->is_nil())
+  EXPECT_EQ(Counter("n"), "nil");
+  EXPECT_EQ(redis_.Command({"XLEN", keys_.Outbox()})->integer, 0) << "no empty entry either";
+  EXPECT_TRUE(redis_.Command({"HGET", keys_.Key("requests", "19093"), "alice:b"})->is_nil())
       << "a conflict is not remembered";
 }
 
-TEST_F(GridTransactionTest, KeysOfTwoGridsAreRefused) {
-  GridTransaction txn(keys_.Outbox(), "", "");
-  txn.PutRecord(GridKeys("svc", "g2").Key("rec", "x"), 1, "p");
-  EXPECT_EQ(txn.Build().status().code(), absl::StatusCode::kInvalidArgument);
+TEST_F(GridTransactionTest, KeysOfTwoGridsAreRefusedAndTheRestOfTheBatchCommits) {
+  std::vector<GridTransaction> txns;
+  txns.emplace_back(keys_, "", "", kNow);
+  txns.back().PutRecord(GridKeys("svc", "g2").Key("rec", "x"), 1, "p");
+  txns.emplace_back(keys_, "", "", kNow);
+  txns.back().PutRecord(keys_.Key("rec", "y"), 1, "p");
+  auto out = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*out)[1]->kind, Kind::kCommitted);
+  EXPECT_EQ(redis_.Command({"EXISTS", GridKeys("svc", "g2").Key("rec", "x")})->integer, 0);
 }
 
 TEST_F(GridTransactionTest, OldEntriesOfAWindowAreTrimmed) {
-  GridTransaction txn(keys_.Outbox(), "", "");
+  GridTransaction txn(keys_, "", "", kNow);
   txn.ZAdd(keys_.Key("w"), 100, "old")
       .ZAdd(keys_.Key("w"), 200, "new")
       .ZRemoveBelow(keys_.Key("w"), 150);
   ASSERT_TRUE(Run(txn).ok());
   EXPECT_EQ(redis_.Command({"ZCARD", keys_.Key("w")})->integer, 1);
+}
+
+// A batch: each transaction all-or-nothing on its own, in order; counters of
+// the committed ones summed; their events in ONE outbox entry per grid.
+TEST_F(GridTransactionTest, ABatchCommitsEachTransactionOnItsOwnWithOneOutboxEntryPerGrid) {
+  GridKeys other("svc", "g2");
+  std::vector<GridTransaction> txns;
+  auto add = [&](const GridKeys& k, const std::string& request, const std::string& rec,
+                 long long expect, const std::string& event) {
+    txns.emplace_back(k, request, "answer-" + request, kNow);
+    txns.back()
+        .ExpectVersion(k.Key("rec", rec), expect)
+        .PutRecord(k.Key("rec", rec), expect + 1, event)
+        .HashIncrement(k.Key("counts"), "n", 1)
+        .HashIncrement(k.Key("counts"), "m", 2)
+        .Publish({"t", rec, event, {}});
+  };
+  add(keys_, "a:1", "x", 0, "x1");
+  add(other, "a:2", "z", 0, "z1");
+  add(keys_, "a:3", "x", 0, "x-again");  // sees x1 written by a:1: conflict
+  add(keys_, "a:4", "y", 0, "y1");
+  add(keys_, "a:4", "w", 0, "w1");  // same request as the one before: its answer
+  add(keys_, "a:6", "x", 1, "x2");  // builds on a:1
+  auto out = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<Kind> kinds;
+  for (const auto& o : *out) kinds.push_back(o->kind);
+  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
+                                      Kind::kCommitted, Kind::kDuplicate, Kind::kCommitted}));
+  EXPECT_EQ((*out)[4]->prior_response, "answer-a:4");
+  EXPECT_EQ(Counter("n"), "3");
+  EXPECT_EQ(Counter("m"), "6");
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "p"})->str, "x2");
+  EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("rec", "w")})->integer, 0);
+  auto entries = OutboxEntries(keys_);
+  ASSERT_EQ(entries.size(), 1u);
+  std::vector<std::string> values;
+  for (const auto& r : entries[0]) values.push_back(r.value);
+  EXPECT_EQ(values, (std::vector<std::string>{"x1", "y1", "x2"}));
+  ASSERT_EQ(OutboxEntries(other).size(), 1u);
+  EXPECT_EQ(OutboxEntries(other)[0][0].value, "z1");
+}
+
+TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {
+  std::vector<GridTransaction> txns;
+  for (int i = 0; i < 150; ++i) {
+    txns.emplace_back(keys_, "a:" + std::to_string(i), "r", kNow);
+    txns.back()
+        .HashIncrement(keys_.Key("counts"), "n", 1)
+        .Publish({"t", "k", std::to_string(i), {}});
+  }
+  auto out = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  for (const auto& o : *out) ASSERT_EQ(o->kind, Kind::kCommitted);
+  EXPECT_EQ(Counter("n"), "150");
+  auto entries = OutboxEntries(keys_);
+  std::vector<size_t> sizes;
+  int expected = 0;
+  for (const auto& e : entries) {
+    sizes.push_back(e.size());
+    for (const auto& r : e) EXPECT_EQ(r.value, std::to_string(expected++)) << "in commit order";
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{64, 64, 22}));
 }
 
 }  // namespace

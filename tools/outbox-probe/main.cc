@@ -32,7 +32,7 @@ const gridbridge::platform::RedisScript& CommitScript() {
   static const gridbridge::platform::RedisScript script(
       std::string(gridbridge::platform::kOutboxLua) + R"lua(
 redis.call('INCR', KEYS[1])
-gb_outbox_xadd(KEYS[2], 1)
+gb_outbox_append(KEYS[2], {ARGV[1]})
 return 1
 )lua");
   return script;
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
       std::string id;
       KafkaRecord record = ProbeEvent(topic, unit, seq, &id);
       calls.push_back(
-          {{keys.Key("count"), keys.Outbox()}, gridbridge::platform::OutboxLuaArgs(record)});
+          {{keys.Key("count"), keys.Outbox()}, {gridbridge::platform::OutboxFrame(record)}});
       ids.push_back(id);
       seqs.push_back(seq);
     }

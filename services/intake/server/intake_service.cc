@@ -63,9 +63,10 @@ platform::KafkaRecord Record(const char* topic, const std::string& key,
   return {topic, key, event.SerializeAsString(), platform::ToKafkaHeaders(ce)};
 }
 
-std::string IdempotencyKey(const std::string& grid_id, const Caller& caller,
-                           const std::string& request_id) {
-  return IntakeStore::Keys(grid_id).Key("req", caller.subject + ":" + request_id);
+// Names a client request in the grid's request log (see GridTransaction):
+// request ids are the caller's own, so two callers may use the same one.
+std::string RequestField(const Caller& caller, const std::string& request_id) {
+  return caller.subject + ":" + request_id;
 }
 
 // Builds and commits a transaction, rebuilding it when a version guard
@@ -159,17 +160,35 @@ absl::Status WrongGrid(const std::string& owner) {
       "; record them there (moving residents between grids is not supported yet)");
 }
 
+// How a registration is remembered for retries of its request id.
+enum class Answer {
+  kFull,     // RegisterResident: the whole response
+  kBulkRow,  // a BulkImport row: only what its row result needs (resident id),
+             // in a namespace of its own so a row never answers an RPC
+};
+
 // The transaction registering `incoming` over `current` (nullptr: new),
-// remembering `out` as the answer to request_id.
+// remembering `out` (or its row form) as the answer to request_id.
 GridTransaction RegistrationTransaction(const Caller& caller, const std::string& request_id,
                                         const v1::Resident* current, const v1::Resident& incoming,
-                                        absl::Time now, v1::RegisterResidentResponse* out) {
+                                        absl::Time now, v1::RegisterResidentResponse* out,
+                                        Answer answer = Answer::kFull) {
   const std::string& grid = incoming.grid_id();
   v1::Resident next = ApplyRegistration(current, incoming, now);
   *out->mutable_resident() = next;
   out->set_created(current == nullptr);
-  GridTransaction txn(IntakeStore::Keys(grid).Outbox(), IdempotencyKey(grid, caller, request_id),
-                      out->SerializeAsString());
+  std::string field = RequestField(caller, request_id);
+  std::string remembered;
+  if (answer == Answer::kFull) {
+    remembered = out->SerializeAsString();
+  } else {
+    field = "bulk:" + field;
+    v1::RegisterResidentResponse row;
+    row.mutable_resident()->set_resident_id(next.resident_id());
+    row.set_created(out->created());
+    remembered = row.SerializeAsString();
+  }
+  GridTransaction txn(IntakeStore::Keys(grid), std::move(field), std::move(remembered), now);
   AddResidentWrite(txn, current, next);
   v1::ResidentChanged event = ResidentEvent(current, next, caller, now);
   txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta(), now));
@@ -255,8 +274,8 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       *out->mutable_arrival() = arrival;
       out->set_resident_created(!current->has_value());
       platform::GridKeys k = IntakeStore::Keys(grid);
-      GridTransaction txn(k.Outbox(), IdempotencyKey(grid, caller, request->request_id()),
-                          out->SerializeAsString());
+      GridTransaction txn(k, RequestField(caller, request->request_id()), out->SerializeAsString(),
+                          now);
       if (!current->has_value()) {
         v1::Resident created = ApplyRegistration(nullptr, draft->person, now);
         AddResidentWrite(txn, nullptr, created);
@@ -302,9 +321,8 @@ grpc::Status IntakeServiceImpl::RecordHealthStatus(grpc::ServerContext* context,
       }
       v1::Resident next = ApplyHealthStatus(**current, *request, now);
       *out->mutable_resident() = next;
-      GridTransaction txn(IntakeStore::Keys(*grid).Outbox(),
-                          IdempotencyKey(*grid, caller, request->request_id()),
-                          out->SerializeAsString());
+      GridTransaction txn(IntakeStore::Keys(*grid), RequestField(caller, request->request_id()),
+                          out->SerializeAsString(), now);
       AddResidentWrite(txn, &**current, next);
       v1::HealthStatusRecorded event;
       *event.mutable_meta() = Meta(next.resident_id(), next.version(), *grid, caller, now);
@@ -339,8 +357,8 @@ grpc::Status IntakeServiceImpl::RecordVisit(grpc::ServerContext* context,
       v.set_visited_by(caller.subject);
       *out->mutable_visit() = v;
       platform::GridKeys k = IntakeStore::Keys(*grid);
-      GridTransaction txn(k.Outbox(), IdempotencyKey(*grid, caller, request->request_id()),
-                          out->SerializeAsString());
+      GridTransaction txn(k, RequestField(caller, request->request_id()), out->SerializeAsString(),
+                          now);
       txn.PutRecord(k.Key("visit", visit_id), 1, v.SerializeAsString());
       txn.ZAdd(k.Key("visits"), v.visit_time().seconds(), visit_id);
       txn.ZRemoveBelow(k.Key("visits"), absl::ToUnixSeconds(now) - 14 * 86400);
@@ -374,8 +392,8 @@ grpc::Status IntakeServiceImpl::RequestHelp(grpc::ServerContext* context,
       h.set_recorded_by(caller.subject);
       *out->mutable_help_request() = h;
       platform::GridKeys k = IntakeStore::Keys(*grid);
-      GridTransaction txn(k.Outbox(), IdempotencyKey(*grid, caller, request->request_id()),
-                          out->SerializeAsString());
+      GridTransaction txn(k, RequestField(caller, request->request_id()), out->SerializeAsString(),
+                          now);
       txn.PutRecord(k.Key("help", help_id), 1, h.SerializeAsString());
       txn.HashIncrement(k.Key("counts"), "open_help_requests", 1);
       v1::HelpRequested event;
@@ -418,8 +436,8 @@ grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
       l.set_reported_by(caller.subject);
       *out->mutable_lead() = l;
       platform::GridKeys k = IntakeStore::Keys(grid);
-      GridTransaction txn(k.Outbox(), IdempotencyKey(grid, caller, request->request_id()),
-                          out->SerializeAsString());
+      GridTransaction txn(k, RequestField(caller, request->request_id()), out->SerializeAsString(),
+                          now);
       txn.PutRecord(k.Key("lead", lead_id), 1, l.SerializeAsString());
       txn.HashIncrement(k.Key("counts"), "open_dispute_leads", 1);
       v1::DisputeLeadReported event;
@@ -506,7 +524,7 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
     size_t i = claimed[k];
     const v1::Resident* before = current[k].has_value() ? &*current[k] : nullptr;
     txns.push_back(RegistrationTransaction(caller, rows[i]->resident().request_id(), before,
-                                           incoming[i], now, &responses[k]));
+                                           incoming[i], now, &responses[k], Answer::kBulkRow));
   }
   auto outcomes = deps_.store.CommitBatch(txns);
   if (!outcomes.ok()) return outcomes.status();
@@ -537,7 +555,7 @@ absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
         if (!now_current.ok()) return now_current.status();
         return RegistrationTransaction(caller, rows[i]->resident().request_id(),
                                        now_current->has_value() ? &**now_current : nullptr,
-                                       incoming[i], now, out);
+                                       incoming[i], now, out, Answer::kBulkRow);
       };
       absl::Status s = CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, &response);
       if (IsUnavailable(s)) return s;

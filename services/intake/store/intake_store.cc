@@ -146,34 +146,12 @@ absl::StatusOr<v1::GridLedger> IntakeStore::GetLedger(const std::string& grid_id
 
 absl::StatusOr<platform::GridTransaction::Outcome> IntakeStore::Commit(
     const platform::GridTransaction& txn) {
-  auto built = txn.Build();
-  if (!built.ok()) return built.status();
-  auto reply = redis_.Eval(platform::GridTransaction::Script(), built->first, built->second);
-  if (!reply.ok()) return reply.status();
-  return platform::GridTransaction::ParseReply(*reply);
+  return platform::GridTransaction::Commit(redis_, txn);
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<platform::GridTransaction::Outcome>>>
-IntakeStore::CommitBatch(const std::vector<platform::GridTransaction>& txns) {
-  std::vector<std::pair<platform::RedisArgs, platform::RedisArgs>> calls;
-  std::vector<absl::StatusOr<platform::GridTransaction::Outcome>> out(
-      txns.size(), absl::InternalError("not run"));
-  std::vector<size_t> index;
-  for (size_t i = 0; i < txns.size(); ++i) {
-    auto built = txns[i].Build();
-    if (!built.ok()) {
-      out[i] = built.status();
-      continue;
-    }
-    calls.push_back(std::move(*built));
-    index.push_back(i);
-  }
-  auto replies = redis_.EvalBatch(platform::GridTransaction::Script(), calls);
-  if (!replies.ok()) return replies.status();
-  for (size_t k = 0; k < index.size(); ++k) {
-    out[index[k]] = platform::GridTransaction::ParseReply((*replies)[k]);
-  }
-  return out;
+absl::StatusOr<platform::GridTransaction::Outcomes> IntakeStore::CommitBatch(
+    const std::vector<platform::GridTransaction>& txns) {
+  return platform::GridTransaction::CommitAll(redis_, txns);
 }
 
 }  // namespace gridbridge::intake

@@ -22,7 +22,9 @@ namespace gridbridge::intake {
 //   tested               zset resident id -> latest sample unix seconds
 //   counts               hash: residents, vaccinated, key_population,
 //                        open_help_requests, open_dispute_leads
-//   req:<subject>:<request_id>   remembered response (24 h)
+//   requests:<day>       hash <subject>:<request_id> -> remembered response
+//                        (BulkImport rows: bulk:<subject>:<request_id>),
+//                        see platform/grid_transaction.h
 //   outbox, outbox-lease          see platform/outbox.h
 // Outside the grids, one directory: {intake:dir:<c>}:resident-grid, a hash
 // resident id -> grid, sharded by the id's last character, claimed with
@@ -75,10 +77,9 @@ class IntakeStore {
 
   // Runs one transaction (see platform/grid_transaction.h).
   absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn);
-  // Runs many transactions in one round trip; one outcome each, in order
-  // (a transaction's own failure is its outcome; a transport failure fails
-  // the call, and then any of them may or may not have run).
-  absl::StatusOr<std::vector<absl::StatusOr<platform::GridTransaction::Outcome>>> CommitBatch(
+  // Runs many transactions in one round trip, one script run per grid (see
+  // GridTransaction::CommitAll).
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitBatch(
       const std::vector<platform::GridTransaction>& txns);
 
  private:

@@ -1,3 +1,5 @@
+// The outbox entry formats: what commit scripts write, what the relay reads.
+#include "gridbridge/common/v1/outbox.pb.h"
 #include "gtest/gtest.h"
 #include "outbox.h"
 
@@ -11,32 +13,62 @@ RedisReply Str(const std::string& s) {
   return r;
 }
 
-TEST(OutboxFields, LuaArgsCarryTopicKeyValueAndHeaders) {
-  KafkaRecord r{"t1", "k1", std::string("v\0x", 3), {{"ce_id", "1"}, {"ce_type", "T"}}};
-  EXPECT_EQ(OutboxLuaArgs(r),
-            (RedisArgs{"t1", "k1", std::string("v\0x", 3), "2", "ce_id", "1", "ce_type", "T"}));
-}
-
-TEST(OutboxFields, DecodesWhatTheScriptWrites) {
+RedisReply Fields(const std::vector<std::string>& strings) {
   RedisReply fields;
   fields.type = RedisReply::Type::kArray;
-  for (const char* s : {"t", "topic", "k", "key", "v", "value", "h:ce_id", "42"}) {
-    fields.elements.push_back(Str(s));
-  }
-  auto r = DecodeOutboxFields(fields);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->topic, "topic");
-  EXPECT_EQ(r->key, "key");
-  EXPECT_EQ(r->value, "value");
-  ASSERT_EQ(r->headers.size(), 1u);
-  EXPECT_EQ(r->headers[0], (std::pair<std::string, std::string>{"ce_id", "42"}));
+  for (const auto& s : strings) fields.elements.push_back(Str(s));
+  return fields;
 }
 
-TEST(OutboxFields, EntryWithoutTopicIsDataLoss) {
-  RedisReply fields;
-  fields.type = RedisReply::Type::kArray;
-  fields.elements = {Str("k"), Str("key")};
-  EXPECT_EQ(DecodeOutboxFields(fields).status().code(), absl::StatusCode::kDataLoss);
+TEST(OutboxEntry, ConcatenatedFramesDecodeAsTheirRecordsInOrder) {
+  KafkaRecord a{"t1", "k1", std::string("v\0x", 3), {{"ce_id", "1"}, {"ce_type", "T"}}};
+  KafkaRecord b{"t2", "", "", {}};
+  KafkaRecord c{"t1", "k3", "value-3", {{"ce_id", "3"}}};
+  // What a commit script does: concatenate the frames of what committed.
+  auto records = DecodeOutboxEntry(Fields({"b", OutboxFrame(a) + OutboxFrame(b) + OutboxFrame(c)}));
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 3u);
+  EXPECT_EQ((*records)[0].topic, "t1");
+  EXPECT_EQ((*records)[0].key, "k1");
+  EXPECT_EQ((*records)[0].value, std::string("v\0x", 3));
+  EXPECT_EQ((*records)[0].headers, a.headers);
+  EXPECT_EQ((*records)[1].topic, "t2");
+  EXPECT_TRUE((*records)[1].headers.empty());
+  EXPECT_EQ((*records)[2].key, "k3");
+  EXPECT_EQ((*records)[2].value, "value-3");
+}
+
+TEST(OutboxEntry, AFrameIsAnOutboxBatchOfOneRecord) {
+  common::v1::OutboxBatch batch;
+  ASSERT_TRUE(batch.ParseFromString(OutboxFrame({"topic", "key", "value", {{"h", "1"}}})));
+  ASSERT_EQ(batch.records_size(), 1);
+  EXPECT_EQ(batch.records(0).topic(), "topic");
+  EXPECT_EQ(batch.records(0).headers(0).name(), "h");
+}
+
+TEST(OutboxEntry, SingleRecordEntriesOfTheFirstFormatStillDecode) {
+  auto records =
+      DecodeOutboxEntry(Fields({"t", "topic", "k", "key", "v", "value", "h:ce_id", "42"}));
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].topic, "topic");
+  EXPECT_EQ((*records)[0].key, "key");
+  EXPECT_EQ((*records)[0].value, "value");
+  ASSERT_EQ((*records)[0].headers.size(), 1u);
+  EXPECT_EQ((*records)[0].headers[0], (std::pair<std::string, std::string>{"ce_id", "42"}));
+}
+
+TEST(OutboxEntry, CorruptEntriesAreDataLoss) {
+  EXPECT_EQ(DecodeOutboxEntry(Fields({"k", "key"})).status().code(), absl::StatusCode::kDataLoss)
+      << "no topic";
+  EXPECT_EQ(DecodeOutboxEntry(Fields({"b", "\x0a\x7f garbage"})).status().code(),
+            absl::StatusCode::kDataLoss)
+      << "a frame longer than the entry";
+  EXPECT_EQ(DecodeOutboxEntry(Fields({"b", OutboxFrame({"", "k", "v", {}})})).status().code(),
+            absl::StatusCode::kDataLoss)
+      << "a record without a topic";
+  EXPECT_EQ(DecodeOutboxEntry(Fields({"b"})).status().code(), absl::StatusCode::kDataLoss)
+      << "odd field list";
 }
 
 }  // namespace
