@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "divisions.h"
 
 namespace gridbridge::intake {
 namespace {
@@ -184,7 +185,9 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view field, std::string_v
 
 absl::Status CheckDivisionCode(std::string_view field, std::string_view value) {
   if (value.size() != 6 || !AllDigits(value)) return Invalid(field, "must be 6 digits");
-  if (!KnownProvince(value.substr(0, 2))) return Invalid(field, "not a known province prefix");
+  if (platform::Divisions::Builtin().Find(value) == nullptr) {
+    return Invalid(field, "not a known administrative division (GB/T 2260), e.g. 430500");
+  }
   return absl::OkStatus();
 }
 

@@ -44,7 +44,8 @@ absl::StatusOr<IdCardInfo> ParseIdCard(std::string_view field, std::string_view 
 // Returns the normalized number.
 absl::StatusOr<std::string> NormalizePhone(std::string_view field, std::string_view value);
 
-// 6-digit administrative division code with a known province prefix.
+// A 6-digit administrative division code that exists (GB/T 2260: province,
+// city or county; see platform/divisions.h).
 absl::Status CheckDivisionCode(std::string_view field, std::string_view value);
 
 // Chinese vehicle plate: a province character, a letter, then 5 (or 6 for

@@ -75,13 +75,17 @@ TEST(Phone, BadNumbersAreRejected) {
   }
 }
 
-TEST(DivisionCode, ShapeAndProvince) {
+TEST(DivisionCode, MustExist) {
   EXPECT_TRUE(CheckDivisionCode("c", "430500").ok());  // Shaoyang
   EXPECT_TRUE(CheckDivisionCode("c", "440300").ok());  // Shenzhen
   EXPECT_FALSE(CheckDivisionCode("c", "43050").ok());
   EXPECT_FALSE(CheckDivisionCode("c", "4305000").ok());
   EXPECT_FALSE(CheckDivisionCode("c", "43O500").ok());
   EXPECT_FALSE(CheckDivisionCode("c", "990500").ok());
+  EXPECT_TRUE(CheckDivisionCode("c", "431102").ok());  // Lingling district
+  EXPECT_EQ(CheckDivisionCode("origin", "439999").message(),
+            "origin: not a known administrative division (GB/T 2260), e.g. 430500")
+      << "a known province prefix is not enough";
 }
 
 TEST(Plate, ProvinceLetterAndFiveOrSix) {
