@@ -9,6 +9,7 @@
 #include "fmt/format.h"
 #include "gridbridge/common/v1/date.pb.h"
 #include "gridbridge/intake/v1/resident.pb.h"
+#include "text_checks.h"
 
 namespace gridbridge::intake {
 
@@ -55,10 +56,7 @@ absl::StatusOr<std::string> NormalizePlate(std::string_view field, std::string_v
 // Client idempotency key: 1..64 of [A-Za-z0-9._:-].
 absl::Status CheckRequestId(std::string_view field, std::string_view value);
 
-// Text of `min..max` Unicode characters, valid UTF-8, no control
-// characters (newline and tab allowed when `multiline`).
-absl::Status CheckText(std::string_view field, std::string_view value, size_t min, size_t max,
-                       bool multiline = false);
+using platform::CheckText;  // platform/text_checks.h
 
 // A real calendar date; OK only if it lies within [earliest, latest].
 absl::Status CheckDate(std::string_view field, const common::v1::Date& date,
@@ -66,8 +64,7 @@ absl::Status CheckDate(std::string_view field, const common::v1::Date& date,
 absl::CivilDay ToCivilDay(const common::v1::Date& date);
 common::v1::Date FromCivilDay(absl::CivilDay day);
 
-// Number of Unicode code points, or -1 if `value` is not valid UTF-8.
-long CountUtf8Chars(std::string_view value);
+using platform::CountUtf8Chars;
 
 // China Standard Time, in which dates and weeks of the ledger are reckoned.
 const absl::TimeZone& ChinaTime();

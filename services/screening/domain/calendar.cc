@@ -1,0 +1,16 @@
+#include "calendar.h"
+
+namespace gridbridge::screening {
+
+const absl::TimeZone& ChinaTime() {
+  static const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  return tz;
+}
+
+absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, ChinaTime()); }
+
+absl::Time StartOf(absl::CivilDay day) { return absl::FromCivil(day, ChinaTime()); }
+
+absl::Time PeriodEnd(absl::Time start, int days) { return StartOf(DayOf(start) + days + 1); }
+
+}  // namespace gridbridge::screening
