@@ -13,7 +13,9 @@ const absl::TimeZone& ChinaTime();
 absl::CivilDay DayOf(absl::Time t);
 // The start (00:00 China time) of `day`.
 absl::Time StartOf(absl::CivilDay day);
-// The end of a period of `days` days starting at `start`.
+// The end of a period of `days` days starting at `start`: counting starts
+// at the first midnight at or after `start`. From 11 April 15:00, 14 days
+// end at 26 April 00:00; from 26 April 00:00, 7 days end at 3 May 00:00.
 absl::Time PeriodEnd(absl::Time start, int days);
 
 }  // namespace gridbridge::screening

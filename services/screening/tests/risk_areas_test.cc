@@ -111,6 +111,10 @@ TEST(Calendar, DaysCountFromTheDayAfterArrival) {
   // Arriving on 11 April, 14 days end at the start of 26 April (China time).
   const absl::Time arrival = StartOf(kApr11) + absl::Hours(15);
   EXPECT_EQ(PeriodEnd(arrival, 14), StartOf(absl::CivilDay(2022, 4, 26)));
+  // A period starting at midnight counts that day: 7 days from 26 April.
+  EXPECT_EQ(PeriodEnd(StartOf(absl::CivilDay(2022, 4, 26)), 7),
+            StartOf(absl::CivilDay(2022, 5, 3)));
+  EXPECT_EQ(PeriodEnd(StartOf(kApr11) + absl::Seconds(1), 1), StartOf(kApr11 + 2));
   EXPECT_EQ(DayOf(StartOf(kApr11) - absl::Seconds(1)), kApr11 - 1);
   EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M %z", StartOf(kApr11), ChinaTime()),
             "2022-04-11 00:00 +0800");
