@@ -22,7 +22,8 @@ constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
 //   index, current bucket's time to live (s), guard count, op arg count,
 //   guards (key index, version)..., ops...
 // where each op is one of
-//   R ki version payload | Z ki score member | T ki max | C ki field delta |
+//   R ki version payload | Z ki score member | T ki max | D ki member |
+//   C ki field delta |
 //   P ki frame (ki unused: the frame goes to the outbox, KEYS[1])
 // The reply has one element per transaction: {'COMMITTED'},
 // {'DUPLICATE', response} or {'CONFLICT', key}.
@@ -61,6 +62,8 @@ for t = 1, tonumber(ARGV[1]) do
         redis.call('ZADD', key, ARGV[j + 2], ARGV[j + 3]); j = j + 4
       elseif op == 'T' then
         redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[j + 2]); j = j + 3
+      elseif op == 'D' then
+        redis.call('ZREM', key, ARGV[j + 2]); j = j + 3
       elseif op == 'C' then
         local id = ARGV[j + 1] .. ' ' .. ARGV[j + 2]
         if not sums[id] then
@@ -134,6 +137,11 @@ GridTransaction& GridTransaction::ZRemoveBelow(const std::string& key, long long
   return *this;
 }
 
+GridTransaction& GridTransaction::ZRemove(const std::string& key, const std::string& member) {
+  ops_.push_back({'D', KeyIndex(key), member, ""});
+  return *this;
+}
+
 GridTransaction& GridTransaction::HashIncrement(const std::string& key, const std::string& field,
                                                 long long delta) {
   if (delta != 0) ops_.push_back({'C', KeyIndex(key), field, std::to_string(delta)});
@@ -150,6 +158,9 @@ GridTransaction& GridTransaction::Publish(const KafkaRecord& record) {
 // merges their key lists and rewrites their key indexes.
 class GridBatchBuilder {
  public:
+  // Ops with one argument after the key index (the others have two).
+  static bool ThreeArgs(char code) { return code == 'T' || code == 'D' || code == 'P'; }
+
   explicit GridBatchBuilder(const std::string& outbox) : keys_{outbox} { args_.push_back("0"); }
 
   // INVALID_ARGUMENT (and nothing added) if `txn` has keys of another grid.
@@ -164,7 +175,7 @@ class GridBatchBuilder {
     std::vector<std::string> index(txn.keys_.size());
     for (size_t k = 0; k < txn.keys_.size(); ++k) index[k] = std::to_string(Index(txn.keys_[k]));
     size_t op_args = 0;
-    for (const auto& op : txn.ops_) op_args += op.code == 'T' || op.code == 'P' ? 3 : 4;
+    for (const auto& op : txn.ops_) op_args += ThreeArgs(op.code) ? 3 : 4;
     args_.insert(args_.end(), {txn.request_field_, txn.response_, index[1], index[2],
                                std::to_string(txn.bucket_ttl_seconds_),
                                std::to_string(txn.guards_.size()), std::to_string(op_args)});
@@ -176,7 +187,7 @@ class GridBatchBuilder {
       args_.push_back(std::string(1, op.code));
       args_.push_back(index[op.key]);
       args_.push_back(op.a);
-      if (op.code != 'T' && op.code != 'P') args_.push_back(op.b);
+      if (!ThreeArgs(op.code)) args_.push_back(op.b);
     }
     ++count_;
     publishes_ += txn.publishes_;

@@ -50,6 +50,7 @@ class GridTransaction {
   GridTransaction& PutRecord(const std::string& key, long long version, const std::string& payload);
   GridTransaction& ZAdd(const std::string& key, long long score, const std::string& member);
   GridTransaction& ZRemoveBelow(const std::string& key, long long max_score);
+  GridTransaction& ZRemove(const std::string& key, const std::string& member);
   GridTransaction& HashIncrement(const std::string& key, const std::string& field, long long delta);
   GridTransaction& Publish(const KafkaRecord& record);
 
@@ -75,7 +76,7 @@ class GridTransaction {
 
  private:
   struct Op {
-    char code;  // R record, Z zadd, T trim, C counter, P publish
+    char code;  // R record, Z zadd, T trim, D zrem, C counter, P publish
     int key;    // index into keys_
     std::string a, b;
   };

@@ -126,13 +126,16 @@ TEST_F(GridTransactionTest, KeysOfTwoGridsAreRefusedAndTheRestOfTheBatchCommits)
   EXPECT_EQ(redis_.Command({"EXISTS", GridKeys("svc", "g2").Key("rec", "x")})->integer, 0);
 }
 
-TEST_F(GridTransactionTest, OldEntriesOfAWindowAreTrimmed) {
+TEST_F(GridTransactionTest, OldEntriesOfAWindowAreTrimmedAndMembersRemoved) {
   GridTransaction txn(keys_, "", "", kNow);
   txn.ZAdd(keys_.Key("w"), 100, "old")
       .ZAdd(keys_.Key("w"), 200, "new")
-      .ZRemoveBelow(keys_.Key("w"), 150);
+      .ZAdd(keys_.Key("w"), 300, "newer")
+      .ZRemoveBelow(keys_.Key("w"), 150)
+      .ZRemove(keys_.Key("w"), "newer");
   ASSERT_TRUE(Run(txn).ok());
   EXPECT_EQ(redis_.Command({"ZCARD", keys_.Key("w")})->integer, 1);
+  EXPECT_EQ(redis_.Command({"ZSCORE", keys_.Key("w"), "new"})->str, "200");
 }
 
 // A batch: each transaction all-or-nothing on its own, in order; counters of
