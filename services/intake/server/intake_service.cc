@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "cloud_events.h"
+#include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpc_auth.h"
 #include "grpc_server.h"
@@ -33,10 +34,6 @@ absl::Status WriteAllowed(const Caller& caller) {
   return absl::OkStatus();
 }
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
 std::string NewId(const char* prefix) {
   std::string uuid = platform::NewUuid();
   uuid.erase(std::remove(uuid.begin(), uuid.end(), '-'), uuid.end());
@@ -45,22 +42,13 @@ std::string NewId(const char* prefix) {
 
 common::v1::EventMeta Meta(const std::string& entity_id, long long version,
                            const std::string& grid_id, const Caller& caller, absl::Time now) {
-  common::v1::EventMeta meta;
-  meta.set_event_id(platform::NewUuid());
-  meta.set_entity_id(entity_id);
-  meta.set_entity_version(version);
-  *meta.mutable_occurred_at() = ToProto(now);
-  *meta.mutable_actor() = caller.ToActor();
-  meta.set_grid_id(grid_id);
-  return meta;
+  return platform::NewEventMeta(entity_id, version, grid_id, caller.ToActor(), now);
 }
 
-// The Kafka record for an event whose meta is already set.
 platform::KafkaRecord Record(const char* topic, const std::string& key,
                              const google::protobuf::Message& event,
-                             const common::v1::EventMeta& meta, absl::Time now) {
-  platform::CloudEvent ce{meta.event_id(), event.GetTypeName(), kSource, now};
-  return {topic, key, event.SerializeAsString(), platform::ToKafkaHeaders(ce)};
+                             const common::v1::EventMeta& meta) {
+  return platform::EventRecord(topic, key, event, meta, kSource);
 }
 
 // Names a client request in the grid's request log (see GridTransaction):
@@ -191,7 +179,7 @@ GridTransaction RegistrationTransaction(const Caller& caller, const std::string&
   GridTransaction txn(IntakeStore::Keys(grid), std::move(field), std::move(remembered), now);
   AddResidentWrite(txn, current, next);
   v1::ResidentChanged event = ResidentEvent(current, next, caller, now);
-  txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta(), now));
+  txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta()));
   return txn;
 }
 
@@ -280,7 +268,7 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
         v1::Resident created = ApplyRegistration(nullptr, draft->person, now);
         AddResidentWrite(txn, nullptr, created);
         v1::ResidentChanged event = ResidentEvent(nullptr, created, caller, now);
-        txn.Publish(Record(kResidentTopic, rid, event, event.meta(), now));
+        txn.Publish(Record(kResidentTopic, rid, event, event.meta()));
       } else {
         // Guard: the resident must still exist as read.
         txn.ExpectVersion(IntakeStore::ResidentKey(grid, rid), (*current)->version());
@@ -293,7 +281,7 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       *event.mutable_meta() = Meta(arrival_id, 1, grid, caller, now);
       *event.mutable_arrival() = arrival;
       RedactPersonalData(event.mutable_arrival());
-      txn.Publish(Record(kArrivalTopic, rid, event, event.meta(), now));
+      txn.Publish(Record(kArrivalTopic, rid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -330,7 +318,7 @@ grpc::Status IntakeServiceImpl::RecordHealthStatus(grpc::ServerContext* context,
       *event.mutable_doses() = request->doses();
       *event.mutable_tests() = request->tests();
       *event.mutable_resident() = Snapshot(next);
-      txn.Publish(Record(kHealthStatusTopic, next.resident_id(), event, event.meta(), now));
+      txn.Publish(Record(kHealthStatusTopic, next.resident_id(), event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -365,7 +353,7 @@ grpc::Status IntakeServiceImpl::RecordVisit(grpc::ServerContext* context,
       v1::VisitRecorded event;
       *event.mutable_meta() = Meta(visit_id, 1, *grid, caller, now);
       *event.mutable_visit() = v;
-      txn.Publish(Record(kVisitTopic, *grid, event, event.meta(), now));
+      txn.Publish(Record(kVisitTopic, *grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -399,7 +387,7 @@ grpc::Status IntakeServiceImpl::RequestHelp(grpc::ServerContext* context,
       v1::HelpRequested event;
       *event.mutable_meta() = Meta(help_id, 1, *grid, caller, now);
       *event.mutable_help_request() = h;
-      txn.Publish(Record(kHelpRequestTopic, *grid, event, event.meta(), now));
+      txn.Publish(Record(kHelpRequestTopic, *grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -444,7 +432,7 @@ grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
       *event.mutable_meta() = Meta(lead_id, 1, grid, caller, now);
       *event.mutable_lead() = l;
       *event.mutable_report_time() = l.report_time();
-      txn.Publish(Record(kDisputeLeadTopic, grid, event, event.meta(), now));
+      txn.Publish(Record(kDisputeLeadTopic, grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(

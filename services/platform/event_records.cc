@@ -1,0 +1,31 @@
+#include "event_records.h"
+
+#include "cloud_events.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace gridbridge::platform {
+
+common::v1::EventMeta NewEventMeta(const std::string& entity_id, long long version,
+                                   const std::string& grid_id, const common::v1::Actor& actor,
+                                   absl::Time now) {
+  common::v1::EventMeta meta;
+  meta.set_event_id(NewUuid());
+  meta.set_entity_id(entity_id);
+  meta.set_entity_version(version);
+  *meta.mutable_occurred_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  *meta.mutable_actor() = actor;
+  meta.set_grid_id(grid_id);
+  return meta;
+}
+
+KafkaRecord EventRecord(const std::string& topic, const std::string& key,
+                        const google::protobuf::Message& event, const common::v1::EventMeta& meta,
+                        const std::string& source) {
+  const absl::Time time = absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(meta.occurred_at()));
+  CloudEvent ce{meta.event_id(), event.GetTypeName(), source, time};
+  return {topic, key, event.SerializeAsString(), ToKafkaHeaders(ce)};
+}
+
+}  // namespace gridbridge::platform

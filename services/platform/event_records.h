@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "gridbridge/common/v1/actor.pb.h"
+#include "gridbridge/common/v1/event.pb.h"
+#include "kafka_publisher.h"
+
+namespace gridbridge::platform {
+
+// The EventMeta every event carries (field 1): a fresh event id, the
+// entity and its version after the change, when, by whom, and the grid.
+common::v1::EventMeta NewEventMeta(const std::string& entity_id, long long version,
+                                   const std::string& grid_id, const common::v1::Actor& actor,
+                                   absl::Time now);
+
+// The Kafka record of `event` (whose meta is `meta`): value = the event,
+// CloudEvents headers with ce_id = meta.event_id and ce_type = the event's
+// full proto name, ce_source = `source` (e.g. "/gridbridge/intake").
+KafkaRecord EventRecord(const std::string& topic, const std::string& key,
+                        const google::protobuf::Message& event, const common::v1::EventMeta& meta,
+                        const std::string& source);
+
+}  // namespace gridbridge::platform

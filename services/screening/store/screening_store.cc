@@ -1,0 +1,132 @@
+#include "screening_store.h"
+
+#include "event_records.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/screening/v1/events.pb.h"
+
+namespace gridbridge::screening {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+const char* CounterOf(v1::MeasureType type) {
+  switch (type) {
+    case v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION:
+      return "centralized_observation";
+    case v1::MEASURE_TYPE_HOME_ISOLATION:
+      return "home_isolation";
+    case v1::MEASURE_TYPE_HEALTH_MONITORING:
+      return "health_monitoring";
+    default:
+      return "unknown_measure";
+  }
+}
+
+// The measure type a person is under now, or UNSPECIFIED.
+v1::MeasureType CurrentType(const v1::Measure* m) {
+  if (m == nullptr || m->status() != v1::MEASURE_STATUS_ACTIVE) {
+    return v1::MEASURE_TYPE_UNSPECIFIED;
+  }
+  return m->plan().stages(m->stage_index()).type();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::optional<v1::Measure>>> ScreeningStore::GetMeasures(
+    const std::vector<std::pair<std::string, std::string>>& keys) {
+  std::vector<platform::RedisArgs> commands;
+  for (const auto& [grid, id] : keys) commands.push_back({"HGET", MeasureKey(grid, id), "p"});
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<std::optional<v1::Measure>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const auto& r = (*replies)[i];
+    if (r.is_error()) return absl::InternalError("reading a measure: " + r.str);
+    if (r.is_nil()) continue;
+    v1::Measure m;
+    if (!m.ParseFromString(r.str)) {
+      return absl::DataLossError("measure " + keys[i].second + " does not parse");
+    }
+    out[i] = std::move(m);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScreeningStore::DueMeasures(
+    const std::vector<std::string>& grids, absl::Time now, int limit_per_grid) {
+  std::vector<platform::RedisArgs> commands;
+  const std::string until = std::to_string(absl::ToUnixMillis(now));
+  for (const auto& grid : grids) {
+    commands.push_back({"ZRANGEBYSCORE", Keys(grid).Key("due"), "-inf", until, "LIMIT", "0",
+                        std::to_string(limit_per_grid)});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < grids.size(); ++i) {
+    for (const auto& id : (*replies)[i].elements) out.emplace_back(grids[i], id.str);
+  }
+  return out;
+}
+
+absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
+    const std::vector<platform::GridTransaction>& txns) {
+  return platform::GridTransaction::CommitAll(redis_, txns);
+}
+
+void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
+                      const v1::Measure& after, const common::v1::Actor& actor, absl::Time now) {
+  const std::string& grid = after.grid_id();
+  const platform::GridKeys k = ScreeningStore::Keys(grid);
+  const std::string key = ScreeningStore::MeasureKey(grid, after.measure_id());
+  txn.ExpectVersion(key, before == nullptr ? 0 : before->version());
+  txn.PutRecord(key, after.version(), after.SerializeAsString());
+  if (after.status() == v1::MEASURE_STATUS_ACTIVE) {
+    txn.ZAdd(k.Key("due"), TimeUtil::TimestampToMilliseconds(after.stage_ends_at()),
+             after.measure_id());
+  } else {
+    txn.ZRemove(k.Key("due"), after.measure_id());
+  }
+  const v1::MeasureType was = CurrentType(before), is = CurrentType(&after);
+  if (was != is) {
+    if (was != v1::MEASURE_TYPE_UNSPECIFIED) txn.HashIncrement(k.Key("counts"), CounterOf(was), -1);
+    if (is != v1::MEASURE_TYPE_UNSPECIFIED) txn.HashIncrement(k.Key("counts"), CounterOf(is), 1);
+  }
+  if (before == nullptr) txn.HashIncrement(k.Key("counts"), "measures_started", 1);
+  if (after.status() == v1::MEASURE_STATUS_RELEASED &&
+      (before == nullptr || before->status() != v1::MEASURE_STATUS_RELEASED)) {
+    txn.HashIncrement(k.Key("counts"), "released", 1);
+  }
+
+  // One event per change this transaction made, each with the version it
+  // produced, so consumers can order and dedupe them.
+  const int first_new = before == nullptr ? 0 : before->history_size();
+  const long long first_version = after.version() - (after.history_size() - first_new) + 1;
+  for (int i = first_new; i < after.history_size(); ++i) {
+    const long long version = first_version + (i - first_new);
+    v1::MeasureChanged event;
+    *event.mutable_meta() = platform::NewEventMeta(after.measure_id(), version, grid, actor, now);
+    *event.mutable_measure() = after;
+    *event.mutable_change() = after.history(i);
+    txn.Publish(platform::EventRecord(kMeasureTopic, after.resident_id(), event, event.meta(),
+                                      kEventSource));
+    const v1::MeasureChange& c = after.history(i);
+    const bool begins_stage = c.kind() == v1::MEASURE_CHANGE_KIND_STARTED ||
+                              c.kind() == v1::MEASURE_CHANGE_KIND_STAGE_CHANGED ||
+                              c.kind() == v1::MEASURE_CHANGE_KIND_ESCALATED;
+    if (!begins_stage) continue;
+    const v1::MeasureType type = after.plan().stages(c.stage_index()).type();
+    if (type != v1::MEASURE_TYPE_HOME_ISOLATION) continue;
+    v1::CareRequested care;
+    *care.mutable_meta() = platform::NewEventMeta(after.measure_id(), version, grid, actor, now);
+    care.set_resident_id(after.resident_id());
+    care.set_grid_id(grid);
+    care.set_measure_id(after.measure_id());
+    care.set_measure_type(type);
+    *care.mutable_starts_at() = c.at();
+    *care.mutable_ends_at() = c.stage_ends_at();
+    txn.Publish(platform::EventRecord(kCareRequestTopic, grid, care, care.meta(), kEventSource));
+  }
+}
+
+}  // namespace gridbridge::screening

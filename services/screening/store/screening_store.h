@@ -1,0 +1,72 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grid_transaction.h"
+#include "gridbridge/common/v1/actor.pb.h"
+#include "gridbridge/screening/v1/measure.pb.h"
+#include "redis_client.h"
+#include "redis_keys.h"
+
+namespace gridbridge::screening {
+
+inline constexpr char kMeasureTopic[] = "gridbridge.screening.measure.v1";
+inline constexpr char kCareRequestTopic[] = "gridbridge.screening.care-request.v1";
+inline constexpr char kDecisionTopic[] = "gridbridge.screening.decision.v1";
+inline constexpr char kRiskAreasTopic[] = "gridbridge.screening.risk-areas.v1";
+inline constexpr char kEventSource[] = "/gridbridge/screening";
+
+// Screening's Redis keyspace. Per grid (hash tag {grid:<id>}, service
+// "screening"):
+//   measure:<id>   hash {v, p}: the Measure
+//   due            zset measure id -> unix ms when its current stage ends;
+//                  ACTIVE measures only: the timers (see MeasureTimer)
+//   counts         hash: people per current measure type
+//                  (centralized_observation, home_isolation,
+//                  health_monitoring) and measures_started, released
+//   requests:<day>, outbox, outbox-lease   see platform/grid_transaction.h
+//
+// Thread-safe (RedisClient is). Errors: UNAVAILABLE when Redis is down.
+class ScreeningStore {
+ public:
+  static constexpr char kService[] = "screening";
+
+  explicit ScreeningStore(platform::RedisClient& redis) : redis_(redis) {}
+
+  static platform::GridKeys Keys(const std::string& grid_id) {
+    return platform::GridKeys(kService, grid_id);
+  }
+  static std::string MeasureKey(const std::string& grid_id, const std::string& measure_id) {
+    return Keys(grid_id).Key("measure", measure_id);
+  }
+
+  // Many (grid_id, measure_id) lookups in one round trip.
+  absl::StatusOr<std::vector<std::optional<v1::Measure>>> GetMeasures(
+      const std::vector<std::pair<std::string, std::string>>& keys);
+
+  // (grid_id, measure_id) of measures whose current stage ended at or before
+  // `now`, at most `limit_per_grid` per grid, in one round trip.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DueMeasures(
+      const std::vector<std::string>& grids, absl::Time now, int limit_per_grid);
+
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
+      const std::vector<platform::GridTransaction>& txns);
+
+ private:
+  platform::RedisClient& redis_;
+};
+
+// Adds to `txn` the change of a measure from `before` (nullptr: new) to
+// `after`: the record (guarded by before's version), its timer, the
+// per-type counters, one MeasureChanged event per history entry `after`
+// added, and a CareRequested event when a home-isolation stage begins (the
+// care link to relief). `actor` is recorded in the events' meta.
+void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
+                      const v1::Measure& after, const common::v1::Actor& actor, absl::Time now);
+
+}  // namespace gridbridge::screening

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clock.h"
+#include "screening_store.h"
+
+namespace gridbridge::screening {
+
+struct MeasureTimerOptions {
+  absl::Duration interval = absl::Seconds(1);  // how often to look for due stage ends
+  int batch_per_grid = 200;                    // due measures handled per grid and pass
+};
+
+// Fires the stage ends and releases of measures on time: every interval it
+// reads the grids' `due` timers (in Redis, so nothing is lost when a
+// process restarts) and applies what is due (AdvanceDue), each measure in a
+// transaction guarded by the version it read. Any number of replicas may
+// run timers on the same grids: for each due change exactly one of them
+// commits (the others' guards fail and they skip it), so each stage change
+// and release happens, with its events, exactly once.
+//
+// Thread-safe: RunOnce from any thread; Start/Stop from the owner.
+class MeasureTimer {
+ public:
+  MeasureTimer(ScreeningStore& store, const platform::Clock& clock,
+               std::function<std::vector<std::string>()> grids,
+               std::function<void(const std::string&)> notify_outbox,
+               MeasureTimerOptions options = {});
+  ~MeasureTimer();
+
+  // One pass over every grid: returns how many measures this call changed.
+  absl::StatusOr<int> RunOnce();
+
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+
+  ScreeningStore& store_;
+  const platform::Clock& clock_;
+  std::function<std::vector<std::string>()> grids_;
+  std::function<void(const std::string&)> notify_outbox_;
+  MeasureTimerOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gridbridge::screening
