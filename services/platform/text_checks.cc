@@ -1,5 +1,6 @@
 #include "text_checks.h"
 
+#include <cctype>
 #include <string>
 
 #include "fmt/format.h"
@@ -55,6 +56,18 @@ absl::Status CheckText(std::string_view field, std::string_view value, size_t mi
     if (u < 0x20 || u == 0x7F) {
       if (multiline && (c == '\n' || c == '\t' || c == '\r')) continue;
       return Invalid(field, "contains a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestId(std::string_view field, std::string_view value) {
+  if (value.empty()) return Invalid(field, "required (a client-chosen idempotency key)");
+  if (value.size() > 64) return Invalid(field, "at most 64 characters");
+  for (char c : value) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+          c == '-')) {
+      return Invalid(field, "only letters, digits and . _ : - are allowed");
     }
   }
   return absl::OkStatus();

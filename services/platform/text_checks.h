@@ -17,4 +17,7 @@ long CountUtf8Chars(std::string_view value);
 absl::Status CheckText(std::string_view field, std::string_view value, size_t min, size_t max,
                        bool multiline = false);
 
+// A client idempotency key (request_id): 1..64 of [A-Za-z0-9._:-].
+absl::Status CheckRequestId(std::string_view field, std::string_view value);
+
 }  // namespace gridbridge::platform

@@ -37,18 +37,6 @@ const absl::TimeZone& ChinaTime() {
   return tz;
 }
 
-absl::Status CheckRequestId(std::string_view field, std::string_view value) {
-  if (value.empty()) return Invalid(field, "required (a client-chosen idempotency key)");
-  if (value.size() > 64) return Invalid(field, "at most 64 characters");
-  for (char c : value) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-          c == '-')) {
-      return Invalid(field, "only letters, digits and . _ : - are allowed");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::CivilDay ToCivilDay(const common::v1::Date& d) {
   return absl::CivilDay(d.year(), d.month(), d.day());
 }

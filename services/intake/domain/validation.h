@@ -53,8 +53,7 @@ absl::Status CheckDivisionCode(std::string_view field, std::string_view value);
 // new-energy vehicles) letters or digits. Returns it upper-cased.
 absl::StatusOr<std::string> NormalizePlate(std::string_view field, std::string_view value);
 
-// Client idempotency key: 1..64 of [A-Za-z0-9._:-].
-absl::Status CheckRequestId(std::string_view field, std::string_view value);
+using platform::CheckRequestId;  // platform/text_checks.h
 
 using platform::CheckText;  // platform/text_checks.h
 

@@ -32,6 +32,117 @@ v1::MeasureType CurrentType(const v1::Measure* m) {
 
 }  // namespace
 
+namespace {
+
+// Reads a {v, p} record.
+template <typename Message>
+absl::StatusOr<ScreeningStore::Versioned<Message>> ReadRecord(platform::RedisClient& redis,
+                                                              const std::string& key) {
+  auto reply = redis.Command({"HMGET", key, "v", "p"});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error() || reply->elements.size() != 2) {
+    return absl::InternalError("reading " + key + ": " + reply->str);
+  }
+  ScreeningStore::Versioned<Message> out;
+  if (reply->elements[0].is_nil()) return out;
+  out.version = std::stoll(reply->elements[0].str);
+  if (!out.value.ParseFromString(reply->elements[1].str)) {
+    return absl::DataLossError(key + " does not parse");
+  }
+  return out;
+}
+
+std::string DirectoryKey(const std::string& resident_id) {
+  return "{screening:dir:" + resident_id.substr(resident_id.empty() ? 0 : resident_id.size() - 1) +
+         "}:resident-grid";
+}
+
+}  // namespace
+
+absl::StatusOr<ScreeningStore::Versioned<v1::PersonStatus>> ScreeningStore::GetPerson(
+    const std::string& grid_id, const std::string& resident_id) {
+  return ReadRecord<v1::PersonStatus>(redis_, PersonKey(grid_id, resident_id));
+}
+
+absl::StatusOr<ScreeningStore::Versioned<v1::RiskAreaList>> ScreeningStore::GetRiskAreas() {
+  return ReadRecord<v1::RiskAreaList>(redis_, RiskAreasKey());
+}
+
+absl::StatusOr<std::optional<std::string>> ScreeningStore::FindGrid(
+    const std::string& resident_id) {
+  auto reply = redis_.Command({"HGET", DirectoryKey(resident_id), resident_id});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::optional<std::string>();
+  return std::optional<std::string>(reply->str);
+}
+
+absl::Status ScreeningStore::RememberGrids(
+    const std::vector<std::pair<std::string, std::string>>& people) {
+  std::vector<platform::RedisArgs> commands;
+  for (const auto& [rid, grid] : people) commands.push_back({"HSET", DirectoryKey(rid), rid, grid});
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  for (const auto& r : *replies) {
+    if (r.is_error()) return absl::InternalError("screening directory: " + r.str);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Measure>> ScreeningStore::ListActiveMeasures(
+    const std::string& grid_id, const std::string& cursor, int limit) {
+  long long after_ms = -1;
+  std::string after_id;
+  if (!cursor.empty()) {
+    size_t colon = cursor.find(':');
+    after_ms = std::stoll(cursor.substr(0, colon));
+    after_id = cursor.substr(colon + 1);
+  }
+  std::vector<std::pair<std::string, std::string>> ids;
+  // Many measures end at the same midnight: skip the ties up to the cursor.
+  long long offset = 0;
+  while (static_cast<int>(ids.size()) < limit) {
+    const int chunk = 500;
+    auto reply =
+        redis_.Command({"ZRANGEBYSCORE", Keys(grid_id).Key("due"),
+                        after_ms < 0 ? "-inf" : std::to_string(after_ms), "+inf", "WITHSCORES",
+                        "LIMIT", std::to_string(offset), std::to_string(chunk)});
+    if (!reply.ok()) return reply.status();
+    const auto& e = reply->elements;
+    for (size_t i = 0; i + 1 < e.size() && static_cast<int>(ids.size()) < limit; i += 2) {
+      const long long score = std::stoll(e[i + 1].str);
+      if (score == after_ms && e[i].str <= after_id) continue;
+      ids.emplace_back(grid_id, e[i].str);
+    }
+    if (static_cast<int>(e.size()) < 2 * chunk) break;
+    offset += chunk;
+  }
+  auto measures = GetMeasures(ids);
+  if (!measures.ok()) return measures.status();
+  std::vector<v1::Measure> out;
+  for (auto& m : *measures) {
+    if (m.has_value()) out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GridScreening> ScreeningStore::GetGridScreening(const std::string& grid_id) {
+  auto reply = redis_.Command({"HGETALL", Keys(grid_id).Key("counts")});
+  if (!reply.ok()) return reply.status();
+  v1::GridScreening out;
+  out.set_grid_id(grid_id);
+  const auto& e = reply->elements;
+  for (size_t i = 0; i + 1 < e.size(); i += 2) {
+    const long long n = std::stoll(e[i + 1].str);
+    const std::string& f = e[i].str;
+    if (f == "centralized_observation") out.set_centralized_observation(n);
+    if (f == "home_isolation") out.set_home_isolation(n);
+    if (f == "health_monitoring") out.set_health_monitoring(n);
+    if (f == "measures_started") out.set_measures_started(n);
+    if (f == "released") out.set_released(n);
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::optional<v1::Measure>>> ScreeningStore::GetMeasures(
     const std::vector<std::pair<std::string, std::string>>& keys) {
   std::vector<platform::RedisArgs> commands;

@@ -10,6 +10,8 @@
 #include "grid_transaction.h"
 #include "gridbridge/common/v1/actor.pb.h"
 #include "gridbridge/screening/v1/measure.pb.h"
+#include "gridbridge/screening/v1/risk_area.pb.h"
+#include "gridbridge/screening/v1/screening_service.pb.h"
 #include "redis_client.h"
 #include "redis_keys.h"
 
@@ -29,7 +31,13 @@ inline constexpr char kEventSource[] = "/gridbridge/screening";
 //   counts         hash: people per current measure type
 //                  (centralized_observation, home_isolation,
 //                  health_monitoring) and measures_started, released
+//   person:<rid>   hash {v, p}: PersonStatus (measure holds the id only)
 //   requests:<day>, outbox, outbox-lease   see platform/grid_transaction.h
+// The risk-area list lives in the unit "risk-areas" ({grid:risk-areas}:
+// screening:list, hash {v, p}), with its own outbox. Outside the units, a
+// directory of the people screening has seen: {screening:dir:<c>}:
+// resident-grid, hash resident id -> grid, sharded by the id's last
+// character (so GetPersonStatus needs only the resident id).
 //
 // Thread-safe (RedisClient is). Errors: UNAVAILABLE when Redis is down.
 class ScreeningStore {
@@ -44,6 +52,35 @@ class ScreeningStore {
   static std::string MeasureKey(const std::string& grid_id, const std::string& measure_id) {
     return Keys(grid_id).Key("measure", measure_id);
   }
+  static std::string PersonKey(const std::string& grid_id, const std::string& resident_id) {
+    return Keys(grid_id).Key("person", resident_id);
+  }
+  // The unit holding the risk-area list and its outbox.
+  static constexpr char kRiskAreasUnit[] = "risk-areas";
+  static std::string RiskAreasKey() { return Keys(kRiskAreasUnit).Key("list"); }
+
+  // A record with the version it was read at (0: absent).
+  template <typename Message>
+  struct Versioned {
+    long long version = 0;
+    Message value;
+  };
+
+  absl::StatusOr<Versioned<v1::PersonStatus>> GetPerson(const std::string& grid_id,
+                                                        const std::string& resident_id);
+  absl::StatusOr<Versioned<v1::RiskAreaList>> GetRiskAreas();
+
+  // The grid screening has seen the person in, if any.
+  absl::StatusOr<std::optional<std::string>> FindGrid(const std::string& resident_id);
+  // Remembers (resident id, grid) pairs, in one round trip.
+  absl::Status RememberGrids(const std::vector<std::pair<std::string, std::string>>& people);
+
+  // Active measures of a grid ordered by stage end, after the (stage end
+  // ms, measure id) cursor (empty: from the start); at most `limit`.
+  absl::StatusOr<std::vector<v1::Measure>> ListActiveMeasures(const std::string& grid_id,
+                                                              const std::string& cursor, int limit);
+  // The grid's counters.
+  absl::StatusOr<v1::GridScreening> GetGridScreening(const std::string& grid_id);
 
   // Many (grid_id, measure_id) lookups in one round trip.
   absl::StatusOr<std::vector<std::optional<v1::Measure>>> GetMeasures(

@@ -1,0 +1,145 @@
+// gridbridge-screening: health-code and itinerary checks, risk areas,
+// measures with their expiry (问题排查).
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "grpcpp/grpcpp.h"
+#include "logging.h"
+#include "measure_timer.h"
+#include "outbox.h"
+#include "policy.h"
+#include "screening_service.h"
+#include "serve.h"
+#include "signals.h"
+#include "spdlog/spdlog.h"
+
+using namespace gridbridge;
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  return text.str();
+}
+
+long long ModifiedAt(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0
+             ? static_cast<long long>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec
+             : -1;
+}
+
+// Reloads the policy file when it changes; a file that does not load is
+// logged with its line and reason, and the policy in force stays.
+class PolicyWatcher {
+ public:
+  PolicyWatcher(std::string path, screening::PolicyHolder& holder)
+      : path_(std::move(path)), holder_(holder), seen_(ModifiedAt(path_)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~PolicyWatcher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stop_; })) {
+      const long long now = ModifiedAt(path_);
+      if (now == seen_) continue;
+      seen_ = now;
+      if (absl::Status s = holder_.Reload(ReadFile(path_)); !s.ok()) {
+        spdlog::error("screening policy {} not loaded, the policy in force stays: {}", path_,
+                      std::string(s.message()));
+      } else {
+        spdlog::info("screening policy {} loaded: version {}", path_, holder_.Current()->version());
+      }
+    }
+  }
+
+  std::string path_;
+  screening::PolicyHolder& holder_;
+  long long seen_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  platform::BlockShutdownSignals();
+  platform::ServerConfig config;
+  config.service_name = "screening";
+  std::string policy_file, intake_target;
+  CLI::App app{"gridbridge-screening: checks, risk areas and measures"};
+  platform::AddServerFlags(app, config);
+  app.add_option("--policy_file", policy_file, "screening policy (protobuf text format)")
+      ->envname("GRIDBRIDGE_SCREENING_POLICY_FILE")
+      ->required();
+  app.add_option("--intake_target", intake_target, "intake's gRPC address (host:port)")
+      ->envname("GRIDBRIDGE_INTAKE_TARGET")
+      ->required();
+  platform::ParseServerConfigOrExit(app, config, argc, argv);
+  auto policy = screening::LoadPolicy(ReadFile(policy_file));
+  if (!policy.ok()) {
+    std::fprintf(stderr, "screening: configuration error: %s: %s\n", policy_file.c_str(),
+                 std::string(policy.status().message()).c_str());
+    return 2;
+  }
+  platform::InitJsonLogging(config.service_name, config.log_level);
+
+  auto deps = platform::ServerDeps::Create(config);
+  if (!deps.ok()) {
+    spdlog::critical("start-up failed: {}", deps.status().ToString());
+    return 1;
+  }
+  platform::ServerDeps& d = **deps;
+  const platform::Divisions& divisions = platform::Divisions::Builtin();
+  screening::ScreeningStore store(*d.redis);
+  screening::PolicyHolder policy_holder(std::move(*policy));
+  PolicyWatcher watcher(policy_file, policy_holder);
+  screening::RiskAreaCache risk_areas(store, *d.redis, divisions);
+  screening::IntakeClient intake(
+      grpc::CreateChannel(intake_target, grpc::InsecureChannelCredentials()));
+  auto units = [&] {
+    std::vector<std::string> u = d.tree.UnitIds();
+    u.push_back(screening::ScreeningStore::kRiskAreasUnit);
+    return u;
+  };
+  platform::OutboxRelay relay(*d.background_redis, *d.publisher, units,
+                              {.service = screening::ScreeningStore::kService});
+  auto notify = [&](const std::string& unit) { relay.Notify(unit); };
+  screening::ScreeningStore background_store(*d.background_redis);
+  screening::MeasureTimer timer(
+      background_store, platform::SystemClock::Instance(), [&] { return d.tree.UnitIds(); },
+      notify);
+  screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, policy_holder,
+                                           risk_areas, divisions, platform::SystemClock::Instance(),
+                                           notify});
+  platform::GrpcServer server(config);
+  server.AddService(&service);
+  return platform::ServeUntilSignal(
+      config, server, d,
+      [&] {
+        relay.Start();
+        timer.Start();
+      },
+      [&] {
+        timer.Stop();
+        relay.Stop();
+      });
+}

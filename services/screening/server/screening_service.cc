@@ -1,0 +1,476 @@
+#include "screening_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "event_records.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/screening/v1/events.pb.h"
+#include "grpc_auth.h"
+#include "grpc_server.h"
+#include "measure_lifecycle.h"
+#include "text_checks.h"
+
+namespace gridbridge::screening {
+namespace {
+
+using platform::Caller;
+using platform::GridTransaction;
+using Outcome = GridTransaction::Outcome;
+using google::protobuf::util::TimeUtil;
+
+constexpr int kMaxConflictRetries = 5;
+constexpr int kMaxPeople = 60;
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+absl::Status WriteAllowed(const Caller& caller) {
+  if (!platform::Authorizer::MaySeePersonalData(caller)) {
+    return absl::PermissionDeniedError("analysts may read screening figures only");
+  }
+  return absl::OkStatus();
+}
+
+std::string RequestField(const Caller& caller, const std::string& request_id) {
+  return caller.subject + ":" + request_id;
+}
+
+absl::Status Prefixed(const std::string& prefix, const absl::Status& s) {
+  return absl::Status(s.code(), prefix + std::string(s.message()));
+}
+
+// The bearer credentials of the call, forwarded to intake.
+std::string Authorization(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find("authorization");
+  return it == context.client_metadata().end() ? ""
+                                               : std::string(it->second.data(), it->second.size());
+}
+
+Situation SituationOf(const intake::v1::RecordArrivalRequest& person) {
+  Situation s;
+  s.health_code = person.health_code();
+  s.arrival_time = FromProto(person.arrival_time());
+  for (const auto& v : person.visited_places()) {
+    s.visits.push_back({v.division_code(), v.place_name(),
+                        absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
+  }
+  return s;
+}
+
+void AddHealth(const intake::v1::Resident& resident, Situation* s) {
+  s->doses = resident.doses_size();
+  if (resident.has_latest_test()) {
+    s->tests.push_back(
+        {FromProto(resident.latest_test().sample_time()), resident.latest_test().result()});
+  }
+}
+
+v1::PersonDecision DecisionOf(const Verdict& v) {
+  v1::PersonDecision d;
+  d.set_decision(v.decision);
+  d.set_rule(v.rule);
+  d.set_explanation(v.explanation);
+  d.mutable_reasons()->Assign(v.reasons.begin(), v.reasons.end());
+  d.set_policy_version(v.policy_version);
+  d.set_risk_list_version(v.risk_list_version);
+  d.mutable_test_days()->Assign(v.test_days.begin(), v.test_days.end());
+  return d;
+}
+
+// Commits the decision on one arrival: the person's record, the measure
+// (new, escalated, or the one in force), the decision event. Retried on a
+// version conflict; an arrival already decided returns its first decision.
+absl::StatusOr<v1::PersonDecision> CommitDecision(const ScreeningDeps& deps, const Caller& caller,
+                                                  const std::string& grid,
+                                                  const intake::v1::Arrival& arrival,
+                                                  const Verdict& verdict, absl::Time now) {
+  const std::string& rid = arrival.resident_id();
+  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    auto person = deps.store.GetPerson(grid, rid);
+    if (!person.ok()) return person.status();
+    std::optional<v1::Measure> current;
+    if (!person->value.measure().measure_id().empty()) {
+      auto got = deps.store.GetMeasures({{grid, person->value.measure().measure_id()}});
+      if (!got.ok()) return got.status();
+      current = std::move((*got)[0]);
+    }
+    v1::PersonDecision decision = DecisionOf(verdict);
+    decision.set_resident_id(rid);
+    decision.set_arrival_id(arrival.arrival_id());
+
+    std::optional<v1::Measure> after;
+    const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
+    const std::string measure_id = MeasureIdFor(grid, arrival.arrival_id());
+    if (verdict.decision == v1::DECISION_MEASURE) {
+      if (!active && current.has_value() && current->measure_id() == measure_id) {
+        // This arrival's measure already ran its course (a re-screen after
+        // the request log forgot the arrival): nothing to start again.
+      } else if (!active) {
+        after = StartMeasure(measure_id, rid, grid, verdict, FromProto(arrival.arrival_time()));
+        // A measure that would already be over (an old arrival) still
+        // starts and is released by the next timer pass, with its events.
+      } else if (CallsForMore(*current, verdict, now)) {
+        auto escalated = Escalate(*current, verdict, now, caller.subject);
+        if (!escalated.ok()) return escalated.status();
+        after = std::move(*escalated);
+      }
+      *decision.mutable_measure() = after.has_value() ? *after : *current;
+    }
+
+    platform::GridKeys k = ScreeningStore::Keys(grid);
+    GridTransaction txn(k, "arrival:" + arrival.arrival_id(), decision.SerializeAsString(), now);
+    v1::PersonStatus record;
+    record.set_resident_id(rid);
+    record.set_grid_id(grid);
+    const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
+    if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
+    *record.mutable_last_decision() = decision;
+    record.mutable_last_decision()->clear_measure();
+    const std::string person_key = ScreeningStore::PersonKey(grid, rid);
+    txn.ExpectVersion(person_key, person->version);
+    txn.PutRecord(person_key, person->version + 1, record.SerializeAsString());
+    if (after.has_value()) {
+      AddMeasureChange(txn, active ? &*current : nullptr, *after, caller.ToActor(), now);
+    }
+    v1::ScreeningDecided event;
+    *event.mutable_meta() =
+        platform::NewEventMeta(rid, person->version + 1, grid, caller.ToActor(), now);
+    event.set_resident_id(rid);
+    event.set_arrival_id(arrival.arrival_id());
+    event.set_decision(decision.decision());
+    event.set_rule(decision.rule());
+    event.set_explanation(decision.explanation());
+    *event.mutable_reasons() = decision.reasons();
+    event.set_policy_version(decision.policy_version());
+    event.set_risk_list_version(decision.risk_list_version());
+    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
+      event.set_measure_id(measure->measure_id());
+    }
+    *event.mutable_test_days() = decision.test_days();
+    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
+
+    auto outcome = deps.store.CommitAll({txn});
+    if (!outcome.ok()) return outcome.status();
+    if (!(*outcome)[0].ok()) return (*outcome)[0].status();
+    switch ((*outcome)[0]->kind) {
+      case Outcome::Kind::kCommitted:
+        if (deps.notify_outbox) deps.notify_outbox(grid);
+        return decision;
+      case Outcome::Kind::kDuplicate: {
+        v1::PersonDecision prior;
+        if (!prior.ParseFromString((*outcome)[0]->prior_response)) {
+          return absl::DataLossError("remembered decision does not parse");
+        }
+        return prior;
+      }
+      case Outcome::Kind::kConflict:
+        continue;
+    }
+  }
+  return absl::AbortedError("too many concurrent changes to this person; retry");
+}
+
+}  // namespace
+
+std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {
+  return "m." + grid_id + "." + arrival_id;
+}
+
+std::string GridOfMeasureId(const std::string& measure_id) {
+  std::vector<std::string> parts = absl::StrSplit(measure_id, '.');
+  if (parts.size() != 3 || parts[0] != "m" || parts[1].empty() || parts[2].empty()) return "";
+  return parts[1];
+}
+
+grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
+                                                 const v1::ScreenArrivalRequest* request,
+                                                 v1::ScreenArrivalResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    if (absl::Status s = platform::CheckRequestId("request_id", request->request_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    if (request->people_size() < 1 || request->people_size() > kMaxPeople) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "people: 1..60 people per check");
+    }
+    const absl::Time now = deps_.clock.Now();
+    // Everything that can be checked without intake, before anything is
+    // recorded: scope, divisions, dates.
+    for (int i = 0; i < request->people_size(); ++i) {
+      const auto& person = request->people(i);
+      const std::string at = absl::StrCat("people[", i, "].");
+      if (person.grid_id().empty()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, at + "grid_id: required");
+      }
+      if (absl::Status s = deps_.authorizer.CheckAccess(caller, person.grid_id()); !s.ok()) {
+        return platform::ToGrpcStatus(s);
+      }
+      if (!person.has_arrival_time()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, at + "arrival_time: required");
+      }
+      if (absl::Status s = CheckSituation(SituationOf(person), now, deps_.divisions); !s.ok()) {
+        return platform::ToGrpcStatus(Prefixed(at, s));
+      }
+    }
+    auto risk_areas = deps_.risk_areas.Current();
+    if (!risk_areas.ok()) return platform::ToGrpcStatus(risk_areas.status());
+    const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
+    const std::string authorization = Authorization(*context);
+
+    // Record each arrival through intake (registering new people), then
+    // decide and commit per person.
+    std::vector<intake::v1::RecordArrivalResponse> recorded;
+    std::vector<Situation> situations;
+    std::vector<std::pair<std::string, std::string>> seen;
+    for (int i = 0; i < request->people_size(); ++i) {
+      const std::string at = absl::StrCat("people[", i, "]: ");
+      auto r = deps_.intake.RecordArrival(authorization, request->people(i));
+      if (!r.ok()) return platform::ToGrpcStatus(Prefixed(at, r.status()));
+      auto resident = deps_.intake.GetResident(authorization, r->arrival().resident_id());
+      if (!resident.ok()) return platform::ToGrpcStatus(Prefixed(at, resident.status()));
+      Situation s = SituationOf(request->people(i));
+      AddHealth(*resident, &s);
+      situations.push_back(std::move(s));
+      seen.emplace_back(r->arrival().resident_id(), r->arrival().grid_id());
+      recorded.push_back(std::move(*r));
+    }
+    if (absl::Status s = deps_.store.RememberGrids(seen); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    for (size_t i = 0; i < recorded.size(); ++i) {
+      const intake::v1::Arrival& arrival = recorded[i].arrival();
+      Verdict verdict = Screen(*policy, **risk_areas, deps_.divisions, situations[i], now);
+      auto decision = CommitDecision(deps_, caller, arrival.grid_id(), arrival, verdict, now);
+      if (!decision.ok()) return platform::ToGrpcStatus(decision.status());
+      decision->set_resident_created(recorded[i].resident_created());
+      *response->add_decisions() = std::move(*decision);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,
+                                                const v1::SetRiskAreasRequest* request,
+                                                v1::RiskAreaList* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (caller.role != common::v1::ROLE_DISTRICT_ADMIN) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "only district admins manage the risk-area list");
+    }
+    if (absl::Status s = platform::CheckRequestId("request_id", request->request_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    if (absl::Status s = ValidateRiskAreas(request->list(), deps_.divisions); !s.ok()) {
+      return platform::ToGrpcStatus(Prefixed("list.", s));
+    }
+    const absl::Time now = deps_.clock.Now();
+    const std::string unit = ScreeningStore::kRiskAreasUnit;
+    for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+      auto current = deps_.store.GetRiskAreas();
+      if (!current.ok()) return platform::ToGrpcStatus(current.status());
+      v1::RiskAreaList next = request->list();
+      next.set_version(current->version + 1);
+      *next.mutable_updated_at() = ToProto(now);
+      next.set_updated_by(caller.subject);
+      GridTransaction txn(ScreeningStore::Keys(unit), RequestField(caller, request->request_id()),
+                          next.SerializeAsString(), now);
+      txn.ExpectVersion(ScreeningStore::RiskAreasKey(), current->version);
+      txn.PutRecord(ScreeningStore::RiskAreasKey(), next.version(), next.SerializeAsString());
+      v1::RiskAreasChanged event;
+      *event.mutable_meta() =
+          platform::NewEventMeta("risk-areas", next.version(), "", caller.ToActor(), now);
+      *event.mutable_list() = next;
+      txn.Publish(
+          platform::EventRecord(kRiskAreasTopic, "risk-areas", event, event.meta(), kEventSource));
+      auto outcome = deps_.store.CommitAll({txn});
+      if (!outcome.ok()) return platform::ToGrpcStatus(outcome.status());
+      if (!(*outcome)[0].ok()) return platform::ToGrpcStatus((*outcome)[0].status());
+      switch ((*outcome)[0]->kind) {
+        case Outcome::Kind::kCommitted:
+          if (deps_.notify_outbox) deps_.notify_outbox(unit);
+          *response = std::move(next);
+          return grpc::Status::OK;
+        case Outcome::Kind::kDuplicate:
+          response->ParseFromString((*outcome)[0]->prior_response);
+          return grpc::Status::OK;
+        case Outcome::Kind::kConflict:
+          continue;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::ABORTED, "the list changed concurrently; retry");
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetRiskAreas(grpc::ServerContext* context,
+                                                const v1::GetRiskAreasRequest*,
+                                                v1::RiskAreaList* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller&) {
+    auto list = deps_.store.GetRiskAreas();
+    if (!list.ok()) return platform::ToGrpcStatus(list.status());
+    *response = std::move(list->value);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetPersonStatus(grpc::ServerContext* context,
+                                                   const v1::GetPersonStatusRequest* request,
+                                                   v1::PersonStatus* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->resident_id().empty() || request->resident_id().size() > 64) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "resident_id: required");
+    }
+    auto grid = deps_.store.FindGrid(request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    if (!grid->has_value()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "resident_id: screening has not seen " + request->resident_id());
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, **grid); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    auto person = deps_.store.GetPerson(**grid, request->resident_id());
+    if (!person.ok()) return platform::ToGrpcStatus(person.status());
+    *response = std::move(person->value);
+    if (!response->measure().measure_id().empty()) {
+      auto m = deps_.store.GetMeasures({{**grid, response->measure().measure_id()}});
+      if (!m.ok()) return platform::ToGrpcStatus(m.status());
+      if ((*m)[0].has_value()) *response->mutable_measure() = std::move(*(*m)[0]);
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ListMeasures(grpc::ServerContext* context,
+                                                const v1::ListMeasuresRequest* request,
+                                                v1::ListMeasuresResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->grid_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    int page_size = request->page().page_size();
+    if (page_size < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "page.page_size: must not be negative");
+    }
+    page_size = page_size == 0 ? 50 : std::min(page_size, 1000);
+    std::string cursor;
+    if (!request->page().page_token().empty()) {
+      if (!absl::WebSafeBase64Unescape(request->page().page_token(), &cursor) ||
+          cursor.find(':') == std::string::npos ||
+          cursor.find_first_not_of("0123456789") != cursor.find(':') || cursor[0] == ':') {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "page.page_token: not a token returned by ListMeasures");
+      }
+    }
+    auto measures = deps_.store.ListActiveMeasures(request->grid_id(), cursor, page_size + 1);
+    if (!measures.ok()) return platform::ToGrpcStatus(measures.status());
+    const bool more = static_cast<int>(measures->size()) > page_size;
+    if (more) measures->resize(page_size);
+    for (auto& m : *measures) *response->add_measures() = std::move(m);
+    if (more) {
+      const v1::Measure& last = response->measures(page_size - 1);
+      response->mutable_page()->set_next_page_token(absl::WebSafeBase64Escape(absl::StrCat(
+          TimeUtil::TimestampToMilliseconds(last.stage_ends_at()), ":", last.measure_id())));
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::GetGridScreening(grpc::ServerContext* context,
+                                                    const v1::GetGridScreeningRequest* request,
+                                                    v1::GridScreening* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (request->grid_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    auto counts = deps_.store.GetGridScreening(request->grid_id());
+    if (!counts.ok()) return platform::ToGrpcStatus(counts.status());
+    *response = std::move(*counts);
+    *response->mutable_as_of() = ToProto(deps_.clock.Now());
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ChangeMeasure(grpc::ServerContext* context,
+                                                 const v1::ChangeMeasureRequest* request,
+                                                 v1::Measure* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    if (absl::Status s = platform::CheckRequestId("request_id", request->request_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    const std::string grid = GridOfMeasureId(request->measure_id());
+    if (grid.empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "measure_id: not a measure id returned by screening");
+    }
+    if (request->change_case() == v1::ChangeMeasureRequest::CHANGE_NOT_SET) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "change: one of extend_days, shorten_days, release is required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, grid); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    const absl::Time now = deps_.clock.Now();
+    const ChangeRequest change{caller.subject, request->reason()};
+    for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+      auto got = deps_.store.GetMeasures({{grid, request->measure_id()}});
+      if (!got.ok()) return platform::ToGrpcStatus(got.status());
+      if (!(*got)[0].has_value()) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "measure_id: no measure " + request->measure_id());
+      }
+      // Apply what is due first, so a change applies to the stage in force.
+      const v1::Measure before = *(*got)[0];
+      const v1::Measure due = AdvanceDue(before, now);
+      absl::StatusOr<v1::Measure> after;
+      switch (request->change_case()) {
+        case v1::ChangeMeasureRequest::kExtendDays:
+          after = Extend(due, request->extend_days(), now, change);
+          break;
+        case v1::ChangeMeasureRequest::kShortenDays:
+          after = Shorten(due, request->shorten_days(), now, change);
+          break;
+        default:
+          after = request->release() ? Release(due, now, change)
+                                     : absl::InvalidArgumentError("release: must be true");
+          break;
+      }
+      if (!after.ok()) return platform::ToGrpcStatus(after.status());
+      GridTransaction txn(ScreeningStore::Keys(grid), RequestField(caller, request->request_id()),
+                          after->SerializeAsString(), now);
+      AddMeasureChange(txn, &before, *after, caller.ToActor(), now);
+      auto outcome = deps_.store.CommitAll({txn});
+      if (!outcome.ok()) return platform::ToGrpcStatus(outcome.status());
+      if (!(*outcome)[0].ok()) return platform::ToGrpcStatus((*outcome)[0].status());
+      switch ((*outcome)[0]->kind) {
+        case Outcome::Kind::kCommitted:
+          if (deps_.notify_outbox) deps_.notify_outbox(grid);
+          *response = std::move(*after);
+          return grpc::Status::OK;
+        case Outcome::Kind::kDuplicate:
+          response->ParseFromString((*outcome)[0]->prior_response);
+          return grpc::Status::OK;
+        case Outcome::Kind::kConflict:
+          continue;
+      }
+    }
+    return grpc::Status(grpc::StatusCode::ABORTED, "the measure changed concurrently; retry");
+  });
+}
+
+}  // namespace gridbridge::screening

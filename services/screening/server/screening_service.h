@@ -1,0 +1,64 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "auth.h"
+#include "clock.h"
+#include "divisions.h"
+#include "gridbridge/screening/v1/screening_service.grpc.pb.h"
+#include "intake_client.h"
+#include "screening_state.h"
+#include "screening_store.h"
+
+namespace gridbridge::screening {
+
+// What the gRPC adapter needs; all must outlive it.
+struct ScreeningDeps {
+  const platform::TokenVerifier& verifier;
+  const platform::Authorizer& authorizer;
+  ScreeningStore& store;
+  const IntakeClient& intake;
+  PolicyHolder& policy;
+  RiskAreaCache& risk_areas;
+  const platform::Divisions& divisions;
+  const platform::Clock& clock;
+  // Tells the outbox relay a unit has new entries (may be a no-op).
+  std::function<void(const std::string& unit)> notify_outbox;
+};
+
+// gridbridge.screening.v1.ScreeningService: validate -> authorize -> intake
+// (for arrivals) -> policy engine / measure lifecycle -> one GridTransaction
+// per person -> status. Thread-safe; blocking (sync server).
+class ScreeningServiceImpl final : public v1::ScreeningService::Service {
+ public:
+  explicit ScreeningServiceImpl(ScreeningDeps deps) : deps_(std::move(deps)) {}
+
+  grpc::Status ScreenArrival(grpc::ServerContext* context, const v1::ScreenArrivalRequest* request,
+                             v1::ScreenArrivalResponse* response) override;
+  grpc::Status SetRiskAreas(grpc::ServerContext* context, const v1::SetRiskAreasRequest* request,
+                            v1::RiskAreaList* response) override;
+  grpc::Status GetRiskAreas(grpc::ServerContext* context, const v1::GetRiskAreasRequest* request,
+                            v1::RiskAreaList* response) override;
+  grpc::Status GetPersonStatus(grpc::ServerContext* context,
+                               const v1::GetPersonStatusRequest* request,
+                               v1::PersonStatus* response) override;
+  grpc::Status ListMeasures(grpc::ServerContext* context, const v1::ListMeasuresRequest* request,
+                            v1::ListMeasuresResponse* response) override;
+  grpc::Status GetGridScreening(grpc::ServerContext* context,
+                                const v1::GetGridScreeningRequest* request,
+                                v1::GridScreening* response) override;
+  grpc::Status ChangeMeasure(grpc::ServerContext* context, const v1::ChangeMeasureRequest* request,
+                             v1::Measure* response) override;
+
+ private:
+  ScreeningDeps deps_;
+};
+
+// Measure ids carry their grid ("m.<grid>.<arrival id>"), so that a
+// measure is found from its id alone; clients treat them as opaque.
+std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id);
+// The grid of a measure id, or empty if it is not one.
+std::string GridOfMeasureId(const std::string& measure_id);
+
+}  // namespace gridbridge::screening

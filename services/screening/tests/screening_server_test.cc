@@ -1,0 +1,355 @@
+// Screening through gRPC, as a real process beside a real intake process,
+// the real broker program and a real redis-server; events read back from
+// the topics.
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/intake/v1/intake_service.grpc.pb.h"
+#include "gridbridge/screening/v1/events.pb.h"
+#include "gridbridge/screening/v1/screening_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "screening_store.h"
+#include "server_process.h"
+#include "stack.h"
+#include "topic_reader.h"
+
+namespace gridbridge::screening {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using gridbridge::testing::BinaryPath;
+using gridbridge::testing::Broker;
+using gridbridge::testing::RedisServer;
+using gridbridge::testing::ServerProcess;
+using gridbridge::testing::TempDir;
+
+constexpr char kGrid[] = "431102001001g01";
+constexpr char kFarGrid[] = "431102002001g01";
+constexpr char kDistrict[] = "431102";
+
+// An 18-character ID-card number with its GB 11643 check digit.
+std::string IdNumber(const std::string& first17) {
+  static const int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static const char kCheck[] = "10X98765432";
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return first17 + kCheck[sum % 11];
+}
+
+common::v1::Date DaysAgo(int days) {
+  absl::CivilDay d = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) - days;
+  common::v1::Date out;
+  out.set_year(static_cast<int>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+class ScreeningServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() + "/id.key") << "test-resident-id-key-0123456789";
+    ASSERT_TRUE(intake_.Start());
+    screening_ = std::make_unique<ServerProcess>(
+        BinaryPath("services/screening/gridbridge-screening"), redis_, broker_, keys_,
+        std::vector<std::string>{"--policy_file",
+                                 gridbridge::testing::SourcePath("data/screening-policy.textproto"),
+                                 "--intake_target", intake_.target()});
+    ASSERT_TRUE(screening_->Start());
+    stub_ = v1::ScreeningService::NewStub(
+        grpc::CreateChannel(screening_->target(), grpc::InsecureChannelCredentials()));
+    worker_ = keys_.Token(common::v1::ROLE_GRID_WORKER, kGrid, "worker-1");
+    admin_ = keys_.Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict, "admin-1");
+  }
+
+  template <typename Req, typename Resp, typename Method>
+  grpc::Status Call(Method method, const std::string& token, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ((*stub_).*method)(&ctx, req, resp);
+  }
+
+  // Shaoyang medium risk as a whole; Futian (Shenzhen) high risk.
+  void SetStoryRiskAreas() {
+    v1::SetRiskAreasRequest req;
+    req.set_request_id("areas-1");
+    for (auto [code, level] :
+         {std::pair{"430500", v1::RISK_LEVEL_MEDIUM}, std::pair{"440304", v1::RISK_LEVEL_HIGH}}) {
+      auto* a = req.mutable_list()->add_areas();
+      a->set_division_code(code);
+      a->set_level(level);
+      *a->mutable_effective_from() =
+          TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now() - absl::Hours(24 * 10)));
+    }
+    v1::RiskAreaList list;
+    ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list).ok());
+  }
+
+  intake::v1::RecordArrivalRequest Person(const std::string& request_id, const std::string& id17,
+                                          const std::string& visited, int days_ago,
+                                          const std::string& grid = kGrid) {
+    intake::v1::RecordArrivalRequest a;
+    a.set_request_id(request_id);
+    a.mutable_person()->set_name("到达人员");
+    a.mutable_person()->set_id_card_number(IdNumber(id17));
+    a.mutable_person()->set_phone("13912345678");
+    a.set_origin_division_code(visited);
+    auto* place = a.add_visited_places();
+    place->set_division_code(visited);
+    *place->mutable_date() = DaysAgo(days_ago);
+    *a.mutable_arrival_time() = TimeUtil::GetCurrentTime();
+    a.set_travel_mode(intake::v1::TRAVEL_MODE_CAR);
+    a.set_vehicle_plate("辽A12345");
+    a.set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+    a.mutable_destination()->set_estate("零耐嘉园");
+    a.set_grid_id(grid);
+    a.set_reason("elevator installation");
+    return a;
+  }
+
+  // The two installers from Liaoning, in one car, via Shaoyang 3 days ago.
+  v1::ScreenArrivalRequest Installers(const std::string& request_id) {
+    v1::ScreenArrivalRequest req;
+    req.set_request_id(request_id);
+    *req.add_people() = Person(request_id + "-a", "21010219850315002", "430500", 3);
+    *req.add_people() = Person(request_id + "-b", "21010219870722003", "430500", 3);
+    return req;
+  }
+
+  // Records of `topic` after dedupe on ce_id, once at least `count` (or 20 s).
+  std::vector<platform::ConsumedRecord> Topic(const std::string& topic, size_t count) {
+    std::vector<platform::ConsumedRecord> unique;
+    for (int i = 0; i < 100; ++i) {
+      unique.clear();
+      std::set<std::string> ids;
+      for (auto& r : gridbridge::testing::ReadWholeTopic(broker_.bootstrap(), topic)) {
+        if (ids.insert(gridbridge::testing::HeaderValue(r, "ce_id")).second) {
+          unique.push_back(std::move(r));
+        }
+      }
+      if (unique.size() >= count) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return unique;
+  }
+
+  v1::GridScreening Counts(const std::string& grid = kGrid) {
+    v1::GetGridScreeningRequest req;
+    req.set_grid_id(grid);
+    v1::GridScreening out;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::GetGridScreening, worker_, req, &out).ok());
+    return out;
+  }
+
+  TempDir dir_;
+  RedisServer redis_;
+  Broker broker_;
+  gridbridge::testing::TestKeys keys_{dir_.path()};
+  ServerProcess intake_{BinaryPath("services/intake/gridbridge-intake"),
+                        redis_,
+                        broker_,
+                        keys_,
+                        {"--resident_id_key_file", dir_.path() + "/id.key"}};
+  std::unique_ptr<ServerProcess> screening_;
+  std::unique_ptr<v1::ScreeningService::Stub> stub_;
+  std::string worker_, admin_;
+};
+
+TEST_F(ScreeningServerTest, OnlyDistrictAdminsSetRiskAreasAndBadListsAreRejected) {
+  v1::SetRiskAreasRequest req;
+  req.set_request_id("a1");
+  auto* a = req.mutable_list()->add_areas();
+  a->set_division_code("430500");
+  a->set_level(v1::RISK_LEVEL_MEDIUM);
+  *a->mutable_effective_from() = TimeUtil::GetCurrentTime();
+  v1::RiskAreaList list;
+  EXPECT_EQ(Call(&v1::ScreeningService::Stub::SetRiskAreas, worker_, req, &list).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list).ok());
+  EXPECT_EQ(list.version(), 1);
+  EXPECT_EQ(list.updated_by(), "admin-1");
+  // A retry returns the first answer; a new request makes version 2.
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list).ok());
+  EXPECT_EQ(list.version(), 1);
+  req.set_request_id("a2");
+  a->set_division_code("439999");
+  grpc::Status bad = Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(),
+            "list.areas[0].division_code: '439999' is not a known administrative division "
+            "(GB/T 2260)");
+  v1::RiskAreaList got;
+  ASSERT_TRUE(
+      Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(), &got)
+          .ok());
+  EXPECT_EQ(got.version(), 1);
+  EXPECT_EQ(got.areas(0).division_code(), "430500");
+  auto events = Topic(kRiskAreasTopic, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key, "risk-areas");
+}
+
+TEST_F(ScreeningServerTest, TheInstallersGetCentralizedObservationAndPengHomeIsolationWithCare) {
+  SetStoryRiskAreas();
+  v1::ScreenArrivalResponse installers;
+  grpc::Status s =
+      Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, Installers("check-1"), &installers);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(installers.decisions_size(), 2);
+  for (const auto& d : installers.decisions()) {
+    EXPECT_TRUE(d.resident_created());
+    EXPECT_EQ(d.decision(), v1::DECISION_MEASURE);
+    EXPECT_EQ(d.rule(), "risk-area");
+    EXPECT_EQ(d.policy_version(), "2022-04-11.1");
+    EXPECT_EQ(d.risk_list_version(), 1);
+    ASSERT_EQ(d.reasons_size(), 1);
+    EXPECT_NE(d.reasons(0).find("湖南省邵阳市 (430500)"), std::string::npos) << d.reasons(0);
+    EXPECT_EQ(d.measure().status(), v1::MEASURE_STATUS_ACTIVE);
+    EXPECT_EQ(d.measure().plan().stages(0).type(), v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
+    EXPECT_EQ(d.measure().plan().stages(1).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+  }
+  // A retry of the check changes nothing and answers the same.
+  v1::ScreenArrivalResponse again;
+  ASSERT_TRUE(
+      Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, Installers("check-1"), &again)
+          .ok());
+  EXPECT_EQ(again.decisions(0).measure().measure_id(),
+            installers.decisions(0).measure().measure_id());
+
+  // Peng, back from Bao'an (Shenzhen, a city with a high-risk district).
+  v1::ScreenArrivalRequest peng;
+  peng.set_request_id("check-2");
+  *peng.add_people() = Person("check-2-a", "43110219900101123", "440306", 1);
+  v1::ScreenArrivalResponse peng_out;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, peng, &peng_out).ok());
+  const v1::PersonDecision& p = peng_out.decisions(0);
+  EXPECT_EQ(p.rule(), "risk-city");
+  EXPECT_EQ(p.measure().plan().stages(0).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+  EXPECT_EQ(p.measure().plan().stages(0).days(), 14);
+
+  v1::GridScreening counts = Counts();
+  EXPECT_EQ(counts.centralized_observation(), 2);
+  EXPECT_EQ(counts.home_isolation(), 1);
+  EXPECT_EQ(counts.measures_started(), 3);
+
+  // Events: 3 decisions, 3 measures started, 1 care request (Peng's home).
+  auto decisions = Topic(kDecisionTopic, 3);
+  EXPECT_EQ(decisions.size(), 3u);
+  auto measures = Topic(kMeasureTopic, 3);
+  EXPECT_EQ(measures.size(), 3u);
+  auto care = Topic(kCareRequestTopic, 1);
+  ASSERT_EQ(care.size(), 1u);
+  v1::CareRequested request;
+  ASSERT_TRUE(request.ParseFromString(care[0].value));
+  EXPECT_EQ(request.resident_id(), p.resident_id());
+  EXPECT_EQ(care[0].key, kGrid);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Topic(kDecisionTopic, 3).size(), 3u) << "the retry added no decision";
+
+  // The person's status, and the grid's active measures page by page.
+  v1::GetPersonStatusRequest status_req;
+  status_req.set_resident_id(p.resident_id());
+  v1::PersonStatus status;
+  ASSERT_TRUE(
+      Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, status_req, &status).ok());
+  EXPECT_EQ(status.measure().measure_id(), p.measure().measure_id());
+  EXPECT_EQ(status.last_decision().rule(), "risk-city");
+  v1::ListMeasuresRequest list_req;
+  list_req.set_grid_id(kGrid);
+  list_req.mutable_page()->set_page_size(2);
+  v1::ListMeasuresResponse page1, page2;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ListMeasures, worker_, list_req, &page1).ok());
+  EXPECT_EQ(page1.measures_size(), 2);
+  ASSERT_FALSE(page1.page().next_page_token().empty());
+  list_req.mutable_page()->set_page_token(page1.page().next_page_token());
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ListMeasures, worker_, list_req, &page2).ok());
+  EXPECT_EQ(page2.measures_size(), 1);
+  EXPECT_TRUE(page2.page().next_page_token().empty());
+
+  // Released early with a reason; a second release is refused.
+  v1::ChangeMeasureRequest release;
+  release.set_request_id("release-peng");
+  release.set_measure_id(p.measure().measure_id());
+  release.set_release(true);
+  release.set_reason("复核为低风险，解除居家隔离");
+  v1::Measure released;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ChangeMeasure, worker_, release, &released).ok());
+  EXPECT_EQ(released.status(), v1::MEASURE_STATUS_RELEASED);
+  release.set_request_id("release-peng-2");
+  EXPECT_EQ(
+      Call(&v1::ScreeningService::Stub::ChangeMeasure, worker_, release, &released).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  counts = Counts();
+  EXPECT_EQ(counts.home_isolation(), 0);
+  EXPECT_EQ(counts.released(), 1);
+}
+
+TEST_F(ScreeningServerTest, AGreenArrivalFromNowhereRiskyPasses) {
+  SetStoryRiskAreas();
+  v1::ScreenArrivalRequest req;
+  req.set_request_id("check-3");
+  *req.add_people() = Person("check-3-a", "43110219920202234", "431102", 2);
+  v1::ScreenArrivalResponse out;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, req, &out).ok());
+  EXPECT_EQ(out.decisions(0).decision(), v1::DECISION_PASS_WITH_TEST)
+      << "no vaccination on record, no test: tested on arrival";
+  EXPECT_EQ(out.decisions(0).rule(), "unvaccinated-untested");
+  EXPECT_FALSE(out.decisions(0).has_measure());
+}
+
+TEST_F(ScreeningServerTest, BadInputNamesTheFieldAndRecordsNothing) {
+  auto expect = [&](const v1::ScreenArrivalRequest& req, const std::string& message) {
+    v1::ScreenArrivalResponse out;
+    grpc::Status s = Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << message;
+    EXPECT_EQ(s.error_message(), message);
+  };
+  v1::ScreenArrivalRequest req = Installers("bad-1");
+  req.mutable_people(1)->mutable_visited_places(0)->set_division_code("439999");
+  expect(req,
+         "people[1].visited_places[0].division_code: '439999' is not a known "
+         "administrative division (GB/T 2260)");
+  req = Installers("bad-2");
+  *req.mutable_people(0)->mutable_visited_places(0)->mutable_date() = DaysAgo(-2);
+  expect(req, "people[0].visited_places[0].date: after the arrival day");
+  req.clear_people();
+  expect(req, "people: 1..60 people per check");
+  req = Installers("");
+  expect(req, "request_id: required (a client-chosen idempotency key)");
+  EXPECT_EQ(Counts().measures_started(), 0);
+  // A grid outside the worker's scope.
+  req = Installers("bad-3");
+  req.mutable_people(0)->set_grid_id(kFarGrid);
+  v1::ScreenArrivalResponse out;
+  EXPECT_EQ(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, req, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Analysts read figures, never screen.
+  const std::string analyst = keys_.Token(common::v1::ROLE_ANALYST, kDistrict, "analyst");
+  EXPECT_EQ(
+      Call(&v1::ScreeningService::Stub::ScreenArrival, analyst, Installers("x"), &out).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetGridScreeningRequest counts_req;
+  counts_req.set_grid_id(kGrid);
+  v1::GridScreening counts;
+  EXPECT_TRUE(
+      Call(&v1::ScreeningService::Stub::GetGridScreening, analyst, counts_req, &counts).ok());
+}
+
+TEST_F(ScreeningServerTest, IntakeDownIsUnavailableNamingThePersonAndIntake) {
+  SetStoryRiskAreas();
+  intake_.process().Signal(SIGKILL);
+  intake_.process().Wait(std::chrono::seconds(5));
+  v1::ScreenArrivalResponse out;
+  grpc::Status s =
+      Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, Installers("check-4"), &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(s.error_message().rfind("people[0]: intake: ", 0), 0u) << s.error_message();
+}
+
+}  // namespace
+}  // namespace gridbridge::screening
