@@ -33,6 +33,9 @@ case "$MODE" in
     grep -q '"events_committed":2000' "$OUT" || { echo "FAIL: no summary"; exit 1; }
     grep -qE '"intake_events":[1-9]' "$OUT" || { echo "FAIL: the intake stories published nothing"; exit 1; }
     grep -q '"residents_imported":19960' "$OUT" || { echo "FAIL: the bulk import did not accept the good rows"; exit 1; }
+    grep -qE '"screening_events":[1-9]' "$OUT" || { echo "FAIL: screening published nothing"; exit 1; }
+    grep -q 'DECISION_MEASURE by rule risk-area' "$OUT" || { echo "FAIL: the installers got no measure"; exit 1; }
+    grep -q 'DECISION_MEASURE by rule risk-city' "$OUT" || { echo "FAIL: Peng got no home isolation"; exit 1; }
     ;;
   ctrl-c)
     start_in_own_group "$SRC/scripts/run-local"

@@ -10,6 +10,10 @@
 //     RPC: register-resident, record-arrival, record-health-status, record-visit,
 //          request-help, report-dispute-lead, get-resident, list-residents, get-grid-ledger
 //   gridctl intake import FILE.csv --target HOST:PORT [--report FILE.jsonl] [--no_progress]
+//   gridctl screening RPC --target HOST:PORT --json '{...}'
+//     RPC: screen-arrival, set-risk-areas, get-risk-areas, get-person-status,
+//          list-measures, get-grid-screening, change-measure
+//   gridctl screening risk-areas set FILE.json --target HOST:PORT [--request_id ID]
 //
 // Every command prints one JSON object on stdout and exits 0 on success,
 // 1 when the server answered with an error (the JSON says which), 2 on bad
@@ -20,12 +24,15 @@
 #include <sstream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/escaping.h"
 #include "auth.h"
 #include "dev_keys.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
 #include "intake_commands.h"
 #include "intake_import.h"
 #include "nlohmann/json.hpp"
+#include "openssl/evp.h"
+#include "screening_commands.h"
 #include "server_probe.h"
 
 namespace {
@@ -47,6 +54,26 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// --json VALUE: the JSON itself, @FILE, or - for stdin.
+std::string ReadJsonArg(const std::string& value) {
+  if (value == "-") {
+    std::stringstream in;
+    in << std::cin.rdbuf();
+    return in.str();
+  }
+  if (!value.empty() && value[0] == '@') return ReadFile(value.substr(1));
+  return value;
+}
+
+// The first 16 hex digits of the SHA-256 of `text`.
+std::string ContentDigest(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), size))
+      .substr(0, 16);
 }
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
@@ -104,19 +131,51 @@ int main(int argc, char** argv) {
   whoami->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
   whoami->add_option("--grid", grid, "a unit id to check access to");
 
-  std::string request_json;
+  // Its own variable: CLI11 applies an option's environment variable even
+  // when its subcommand is not the one run, so a shared one would let
+  // GRIDBRIDGE_INTAKE_TARGET override `health --target`.
+  std::string request_json, intake_target;
   auto* intake_cmd = app.add_subcommand(
       "intake", "call the intake service; the request is JSON (protobuf JSON mapping)");
   intake_cmd->require_subcommand(1);
   for (const auto& rpc : gridctl::IntakeRpcNames()) {
     auto* sub =
         intake_cmd->add_subcommand(rpc, "IntakeService RPC (see proto/gridbridge/intake/v1)");
-    sub->add_option("--target", target, "host:port")
+    sub->add_option("--target", intake_target, "host:port")
         ->required()
         ->envname("GRIDBRIDGE_INTAKE_TARGET");
     sub->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
     sub->add_option("--json", request_json, "request as JSON, @FILE, or - for stdin")->required();
   }
+
+  std::string screening_target;
+  auto* screening_cmd = app.add_subcommand(
+      "screening", "call the screening service; the request is JSON (protobuf JSON mapping)");
+  screening_cmd->require_subcommand(1);
+  for (const auto& rpc : gridctl::ScreeningRpcNames()) {
+    auto* sub = screening_cmd->add_subcommand(
+        rpc, "ScreeningService RPC (see proto/gridbridge/screening/v1)");
+    sub->add_option("--target", screening_target, "host:port")
+        ->required()
+        ->envname("GRIDBRIDGE_SCREENING_TARGET");
+    sub->add_option("--token", bearer, "bearer token")->envname("GRIDBRIDGE_TOKEN")->required();
+    sub->add_option("--json", request_json, "request as JSON, @FILE, or - for stdin")->required();
+  }
+  std::string risk_areas_file, risk_request_id;
+  auto* risk_areas = screening_cmd->add_subcommand("risk-areas", "manage the risk-area list");
+  risk_areas->require_subcommand(1);
+  auto* risk_set = risk_areas->add_subcommand(
+      "set", "replace the list with FILE (JSON RiskAreaList: {\"areas\": [...]})");
+  risk_set->add_option("file", risk_areas_file, "JSON file")->required();
+  risk_set->add_option("--target", screening_target, "host:port")
+      ->required()
+      ->envname("GRIDBRIDGE_SCREENING_TARGET");
+  risk_set->add_option("--token", bearer, "bearer token (a district admin's)")
+      ->envname("GRIDBRIDGE_TOKEN")
+      ->required();
+  risk_set->add_option("--request_id", risk_request_id,
+                       "idempotency key; default: derived from the file's content, so setting "
+                       "the same file again changes nothing");
 
   gridctl::ImportOptions import_options;
   auto* import_cmd = intake_cmd->add_subcommand(
@@ -186,14 +245,26 @@ int main(int argc, char** argv) {
   }
   if (*intake_cmd) {
     const std::string rpc = intake_cmd->get_subcommands().front()->get_name();
-    if (request_json == "-") {
-      std::stringstream in;
-      in << std::cin.rdbuf();
-      request_json = in.str();
-    } else if (!request_json.empty() && request_json[0] == '@') {
-      request_json = ReadFile(request_json.substr(1));
-    }
-    auto result = gridctl::CallIntake(target, rpc, bearer, request_json, timeout);
+    auto result =
+        gridctl::CallIntake(intake_target, rpc, bearer, ReadJsonArg(request_json), timeout);
+    std::cout << result.json << std::endl;
+    return result.exit_code;
+  }
+  if (*risk_set) {
+    const std::string list = ReadFile(risk_areas_file);
+    if (list.empty()) return PrintError("INVALID_ARGUMENT", "cannot read " + risk_areas_file);
+    if (risk_request_id.empty()) risk_request_id = "risk-areas-" + ContentDigest(list);
+    auto result = gridctl::CallScreening(
+        screening_target, "set-risk-areas", bearer,
+        "{\"request_id\":" + nlohmann::json(risk_request_id).dump() + ",\"list\":" + list + "}",
+        timeout);
+    std::cout << result.json << std::endl;
+    return result.exit_code;
+  }
+  if (*screening_cmd) {
+    const std::string rpc = screening_cmd->get_subcommands().front()->get_name();
+    auto result =
+        gridctl::CallScreening(screening_target, rpc, bearer, ReadJsonArg(request_json), timeout);
     std::cout << result.json << std::endl;
     return result.exit_code;
   }
