@@ -127,9 +127,10 @@ int main(int argc, char** argv) {
   screening::MeasureTimer timer(
       background_store, platform::SystemClock::Instance(), [&] { return d.tree.UnitIds(); },
       notify);
-  screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, policy_holder,
-                                           risk_areas, divisions, platform::SystemClock::Instance(),
-                                           notify});
+  screening::DecisionRecorder decisions(store, notify);
+  screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
+                                           policy_holder, risk_areas, divisions,
+                                           platform::SystemClock::Instance(), notify});
   platform::GrpcServer server(config);
   server.AddService(&service);
   return platform::ServeUntilSignal(

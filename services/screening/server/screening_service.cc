@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "decision_recorder.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/screening/v1/events.pb.h"
@@ -73,122 +74,7 @@ void AddHealth(const intake::v1::Resident& resident, Situation* s) {
   }
 }
 
-v1::PersonDecision DecisionOf(const Verdict& v) {
-  v1::PersonDecision d;
-  d.set_decision(v.decision);
-  d.set_rule(v.rule);
-  d.set_explanation(v.explanation);
-  d.mutable_reasons()->Assign(v.reasons.begin(), v.reasons.end());
-  d.set_policy_version(v.policy_version);
-  d.set_risk_list_version(v.risk_list_version);
-  d.mutable_test_days()->Assign(v.test_days.begin(), v.test_days.end());
-  return d;
-}
-
-// Commits the decision on one arrival: the person's record, the measure
-// (new, escalated, or the one in force), the decision event. Retried on a
-// version conflict; an arrival already decided returns its first decision.
-absl::StatusOr<v1::PersonDecision> CommitDecision(const ScreeningDeps& deps, const Caller& caller,
-                                                  const std::string& grid,
-                                                  const intake::v1::Arrival& arrival,
-                                                  const Verdict& verdict, absl::Time now) {
-  const std::string& rid = arrival.resident_id();
-  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
-    auto person = deps.store.GetPerson(grid, rid);
-    if (!person.ok()) return person.status();
-    std::optional<v1::Measure> current;
-    if (!person->value.measure().measure_id().empty()) {
-      auto got = deps.store.GetMeasures({{grid, person->value.measure().measure_id()}});
-      if (!got.ok()) return got.status();
-      current = std::move((*got)[0]);
-    }
-    v1::PersonDecision decision = DecisionOf(verdict);
-    decision.set_resident_id(rid);
-    decision.set_arrival_id(arrival.arrival_id());
-
-    std::optional<v1::Measure> after;
-    const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-    const std::string measure_id = MeasureIdFor(grid, arrival.arrival_id());
-    if (verdict.decision == v1::DECISION_MEASURE) {
-      if (!active && current.has_value() && current->measure_id() == measure_id) {
-        // This arrival's measure already ran its course (a re-screen after
-        // the request log forgot the arrival): nothing to start again.
-      } else if (!active) {
-        after = StartMeasure(measure_id, rid, grid, verdict, FromProto(arrival.arrival_time()));
-        // A measure that would already be over (an old arrival) still
-        // starts and is released by the next timer pass, with its events.
-      } else if (CallsForMore(*current, verdict, now)) {
-        auto escalated = Escalate(*current, verdict, now, caller.subject);
-        if (!escalated.ok()) return escalated.status();
-        after = std::move(*escalated);
-      }
-      *decision.mutable_measure() = after.has_value() ? *after : *current;
-    }
-
-    platform::GridKeys k = ScreeningStore::Keys(grid);
-    GridTransaction txn(k, "arrival:" + arrival.arrival_id(), decision.SerializeAsString(), now);
-    v1::PersonStatus record;
-    record.set_resident_id(rid);
-    record.set_grid_id(grid);
-    const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
-    if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-    *record.mutable_last_decision() = decision;
-    record.mutable_last_decision()->clear_measure();
-    const std::string person_key = ScreeningStore::PersonKey(grid, rid);
-    txn.ExpectVersion(person_key, person->version);
-    txn.PutRecord(person_key, person->version + 1, record.SerializeAsString());
-    if (after.has_value()) {
-      AddMeasureChange(txn, active ? &*current : nullptr, *after, caller.ToActor(), now);
-    }
-    v1::ScreeningDecided event;
-    *event.mutable_meta() =
-        platform::NewEventMeta(rid, person->version + 1, grid, caller.ToActor(), now);
-    event.set_resident_id(rid);
-    event.set_arrival_id(arrival.arrival_id());
-    event.set_decision(decision.decision());
-    event.set_rule(decision.rule());
-    event.set_explanation(decision.explanation());
-    *event.mutable_reasons() = decision.reasons();
-    event.set_policy_version(decision.policy_version());
-    event.set_risk_list_version(decision.risk_list_version());
-    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
-      event.set_measure_id(measure->measure_id());
-    }
-    *event.mutable_test_days() = decision.test_days();
-    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
-
-    auto outcome = deps.store.CommitAll({txn});
-    if (!outcome.ok()) return outcome.status();
-    if (!(*outcome)[0].ok()) return (*outcome)[0].status();
-    switch ((*outcome)[0]->kind) {
-      case Outcome::Kind::kCommitted:
-        if (deps.notify_outbox) deps.notify_outbox(grid);
-        return decision;
-      case Outcome::Kind::kDuplicate: {
-        v1::PersonDecision prior;
-        if (!prior.ParseFromString((*outcome)[0]->prior_response)) {
-          return absl::DataLossError("remembered decision does not parse");
-        }
-        return prior;
-      }
-      case Outcome::Kind::kConflict:
-        continue;
-    }
-  }
-  return absl::AbortedError("too many concurrent changes to this person; retry");
-}
-
 }  // namespace
-
-std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {
-  return "m." + grid_id + "." + arrival_id;
-}
-
-std::string GridOfMeasureId(const std::string& measure_id) {
-  std::vector<std::string> parts = absl::StrSplit(measure_id, '.');
-  if (parts.size() != 3 || parts[0] != "m" || parts[1].empty() || parts[2].empty()) return "";
-  return parts[1];
-}
 
 grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
                                                  const v1::ScreenArrivalRequest* request,
@@ -248,7 +134,7 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     for (size_t i = 0; i < recorded.size(); ++i) {
       const intake::v1::Arrival& arrival = recorded[i].arrival();
       Verdict verdict = Screen(*policy, **risk_areas, deps_.divisions, situations[i], now);
-      auto decision = CommitDecision(deps_, caller, arrival.grid_id(), arrival, verdict, now);
+      auto decision = deps_.decisions.Record(caller.ToActor(), arrival, verdict, now);
       if (!decision.ok()) return platform::ToGrpcStatus(decision.status());
       decision->set_resident_created(recorded[i].resident_created());
       *response->add_decisions() = std::move(*decision);

@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "clock.h"
+#include "decision_recorder.h"
 #include "divisions.h"
 #include "gridbridge/screening/v1/screening_service.grpc.pb.h"
 #include "intake_client.h"
@@ -19,6 +20,7 @@ struct ScreeningDeps {
   const platform::Authorizer& authorizer;
   ScreeningStore& store;
   const IntakeClient& intake;
+  DecisionRecorder& decisions;
   PolicyHolder& policy;
   RiskAreaCache& risk_areas;
   const platform::Divisions& divisions;
@@ -54,11 +56,5 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
  private:
   ScreeningDeps deps_;
 };
-
-// Measure ids carry their grid ("m.<grid>.<arrival id>"), so that a
-// measure is found from its id alone; clients treat them as opaque.
-std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id);
-// The grid of a measure id, or empty if it is not one.
-std::string GridOfMeasureId(const std::string& measure_id);
 
 }  // namespace gridbridge::screening

@@ -1,5 +1,6 @@
 #include "screening_store.h"
 
+#include "absl/strings/str_split.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/screening/v1/events.pb.h"
@@ -183,6 +184,16 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScreeningStore:
 absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
     const std::vector<platform::GridTransaction>& txns) {
   return platform::GridTransaction::CommitAll(redis_, txns);
+}
+
+std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {
+  return "m." + grid_id + "." + arrival_id;
+}
+
+std::string GridOfMeasureId(const std::string& measure_id) {
+  std::vector<std::string> parts = absl::StrSplit(measure_id, '.');
+  if (parts.size() != 3 || parts[0] != "m" || parts[1].empty() || parts[2].empty()) return "";
+  return parts[1];
 }
 
 void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,

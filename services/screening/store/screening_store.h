@@ -98,6 +98,12 @@ class ScreeningStore {
   platform::RedisClient& redis_;
 };
 
+// Measure ids carry their grid ("m.<grid>.<arrival id>"), so that a
+// measure is found from its id alone; clients treat them as opaque.
+std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id);
+// The grid of a measure id, or empty if it is not one.
+std::string GridOfMeasureId(const std::string& measure_id);
+
 // Adds to `txn` the change of a measure from `before` (nullptr: new) to
 // `after`: the record (guarded by before's version), its timer, the
 // per-type counters, one MeasureChanged event per history entry `after`

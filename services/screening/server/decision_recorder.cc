@@ -1,0 +1,125 @@
+#include "decision_recorder.h"
+
+#include "event_records.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/screening/v1/events.pb.h"
+#include "measure_lifecycle.h"
+
+namespace gridbridge::screening {
+namespace {
+
+using platform::GridTransaction;
+using Outcome = GridTransaction::Outcome;
+using google::protobuf::util::TimeUtil;
+
+constexpr int kMaxConflictRetries = 5;
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+
+v1::PersonDecision DecisionOf(const Verdict& v) {
+  v1::PersonDecision d;
+  d.set_decision(v.decision);
+  d.set_rule(v.rule);
+  d.set_explanation(v.explanation);
+  d.mutable_reasons()->Assign(v.reasons.begin(), v.reasons.end());
+  d.set_policy_version(v.policy_version);
+  d.set_risk_list_version(v.risk_list_version);
+  d.mutable_test_days()->Assign(v.test_days.begin(), v.test_days.end());
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Actor& actor,
+                                                            const intake::v1::Arrival& arrival,
+                                                            const Verdict& verdict,
+                                                            absl::Time now) {
+  const std::string& rid = arrival.resident_id();
+  const std::string& grid = arrival.grid_id();
+  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    auto person = store_.GetPerson(grid, rid);
+    if (!person.ok()) return person.status();
+    std::optional<v1::Measure> current;
+    if (!person->value.measure().measure_id().empty()) {
+      auto got = store_.GetMeasures({{grid, person->value.measure().measure_id()}});
+      if (!got.ok()) return got.status();
+      current = std::move((*got)[0]);
+    }
+    v1::PersonDecision decision = DecisionOf(verdict);
+    decision.set_resident_id(rid);
+    decision.set_arrival_id(arrival.arrival_id());
+
+    std::optional<v1::Measure> after;
+    const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
+    const std::string measure_id = MeasureIdFor(grid, arrival.arrival_id());
+    if (verdict.decision == v1::DECISION_MEASURE) {
+      if (!active && current.has_value() && current->measure_id() == measure_id) {
+        // This arrival's measure already ran its course (a re-screen after
+        // the request log forgot the arrival): nothing to start again.
+      } else if (!active) {
+        after = StartMeasure(measure_id, rid, grid, verdict, FromProto(arrival.arrival_time()));
+        // A measure that would already be over (an old arrival) still
+        // starts and is released by the next timer pass, with its events.
+      } else if (CallsForMore(*current, verdict, now)) {
+        auto escalated = Escalate(*current, verdict, now, actor.subject());
+        if (!escalated.ok()) return escalated.status();
+        after = std::move(*escalated);
+      }
+      *decision.mutable_measure() = after.has_value() ? *after : *current;
+    }
+
+    platform::GridKeys k = ScreeningStore::Keys(grid);
+    GridTransaction txn(k, "arrival:" + arrival.arrival_id(), decision.SerializeAsString(), now);
+    v1::PersonStatus record;
+    record.set_resident_id(rid);
+    record.set_grid_id(grid);
+    const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
+    if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
+    *record.mutable_last_decision() = decision;
+    record.mutable_last_decision()->clear_measure();
+    const std::string person_key = ScreeningStore::PersonKey(grid, rid);
+    txn.ExpectVersion(person_key, person->version);
+    txn.PutRecord(person_key, person->version + 1, record.SerializeAsString());
+    if (after.has_value()) {
+      AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
+    }
+    v1::ScreeningDecided event;
+    *event.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
+    event.set_resident_id(rid);
+    event.set_arrival_id(arrival.arrival_id());
+    event.set_decision(decision.decision());
+    event.set_rule(decision.rule());
+    event.set_explanation(decision.explanation());
+    *event.mutable_reasons() = decision.reasons();
+    event.set_policy_version(decision.policy_version());
+    event.set_risk_list_version(decision.risk_list_version());
+    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
+      event.set_measure_id(measure->measure_id());
+    }
+    *event.mutable_test_days() = decision.test_days();
+    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
+
+    auto outcome = store_.CommitAll({txn});
+    if (!outcome.ok()) return outcome.status();
+    if (!(*outcome)[0].ok()) return (*outcome)[0].status();
+    switch ((*outcome)[0]->kind) {
+      case Outcome::Kind::kCommitted:
+        if (notify_) notify_(grid);
+        return decision;
+      case Outcome::Kind::kDuplicate: {
+        v1::PersonDecision prior;
+        if (!prior.ParseFromString((*outcome)[0]->prior_response)) {
+          return absl::DataLossError("remembered decision does not parse");
+        }
+        return prior;
+      }
+      case Outcome::Kind::kConflict:
+        continue;
+    }
+  }
+  return absl::AbortedError("too many concurrent changes to this person; retry");
+}
+
+}  // namespace gridbridge::screening
