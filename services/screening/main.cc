@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
+#include "intake_events.h"
+#include "kafka_consumer.h"
 #include "logging.h"
 #include "measure_timer.h"
 #include "outbox.h"
@@ -131,6 +133,22 @@ int main(int argc, char** argv) {
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions,
                                            platform::SystemClock::Instance(), notify});
+  // Intake's arrival and health events, screened as they come.
+  screening::IntakeEventHandler handler(
+      {store, decisions, policy_holder, risk_areas, divisions, platform::SystemClock::Instance()});
+  platform::ConsumerOptions consumer_options;
+  consumer_options.kafka = platform::KafkaOptions{config.kafka_bootstrap, "screening", {}};
+  consumer_options.group_id = "screening";
+  consumer_options.topics = {screening::kIntakeArrivalTopic, screening::kIntakeHealthStatusTopic};
+  consumer_options.dead_letter_topic = "gridbridge.screening.dlq.v1";
+  auto consumer = platform::KafkaConsumer::Create(
+      consumer_options, [&](const platform::ConsumedRecord& r) { return handler.Handle(r); },
+      *d.publisher);
+  if (!consumer.ok()) {
+    spdlog::critical("start-up failed: {}", consumer.status().ToString());
+    return 1;
+  }
+  std::thread consuming;
   platform::GrpcServer server(config);
   server.AddService(&service);
   return platform::ServeUntilSignal(
@@ -138,8 +156,11 @@ int main(int argc, char** argv) {
       [&] {
         relay.Start();
         timer.Start();
+        consuming = std::thread([&] { (*consumer)->Run(); });
       },
       [&] {
+        (*consumer)->Stop();
+        if (consuming.joinable()) consuming.join();
         timer.Stop();
         relay.Stop();
       });

@@ -36,8 +36,41 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Ac
                                                             const intake::v1::Arrival& arrival,
                                                             const Verdict& verdict,
                                                             absl::Time now) {
-  const std::string& rid = arrival.resident_id();
-  const std::string& grid = arrival.grid_id();
+  Subject s;
+  s.resident_id = arrival.resident_id();
+  s.grid_id = arrival.grid_id();
+  s.key = "arrival:" + arrival.arrival_id();
+  s.arrival_id = arrival.arrival_id();
+  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
+  s.measure_start = FromProto(arrival.arrival_time());
+  return Decide(actor, s, verdict, now);
+}
+
+absl::Status DecisionRecorder::RecordHealth(const common::v1::Actor& actor,
+                                            const std::string& event_id, const std::string& grid_id,
+                                            const std::string& resident_id, int doses,
+                                            const intake::v1::NucleicAcidTest* latest_test,
+                                            const Verdict& verdict, absl::Time now) {
+  Subject s;
+  s.resident_id = resident_id;
+  s.grid_id = grid_id;
+  s.key = "health:" + event_id;
+  s.measure_id = MeasureIdFor(grid_id, "h" + event_id);
+  s.measure_start = now;
+  s.health = true;
+  s.doses = doses;
+  if (latest_test != nullptr) s.latest_test = *latest_test;
+  auto decided = Decide(actor, s, verdict, now);
+  return decided.ok() ? absl::OkStatus() : decided.status();
+}
+
+absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Actor& actor,
+                                                            const Subject& s,
+                                                            const Verdict& verdict,
+                                                            absl::Time now) {
+  const std::string& rid = s.resident_id;
+  const std::string& grid = s.grid_id;
+  const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     auto person = store_.GetPerson(grid, rid);
     if (!person.ok()) return person.status();
@@ -49,17 +82,16 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Ac
     }
     v1::PersonDecision decision = DecisionOf(verdict);
     decision.set_resident_id(rid);
-    decision.set_arrival_id(arrival.arrival_id());
+    decision.set_arrival_id(s.arrival_id);
 
     std::optional<v1::Measure> after;
     const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-    const std::string measure_id = MeasureIdFor(grid, arrival.arrival_id());
     if (verdict.decision == v1::DECISION_MEASURE) {
-      if (!active && current.has_value() && current->measure_id() == measure_id) {
-        // This arrival's measure already ran its course (a re-screen after
-        // the request log forgot the arrival): nothing to start again.
+      if (!active && current.has_value() && current->measure_id() == s.measure_id) {
+        // This measure already ran its course (decided again after the
+        // request log forgot the arrival): nothing to start again.
       } else if (!active) {
-        after = StartMeasure(measure_id, rid, grid, verdict, FromProto(arrival.arrival_time()));
+        after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
         // A measure that would already be over (an old arrival) still
         // starts and is released by the next timer pass, with its events.
       } else if (CallsForMore(*current, verdict, now)) {
@@ -70,36 +102,44 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Ac
       *decision.mutable_measure() = after.has_value() ? *after : *current;
     }
 
-    platform::GridKeys k = ScreeningStore::Keys(grid);
-    GridTransaction txn(k, "arrival:" + arrival.arrival_id(), decision.SerializeAsString(), now);
-    v1::PersonStatus record;
+    GridTransaction txn(ScreeningStore::Keys(grid), s.key, decision.SerializeAsString(), now);
+    // The person's record: what is known keeps, what changed is set.
+    v1::PersonStatus record = person->value;
     record.set_resident_id(rid);
     record.set_grid_id(grid);
     const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
     if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-    *record.mutable_last_decision() = decision;
-    record.mutable_last_decision()->clear_measure();
+    if (decides) {
+      *record.mutable_last_decision() = decision;
+      record.mutable_last_decision()->clear_measure();
+    }
+    if (s.health) {
+      record.set_doses(s.doses);
+      if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
+    }
     const std::string person_key = ScreeningStore::PersonKey(grid, rid);
     txn.ExpectVersion(person_key, person->version);
     txn.PutRecord(person_key, person->version + 1, record.SerializeAsString());
     if (after.has_value()) {
       AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
     }
-    v1::ScreeningDecided event;
-    *event.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
-    event.set_resident_id(rid);
-    event.set_arrival_id(arrival.arrival_id());
-    event.set_decision(decision.decision());
-    event.set_rule(decision.rule());
-    event.set_explanation(decision.explanation());
-    *event.mutable_reasons() = decision.reasons();
-    event.set_policy_version(decision.policy_version());
-    event.set_risk_list_version(decision.risk_list_version());
-    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
-      event.set_measure_id(measure->measure_id());
+    if (decides) {
+      v1::ScreeningDecided event;
+      *event.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
+      event.set_resident_id(rid);
+      event.set_arrival_id(s.arrival_id);
+      event.set_decision(decision.decision());
+      event.set_rule(decision.rule());
+      event.set_explanation(decision.explanation());
+      *event.mutable_reasons() = decision.reasons();
+      event.set_policy_version(decision.policy_version());
+      event.set_risk_list_version(decision.risk_list_version());
+      if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
+        event.set_measure_id(measure->measure_id());
+      }
+      *event.mutable_test_days() = decision.test_days();
+      txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
     }
-    *event.mutable_test_days() = decision.test_days();
-    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
 
     auto outcome = store_.CommitAll({txn});
     if (!outcome.ok()) return outcome.status();

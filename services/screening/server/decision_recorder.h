@@ -1,12 +1,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gridbridge/common/v1/actor.pb.h"
 #include "gridbridge/intake/v1/ledger.pb.h"
+#include "gridbridge/intake/v1/resident.pb.h"
 #include "gridbridge/screening/v1/screening_service.pb.h"
 #include "screening_engine.h"
 #include "screening_store.h"
@@ -29,7 +31,30 @@ class DecisionRecorder {
                                             const intake::v1::Arrival& arrival,
                                             const Verdict& verdict, absl::Time now);
 
+  // A health report from intake (event `event_id`): the person's doses and
+  // latest test are kept, and a MEASURE verdict (a positive test) starts or
+  // escalates the person's measure from `now`, with a decision event.
+  // Idempotent per event.
+  absl::Status RecordHealth(const common::v1::Actor& actor, const std::string& event_id,
+                            const std::string& grid_id, const std::string& resident_id, int doses,
+                            const intake::v1::NucleicAcidTest* latest_test, const Verdict& verdict,
+                            absl::Time now);
+
  private:
+  // Who and what is decided, and how it is remembered.
+  struct Subject {
+    std::string resident_id, grid_id;
+    std::string key;         // request-log field: the same key is decided once
+    std::string arrival_id;  // empty for health reports
+    std::string measure_id;  // of a measure this decision starts
+    absl::Time measure_start;
+    bool health = false;  // a health report: doses and latest_test below
+    int doses = 0;
+    std::optional<intake::v1::NucleicAcidTest> latest_test;
+  };
+  absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,
+                                            const Verdict& verdict, absl::Time now);
+
   ScreeningStore& store_;
   std::function<void(const std::string&)> notify_;
 };

@@ -340,6 +340,77 @@ TEST_F(ScreeningServerTest, BadInputNamesTheFieldAndRecordsNothing) {
       Call(&v1::ScreeningService::Stub::GetGridScreening, analyst, counts_req, &counts).ok());
 }
 
+// Arrivals recorded at intake (not at a checkpoint) are screened from
+// intake's events; a positive test reported to intake escalates home
+// isolation to centralized observation; an arrival already screened at the
+// checkpoint is not decided again when its event comes.
+TEST_F(ScreeningServerTest, IntakeEventsAreScreenedAndAPositiveTestEscalates) {
+  SetStoryRiskAreas();
+  auto intake_stub = intake::v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake_.target(), grpc::InsecureChannelCredentials()));
+  auto intake_call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + worker_);
+    return ((*intake_stub).*method)(&ctx, req, resp);
+  };
+  // Peng at the checkpoint: home isolation.
+  v1::ScreenArrivalRequest peng;
+  peng.set_request_id("check-5");
+  *peng.add_people() = Person("check-5-a", "43110219900101123", "440306", 1);
+  v1::ScreenArrivalResponse peng_out;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, peng, &peng_out).ok());
+  const std::string peng_id = peng_out.decisions(0).resident_id();
+  // An installer recorded at intake only.
+  intake::v1::RecordArrivalResponse recorded;
+  ASSERT_TRUE(intake_call(&intake::v1::IntakeService::Stub::RecordArrival,
+                          Person("intake-1", "21010219850315002", "430500", 3), &recorded)
+                  .ok());
+  const std::string installer = recorded.arrival().resident_id();
+
+  auto status_of = [&](const std::string& rid, v1::PersonStatus* out) {
+    v1::GetPersonStatusRequest req;
+    req.set_resident_id(rid);
+    return Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, req, out);
+  };
+  v1::PersonStatus status;
+  for (int i = 0; i < 100 && !status_of(installer, &status).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status.last_decision().rule(), "risk-area");
+  EXPECT_EQ(status.last_decision().arrival_id(), recorded.arrival().arrival_id());
+  EXPECT_EQ(status.measure().plan().stages(0).type(), v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
+
+  // Peng tests positive.
+  intake::v1::RecordHealthStatusRequest positive;
+  positive.set_request_id("peng-test-1");
+  positive.set_resident_id(peng_id);
+  auto* test = positive.add_tests();
+  *test->mutable_sample_time() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now()) - 3600);
+  test->set_result(intake::v1::TEST_RESULT_POSITIVE);
+  *test->mutable_result_time() = TimeUtil::GetCurrentTime();
+  intake::v1::RecordHealthStatusResponse health;
+  ASSERT_TRUE(
+      intake_call(&intake::v1::IntakeService::Stub::RecordHealthStatus, positive, &health).ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(status_of(peng_id, &status).ok());
+    if (status.measure().rule() == "positive-test") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status.measure().rule(), "positive-test");
+  EXPECT_EQ(status.measure().plan().stages(0).type(), v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
+  EXPECT_EQ(status.measure().history(status.measure().history_size() - 1).kind(),
+            v1::MEASURE_CHANGE_KIND_ESCALATED);
+  EXPECT_EQ(status.latest_test().result(), intake::v1::TEST_RESULT_POSITIVE);
+  EXPECT_EQ(Counts().centralized_observation(), 2);
+  EXPECT_EQ(Counts().home_isolation(), 0);
+
+  // Decisions: Peng at the checkpoint, the installer from intake's event,
+  // Peng's escalation. Peng's arrival event was not decided a second time.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Topic(kDecisionTopic, 3).size(), 3u);
+}
+
 TEST_F(ScreeningServerTest, IntakeDownIsUnavailableNamingThePersonAndIntake) {
   SetStoryRiskAreas();
   intake_.process().Signal(SIGKILL);
