@@ -16,6 +16,7 @@
 #include "measure_timer.h"
 #include "outbox.h"
 #include "policy.h"
+#include "rescreener.h"
 #include "screening_service.h"
 #include "serve.h"
 #include "signals.h"
@@ -133,6 +134,10 @@ int main(int argc, char** argv) {
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions,
                                            platform::SystemClock::Instance(), notify});
+  // Past arrivals screened again when the risk-area list changes.
+  screening::Rescreener rescreener({background_store, *d.background_redis, decisions, policy_holder,
+                                    risk_areas, divisions, platform::SystemClock::Instance(),
+                                    [&] { return d.tree.UnitIds(); }});
   // Intake's arrival and health events, screened as they come.
   screening::IntakeEventHandler handler(
       {store, decisions, policy_holder, risk_areas, divisions, platform::SystemClock::Instance()});
@@ -156,11 +161,13 @@ int main(int argc, char** argv) {
       [&] {
         relay.Start();
         timer.Start();
+        rescreener.Start();
         consuming = std::thread([&] { (*consumer)->Run(); });
       },
       [&] {
         (*consumer)->Stop();
         if (consuming.joinable()) consuming.join();
+        rescreener.Stop();
         timer.Stop();
         relay.Stop();
       });

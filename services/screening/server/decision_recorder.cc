@@ -43,6 +43,23 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Ac
   s.arrival_id = arrival.arrival_id();
   s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
   s.measure_start = FromProto(arrival.arrival_time());
+  s.arrival = &arrival;
+  return Decide(actor, s, verdict, now);
+}
+
+absl::StatusOr<v1::PersonDecision> DecisionRecorder::Rescreen(const common::v1::Actor& actor,
+                                                              const intake::v1::Arrival& arrival,
+                                                              long long list_version,
+                                                              const Verdict& verdict,
+                                                              absl::Time now) {
+  Subject s;
+  s.resident_id = arrival.resident_id();
+  s.grid_id = arrival.grid_id();
+  s.key = "rescreen:" + std::to_string(list_version) + ":" + arrival.arrival_id();
+  s.arrival_id = arrival.arrival_id();
+  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
+  s.measure_start = FromProto(arrival.arrival_time());
+  s.rescreened = true;
   return Decide(actor, s, verdict, now);
 }
 
@@ -83,6 +100,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
     v1::PersonDecision decision = DecisionOf(verdict);
     decision.set_resident_id(rid);
     decision.set_arrival_id(s.arrival_id);
+    decision.set_rescreened(s.rescreened);
 
     std::optional<v1::Measure> after;
     const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
@@ -123,6 +141,18 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
     if (after.has_value()) {
       AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
     }
+    if (s.arrival != nullptr) {
+      // Kept for re-screening when the risk areas change; the window is
+      // trimmed to 30 days (the longest lookback a policy may have).
+      platform::GridKeys k = ScreeningStore::Keys(grid);
+      intake::v1::Arrival kept = *s.arrival;
+      kept.clear_vehicle_plate();
+      kept.clear_destination();
+      txn.PutRecord(k.Key("arrival", s.arrival_id), 1, kept.SerializeAsString());
+      txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
+               s.arrival_id);
+      txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixMillis(now - absl::Hours(24 * 30)));
+    }
     if (decides) {
       v1::ScreeningDecided event;
       *event.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
@@ -138,6 +168,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
         event.set_measure_id(measure->measure_id());
       }
       *event.mutable_test_days() = decision.test_days();
+      event.set_rescreened(s.rescreened);
       txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
     }
 

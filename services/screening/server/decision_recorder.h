@@ -31,6 +31,13 @@ class DecisionRecorder {
                                             const intake::v1::Arrival& arrival,
                                             const Verdict& verdict, absl::Time now);
 
+  // A past arrival decided again after the risk-area list changed (version
+  // `list_version`); idempotent per arrival and list version.
+  absl::StatusOr<v1::PersonDecision> Rescreen(const common::v1::Actor& actor,
+                                              const intake::v1::Arrival& arrival,
+                                              long long list_version, const Verdict& verdict,
+                                              absl::Time now);
+
   // A health report from intake (event `event_id`): the person's doses and
   // latest test are kept, and a MEASURE verdict (a positive test) starts or
   // escalates the person's measure from `now`, with a decision event.
@@ -46,6 +53,8 @@ class DecisionRecorder {
     std::string resident_id, grid_id;
     std::string key;         // request-log field: the same key is decided once
     std::string arrival_id;  // empty for health reports
+    const intake::v1::Arrival* arrival = nullptr;  // kept for re-screening
+    bool rescreened = false;
     std::string measure_id;  // of a measure this decision starts
     absl::Time measure_start;
     bool health = false;  // a health report: doses and latest_test below

@@ -126,6 +126,48 @@ absl::StatusOr<std::vector<v1::Measure>> ScreeningStore::ListActiveMeasures(
   return out;
 }
 
+absl::StatusOr<std::vector<ScreeningStore::ArrivalToRescreen>> ScreeningStore::ArrivalsSince(
+    const std::vector<std::string>& grids, absl::Time since) {
+  std::vector<platform::RedisArgs> ranges;
+  for (const auto& g : grids) {
+    ranges.push_back({"ZRANGEBYSCORE", Keys(g).Key("arrivals"),
+                      std::to_string(absl::ToUnixMillis(since)), "+inf"});
+  }
+  auto ids = redis_.Pipeline(ranges);
+  if (!ids.ok()) return ids.status();
+  // The arrivals, and the records of their people.
+  std::vector<platform::RedisArgs> reads;
+  std::vector<std::string> grid_of;
+  for (size_t i = 0; i < grids.size(); ++i) {
+    for (const auto& id : (*ids)[i].elements) {
+      reads.push_back({"HGET", Keys(grids[i]).Key("arrival", id.str), "p"});
+      grid_of.push_back(grids[i]);
+    }
+  }
+  auto arrivals = redis_.Pipeline(reads);
+  if (!arrivals.ok()) return arrivals.status();
+  std::vector<ArrivalToRescreen> out;
+  std::vector<platform::RedisArgs> people;
+  for (size_t i = 0; i < arrivals->size(); ++i) {
+    if ((*arrivals)[i].is_nil()) continue;
+    ArrivalToRescreen a;
+    if (!a.arrival.ParseFromString((*arrivals)[i].str)) {
+      return absl::DataLossError("an arrival record of grid " + grid_of[i] + " does not parse");
+    }
+    people.push_back({"HMGET", PersonKey(grid_of[i], a.arrival.resident_id()), "v", "p"});
+    out.push_back(std::move(a));
+  }
+  auto records = redis_.Pipeline(people);
+  if (!records.ok()) return records.status();
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto& r = (*records)[i];
+    if (r.elements.size() != 2 || r.elements[0].is_nil()) continue;
+    out[i].person.version = std::stoll(r.elements[0].str);
+    out[i].person.value.ParseFromString(r.elements[1].str);
+  }
+  return out;
+}
+
 absl::StatusOr<v1::GridScreening> ScreeningStore::GetGridScreening(const std::string& grid_id) {
   auto reply = redis_.Command({"HGETALL", Keys(grid_id).Key("counts")});
   if (!reply.ok()) return reply.status();

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grid_transaction.h"
 #include "gridbridge/common/v1/actor.pb.h"
+#include "gridbridge/intake/v1/ledger.pb.h"
 #include "gridbridge/screening/v1/measure.pb.h"
 #include "gridbridge/screening/v1/risk_area.pb.h"
 #include "gridbridge/screening/v1/screening_service.pb.h"
@@ -32,6 +33,10 @@ inline constexpr char kEventSource[] = "/gridbridge/screening";
 //                  (centralized_observation, home_isolation,
 //                  health_monitoring) and measures_started, released
 //   person:<rid>   hash {v, p}: PersonStatus (measure holds the id only)
+//   arrival:<id>   hash {v, p}: intake's Arrival as screened (no plate)
+//   arrivals       zset arrival id -> arrival time (unix ms): what a
+//                  risk-area change re-screens
+//   rescreened     (unit risk-areas only) the list version last re-screened
 //   requests:<day>, outbox, outbox-lease   see platform/grid_transaction.h
 // The risk-area list lives in the unit "risk-areas" ({grid:risk-areas}:
 // screening:list, hash {v, p}), with its own outbox. Outside the units, a
@@ -79,6 +84,15 @@ class ScreeningStore {
   // ms, measure id) cursor (empty: from the start); at most `limit`.
   absl::StatusOr<std::vector<v1::Measure>> ListActiveMeasures(const std::string& grid_id,
                                                               const std::string& cursor, int limit);
+  // Arrivals of the grids at or after `since`, with their people's records,
+  // in one round trip per call.
+  struct ArrivalToRescreen {
+    intake::v1::Arrival arrival;
+    Versioned<v1::PersonStatus> person;
+  };
+  absl::StatusOr<std::vector<ArrivalToRescreen>> ArrivalsSince(
+      const std::vector<std::string>& grids, absl::Time since);
+
   // The grid's counters.
   absl::StatusOr<v1::GridScreening> GetGridScreening(const std::string& grid_id);
 

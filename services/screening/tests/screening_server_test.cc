@@ -411,6 +411,58 @@ TEST_F(ScreeningServerTest, IntakeEventsAreScreenedAndAPositiveTestEscalates) {
   EXPECT_EQ(Topic(kDecisionTopic, 3).size(), 3u);
 }
 
+// A risk-area change re-screens the arrivals of the last 14 days: exactly
+// the people who now match get a measure, with a decision that says so.
+TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
+  v1::ScreenArrivalRequest check;
+  check.set_request_id("check-6");
+  *check.add_people() = Person("check-6-a", "43110219800101123", "431102", 3);  // Lingling
+  *check.add_people() = Person("check-6-b", "43110219810101123", "430500", 3);  // Shaoyang
+  *check.add_people() = Person("check-6-c", "43110219820101123", "440106", 2);  // Guangzhou
+  v1::ScreenArrivalResponse before;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, check, &before).ok());
+  for (const auto& d : before.decisions()) EXPECT_NE(d.decision(), v1::DECISION_MEASURE);
+
+  SetStoryRiskAreas();  // Shaoyang becomes a medium-risk area
+  auto status_of = [&](int i) {
+    v1::GetPersonStatusRequest req;
+    req.set_resident_id(before.decisions(i).resident_id());
+    v1::PersonStatus out;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, req, &out).ok());
+    return out;
+  };
+  v1::PersonStatus b;
+  for (int i = 0; i < 100; ++i) {
+    b = status_of(1);
+    if (b.has_measure() && !b.measure().measure_id().empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(b.measure().rule(), "risk-area");
+  EXPECT_EQ(b.measure().status(), v1::MEASURE_STATUS_ACTIVE);
+  EXPECT_TRUE(b.last_decision().rescreened());
+  EXPECT_EQ(b.last_decision().risk_list_version(), 1);
+  EXPECT_EQ(b.last_decision().arrival_id(), before.decisions(1).arrival_id());
+  ASSERT_EQ(b.last_decision().reasons_size(), 1);
+  EXPECT_NE(b.last_decision().reasons(0).find("属中风险地区"), std::string::npos);
+  EXPECT_TRUE(status_of(0).measure().measure_id().empty()) << "Lingling is not a risk area";
+  EXPECT_TRUE(status_of(2).measure().measure_id().empty()) << "Guangzhou is not either";
+
+  // The same list again (a new version): nobody changes, no new decision.
+  v1::SetRiskAreasRequest again;
+  again.set_request_id("areas-2");
+  v1::RiskAreaList current;
+  ASSERT_TRUE(
+      Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(), &current)
+          .ok());
+  *again.mutable_list()->mutable_areas() = current.areas();
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, again, &current).ok());
+  EXPECT_EQ(current.version(), 2);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the re-screen of v2 ran
+  auto decisions = Topic(kDecisionTopic, 4);
+  EXPECT_EQ(decisions.size(), 4u) << "3 at the checkpoint, 1 re-screen";
+  EXPECT_EQ(Counts().centralized_observation(), 1);
+}
+
 TEST_F(ScreeningServerTest, IntakeDownIsUnavailableNamingThePersonAndIntake) {
   SetStoryRiskAreas();
   intake_.process().Signal(SIGKILL);

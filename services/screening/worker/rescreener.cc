@@ -1,0 +1,152 @@
+#include "rescreener.h"
+
+#include "cloud_events.h"
+#include "measure_lifecycle.h"
+#include "spdlog/spdlog.h"
+
+namespace gridbridge::screening {
+namespace {
+
+std::string DoneKey() {
+  return ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
+}
+std::string LeaseKey() {
+  return ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreen-lease");
+}
+
+common::v1::Actor ServiceActor() {
+  common::v1::Actor actor;
+  actor.set_subject("screening");
+  return actor;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace
+
+Rescreener::Rescreener(Deps deps, RescreenerOptions options)
+    : deps_(std::move(deps)), options_(options), token_(platform::NewUuid()) {}
+
+Rescreener::~Rescreener() { Stop(); }
+
+absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
+  RescreenResult result;
+  auto index = deps_.risk_areas.Current();
+  if (!index.ok()) return index.status();
+  const long long version = (*index)->list().version();
+  auto done = deps_.redis.Command({"GET", DoneKey()});
+  if (!done.ok()) return done.status();
+  if (version == 0 || (!done->is_nil() && std::stoll(done->str) >= version)) return result;
+  // One replica at a time; the lease is ours if free or already ours.
+  auto lease = deps_.redis.Command({"SET", LeaseKey(), token_, "NX", "PX",
+                                    std::to_string(absl::ToInt64Milliseconds(options_.lease))});
+  if (!lease.ok()) return lease.status();
+  if (lease->is_nil()) {
+    auto holder = deps_.redis.Command({"GET", LeaseKey()});
+    if (!holder.ok()) return holder.status();
+    if (holder->is_nil() || holder->str != token_) return result;
+  }
+
+  const absl::Time now = deps_.clock.Now();
+  const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
+  const absl::Time since = now - absl::Hours(24) * (policy->lookback_days() + 1);
+  const std::vector<std::string> grids = deps_.grids();
+  for (size_t first = 0; first < grids.size(); first += options_.grids_per_round_trip) {
+    std::vector<std::string> chunk(
+        grids.begin() + static_cast<long>(first),
+        grids.begin() +
+            static_cast<long>(std::min(grids.size(), first + options_.grids_per_round_trip)));
+    auto arrivals = deps_.store.ArrivalsSince(chunk, since);
+    if (!arrivals.ok()) return arrivals.status();
+    // Decide again; only people for whom the new list calls for more are
+    // written (read their measures first, in one round trip).
+    std::vector<std::pair<const ScreeningStore::ArrivalToRescreen*, Verdict>> candidates;
+    std::vector<std::pair<std::string, std::string>> measure_keys;
+    for (const auto& a : *arrivals) {
+      ++result.arrivals;
+      Situation s;
+      s.health_code = a.arrival.health_code();
+      s.arrival_time = FromProto(a.arrival.arrival_time());
+      for (const auto& v : a.arrival.visited_places()) {
+        s.visits.push_back({v.division_code(), v.place_name(),
+                            absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
+      }
+      s.doses = a.person.value.doses();
+      if (a.person.value.has_latest_test()) {
+        s.tests.push_back({FromProto(a.person.value.latest_test().sample_time()),
+                           a.person.value.latest_test().result()});
+      }
+      Verdict verdict = Screen(*policy, **index, deps_.divisions, s, now);
+      if (verdict.decision != v1::DECISION_MEASURE) continue;
+      measure_keys.emplace_back(a.arrival.grid_id(), a.person.value.measure().measure_id());
+      candidates.emplace_back(&a, std::move(verdict));
+    }
+    std::vector<std::pair<std::string, std::string>> existing;
+    for (const auto& k : measure_keys) {
+      if (!k.second.empty()) existing.push_back(k);
+    }
+    auto measures = deps_.store.GetMeasures(existing);
+    if (!measures.ok()) return measures.status();
+    size_t next_existing = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      std::optional<v1::Measure> current;
+      if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
+      const auto& [a, verdict] = candidates[i];
+      const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
+      if (active && !CallsForMore(*current, verdict, now)) continue;
+      if (!active && current.has_value() &&
+          current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
+        continue;  // this arrival's measure already ran its course
+      }
+      auto decided = deps_.decisions.Rescreen(ServiceActor(), a->arrival, version, verdict, now);
+      if (!decided.ok()) return decided.status();
+      ++result.changed;
+    }
+  }
+  // Done with this version, if the lease is still ours.
+  auto holder = deps_.redis.Command({"GET", LeaseKey()});
+  if (!holder.ok()) return holder.status();
+  if (!holder->is_nil() && holder->str == token_) {
+    auto set = deps_.redis.Command({"SET", DoneKey(), std::to_string(version)});
+    if (!set.ok()) return set.status();
+    (void)deps_.redis.Command({"DEL", LeaseKey()});
+  }
+  result.list_version = version;
+  spdlog::info(
+      "re-screened {} arrivals against risk-area list v{}: {} people now under a measure "
+      "or a stricter one",
+      result.arrivals, version, result.changed);
+  return result;
+}
+
+void Rescreener::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Rescreener::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Rescreener::Loop() {
+  while (true) {
+    auto result = RunOnce();
+    if (!result.ok()) spdlog::warn("screening re-screen: {}", result.status().ToString());
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.interval),
+                     [this] { return stop_; })) {
+      return;
+    }
+  }
+}
+
+}  // namespace gridbridge::screening

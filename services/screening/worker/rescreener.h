@@ -1,0 +1,74 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "clock.h"
+#include "decision_recorder.h"
+#include "divisions.h"
+#include "redis_client.h"
+#include "screening_state.h"
+#include "screening_store.h"
+
+namespace gridbridge::screening {
+
+struct RescreenerOptions {
+  absl::Duration interval = absl::Seconds(1);  // how often to look for a new list
+  absl::Duration lease = absl::Seconds(60);    // one replica re-screens at a time
+  int grids_per_round_trip = 50;
+};
+
+// What one pass did.
+struct RescreenResult {
+  long long list_version = 0;  // 0: nothing to do (or another replica is at it)
+  long long arrivals = 0;      // arrivals screened again
+  long long changed = 0;       // people who got a measure or a stricter one
+};
+
+// Re-screens past arrivals when the risk-area list changes: every arrival
+// of the policy's lookback window (plus a day) is decided again against the
+// new list; people who now match get a measure (or a stricter one), with a
+// decision event marked `rescreened` that names the new list version and
+// the facts. People whose decision does not change are left alone, without
+// events. The job's progress is in Redis (the last re-screened version and
+// a lease), so with several replicas one does it, and a replica that dies
+// midway is followed by another (decisions are idempotent per arrival and
+// list version). Thread-safe: RunOnce from any thread; Start/Stop from the
+// owner.
+class Rescreener {
+ public:
+  struct Deps {
+    ScreeningStore& store;
+    platform::RedisClient& redis;
+    DecisionRecorder& decisions;
+    PolicyHolder& policy;
+    RiskAreaCache& risk_areas;
+    const platform::Divisions& divisions;
+    const platform::Clock& clock;
+    std::function<std::vector<std::string>()> grids;
+  };
+  Rescreener(Deps deps, RescreenerOptions options = {});
+  ~Rescreener();
+
+  absl::StatusOr<RescreenResult> RunOnce();
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+
+  Deps deps_;
+  RescreenerOptions options_;
+  std::string token_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gridbridge::screening
