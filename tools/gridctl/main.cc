@@ -12,7 +12,7 @@
 //   gridctl intake import FILE.csv --target HOST:PORT [--report FILE.jsonl] [--no_progress]
 //   gridctl screening RPC --target HOST:PORT --json '{...}'
 //     RPC: screen-arrival, set-risk-areas, get-risk-areas, get-person-status,
-//          list-measures, get-grid-screening, change-measure
+//          list-measures, get-grid-screening, change-measure, register-venue, scan-venue
 //   gridctl screening risk-areas set FILE.json --target HOST:PORT [--request_id ID]
 //
 // Every command prints one JSON object on stdout and exits 0 on success,

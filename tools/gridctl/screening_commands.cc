@@ -19,6 +19,8 @@ const Table& Screening() {
                                {"list-measures", Table::Bind(&Stub::ListMeasures)},
                                {"get-grid-screening", Table::Bind(&Stub::GetGridScreening)},
                                {"change-measure", Table::Bind(&Stub::ChangeMeasure)},
+                               {"register-venue", Table::Bind(&Stub::RegisterVenue)},
+                               {"scan-venue", Table::Bind(&Stub::ScanVenue)},
                            });
   return table;
 }

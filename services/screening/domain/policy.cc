@@ -157,6 +157,9 @@ absl::StatusOr<v1::Policy> LoadPolicy(std::string_view text) {
   if (policy.lookback_days() < 1 || policy.lookback_days() > 30) {
     return top.Error(policy, "lookback_days", "must be 1..30");
   }
+  if (policy.exposure_window_minutes() < 0 || policy.exposure_window_minutes() > 1440) {
+    return top.Error(policy, "exposure_window_minutes", "must be 0..1440 (0: off)");
+  }
   if (policy.rules_size() == 0) return top.Error(policy, "rules", "at least one rule");
   std::set<std::string> names;
   for (int i = 0; i < policy.rules_size(); ++i) {

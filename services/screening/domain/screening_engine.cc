@@ -91,6 +91,15 @@ class ConditionCheck {
       facts.push_back(
           absl::StrFormat("抵达前%d小时内无核酸阴性结果", c.no_negative_test_within_hours()));
     }
+    if (c.venue_exposure()) {
+      if (s_.exposures.empty()) return false;
+      const auto& e = s_.exposures.front();
+      facts.push_back(absl::StrFormat(
+          "%s在%s扫场所码，与核酸阳性人员到场时间相差%d分钟",
+          absl::FormatTime("%Y-%m-%d %H:%M", e.scanned_at, ChinaTime()), e.venue_name,
+          static_cast<int>(
+              absl::ToInt64Minutes(absl::AbsDuration(e.scanned_at - e.case_scanned_at)))));
+    }
     if (c.positive_test()) {
       const Situation::Test* latest = nullptr;
       for (const auto& t : s_.tests) {

@@ -31,6 +31,13 @@ struct Situation {
     intake::v1::TestResult result = intake::v1::TEST_RESULT_UNSPECIFIED;
   };
   std::vector<Test> tests;  // any order
+  // Venue-code scans close in time to a positive case's scan there.
+  struct Exposure {
+    std::string venue_name;
+    absl::Time scanned_at;       // this person's scan
+    absl::Time case_scanned_at;  // the case's scan
+  };
+  std::vector<Exposure> exposures;
 };
 
 // Bad input for screening, INVALID_ARGUMENT naming the field: an unknown

@@ -63,6 +63,21 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Rescreen(const common::v1::
   return Decide(actor, s, verdict, now);
 }
 
+absl::Status DecisionRecorder::RecordExposure(const common::v1::Actor& actor,
+                                              const std::string& key,
+                                              const v1::ExposureAlerted& alert,
+                                              const Verdict& verdict, absl::Time now) {
+  Subject s;
+  s.resident_id = alert.resident_id();
+  s.grid_id = alert.grid_id();
+  s.key = "exposure:" + key;
+  s.measure_id = MeasureIdFor(alert.grid_id(), "x" + key);
+  s.measure_start = now;
+  s.exposure = &alert;
+  auto decided = Decide(actor, s, verdict, now);
+  return decided.ok() ? absl::OkStatus() : decided.status();
+}
+
 absl::Status DecisionRecorder::RecordHealth(const common::v1::Actor& actor,
                                             const std::string& event_id, const std::string& grid_id,
                                             const std::string& resident_id, int doses,
@@ -170,6 +185,12 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       *event.mutable_test_days() = decision.test_days();
       event.set_rescreened(s.rescreened);
       txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
+    }
+    if (s.exposure != nullptr) {
+      v1::ExposureAlerted alert = *s.exposure;
+      *alert.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
+      if (measure != nullptr) alert.set_measure_id(measure->measure_id());
+      txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
     }
 
     auto outcome = store_.CommitAll({txn});

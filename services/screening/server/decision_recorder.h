@@ -9,6 +9,7 @@
 #include "gridbridge/common/v1/actor.pb.h"
 #include "gridbridge/intake/v1/ledger.pb.h"
 #include "gridbridge/intake/v1/resident.pb.h"
+#include "gridbridge/screening/v1/events.pb.h"
 #include "gridbridge/screening/v1/screening_service.pb.h"
 #include "screening_engine.h"
 #include "screening_store.h"
@@ -38,6 +39,13 @@ class DecisionRecorder {
                                               long long list_version, const Verdict& verdict,
                                               absl::Time now);
 
+  // A venue exposure (`alert` without meta and measure id): the alert event,
+  // and a measure if `verdict` calls for one. Idempotent per `key` (one
+  // per positive case report and exposed person).
+  absl::Status RecordExposure(const common::v1::Actor& actor, const std::string& key,
+                              const v1::ExposureAlerted& alert, const Verdict& verdict,
+                              absl::Time now);
+
   // A health report from intake (event `event_id`): the person's doses and
   // latest test are kept, and a MEASURE verdict (a positive test) starts or
   // escalates the person's measure from `now`, with a decision event.
@@ -60,6 +68,7 @@ class DecisionRecorder {
     bool health = false;  // a health report: doses and latest_test below
     int doses = 0;
     std::optional<intake::v1::NucleicAcidTest> latest_test;
+    const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
   };
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,
                                             const Verdict& verdict, absl::Time now);

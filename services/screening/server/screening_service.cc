@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cloud_events.h"
 #include "decision_recorder.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
@@ -356,6 +357,105 @@ grpc::Status ScreeningServiceImpl::ChangeMeasure(grpc::ServerContext* context,
       }
     }
     return grpc::Status(grpc::StatusCode::ABORTED, "the measure changed concurrently; retry");
+  });
+}
+
+grpc::Status ScreeningServiceImpl::RegisterVenue(grpc::ServerContext* context,
+                                                 const v1::RegisterVenueRequest* request,
+                                                 v1::Venue* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    if (absl::Status s = platform::CheckRequestId("request_id", request->request_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    const v1::Venue& v = request->venue();
+    if (v.grid_id().empty()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "venue.grid_id: required");
+    }
+    if (absl::Status s = platform::CheckText("venue.name", v.name(), 1, 64); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    if (absl::Status s = platform::CheckText("venue.address", v.address(), 0, 200); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    if (v.kind() == v1::VENUE_KIND_UNSPECIFIED || !v1::VenueKind_IsValid(v.kind())) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "venue.kind: required");
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, v.grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    const absl::Time now = deps_.clock.Now();
+    std::string suffix = platform::NewUuid();
+    suffix.erase(std::remove(suffix.begin(), suffix.end(), '-'), suffix.end());
+    v1::Venue venue = v;
+    venue.set_venue_id(VenueIdFor(v.grid_id(), suffix.substr(0, 16)));
+    *venue.mutable_registered_at() = ToProto(now);
+    GridTransaction txn(ScreeningStore::Keys(v.grid_id()),
+                        RequestField(caller, request->request_id()), venue.SerializeAsString(),
+                        now);
+    const std::string key = ScreeningStore::Keys(v.grid_id()).Key("venue", venue.venue_id());
+    txn.ExpectVersion(key, 0);
+    txn.PutRecord(key, 1, venue.SerializeAsString());
+    auto outcome = deps_.store.CommitAll({txn});
+    if (!outcome.ok()) return platform::ToGrpcStatus(outcome.status());
+    if (!(*outcome)[0].ok()) return platform::ToGrpcStatus((*outcome)[0].status());
+    if ((*outcome)[0]->kind == Outcome::Kind::kDuplicate) {
+      response->ParseFromString((*outcome)[0]->prior_response);
+      return grpc::Status::OK;
+    }
+    *response = std::move(venue);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScreeningServiceImpl::ScanVenue(grpc::ServerContext* context,
+                                             const v1::ScanVenueRequest* request,
+                                             v1::ScanVenueResponse* response) {
+  return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
+    if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
+    if (request->resident_id().empty() || request->resident_id().size() > 64) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "resident_id: required");
+    }
+    const absl::Time now = deps_.clock.Now();
+    if (!request->has_scan_time()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "scan_time: required");
+    }
+    const absl::Time at = FromProto(request->scan_time());
+    if (at > now + absl::Minutes(5) || at < now - absl::Hours(24 * 14)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "scan_time: must be within the last 14 days, not in the future");
+    }
+    auto venue = deps_.store.GetVenue(request->venue_id());
+    if (!venue.ok()) return platform::ToGrpcStatus(venue.status());
+    if (venue->version == 0) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "venue_id: no venue " + request->venue_id());
+    }
+    if (absl::Status s = deps_.authorizer.CheckAccess(caller, venue->value.grid_id()); !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    // The person's grid: known to screening, or asked of intake (with the
+    // caller's own rights).
+    auto grid = deps_.store.FindGrid(request->resident_id());
+    if (!grid.ok()) return platform::ToGrpcStatus(grid.status());
+    std::string person_grid = grid->value_or("");
+    if (person_grid.empty()) {
+      auto resident = deps_.intake.GetResident(Authorization(*context), request->resident_id());
+      if (!resident.ok()) return platform::ToGrpcStatus(resident.status());
+      person_grid = resident->grid_id();
+      if (absl::Status s = deps_.store.RememberGrids({{request->resident_id(), person_grid}});
+          !s.ok()) {
+        return platform::ToGrpcStatus(s);
+      }
+    }
+    if (absl::Status s = deps_.store.RecordScan(
+            {request->venue_id(), person_grid, request->resident_id(), at}, now);
+        !s.ok()) {
+      return platform::ToGrpcStatus(s);
+    }
+    response->set_resident_id(request->resident_id());
+    response->set_venue_id(request->venue_id());
+    *response->mutable_scan_time() = request->scan_time();
+    return grpc::Status::OK;
   });
 }
 

@@ -52,6 +52,10 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                                 v1::GridScreening* response) override;
   grpc::Status ChangeMeasure(grpc::ServerContext* context, const v1::ChangeMeasureRequest* request,
                              v1::Measure* response) override;
+  grpc::Status RegisterVenue(grpc::ServerContext* context, const v1::RegisterVenueRequest* request,
+                             v1::Venue* response) override;
+  grpc::Status ScanVenue(grpc::ServerContext* context, const v1::ScanVenueRequest* request,
+                         v1::ScanVenueResponse* response) override;
 
  private:
   ScreeningDeps deps_;

@@ -1,5 +1,7 @@
 #include "screening_store.h"
 
+#include <array>
+
 #include "absl/strings/str_split.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
@@ -232,10 +234,90 @@ std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_
   return "m." + grid_id + "." + arrival_id;
 }
 
-std::string GridOfMeasureId(const std::string& measure_id) {
-  std::vector<std::string> parts = absl::StrSplit(measure_id, '.');
-  if (parts.size() != 3 || parts[0] != "m" || parts[1].empty() || parts[2].empty()) return "";
+std::string VenueIdFor(const std::string& grid_id, const std::string& suffix) {
+  return "v." + grid_id + "." + suffix;
+}
+
+std::string GridOfScopedId(char kind, const std::string& id) {
+  std::vector<std::string> parts = absl::StrSplit(id, '.');
+  if (parts.size() != 3 || parts[0] != std::string(1, kind) || parts[1].empty() ||
+      parts[2].empty()) {
+    return "";
+  }
   return parts[1];
+}
+
+std::string GridOfMeasureId(const std::string& measure_id) {
+  return GridOfScopedId('m', measure_id);
+}
+
+absl::StatusOr<ScreeningStore::Versioned<v1::Venue>> ScreeningStore::GetVenue(
+    const std::string& venue_id) {
+  const std::string grid = GridOfScopedId('v', venue_id);
+  if (grid.empty()) return Versioned<v1::Venue>();
+  return ReadRecord<v1::Venue>(redis_, Keys(grid).Key("venue", venue_id));
+}
+
+absl::Status ScreeningStore::RecordScan(const VenueScan& scan, absl::Time now) {
+  const std::string ms = std::to_string(absl::ToUnixMillis(scan.at));
+  const std::string trim = "(" + std::to_string(absl::ToUnixMillis(now - absl::Hours(24 * 15)));
+  const std::string venue_grid = GridOfScopedId('v', scan.venue_id);
+  const std::string at_venue = Keys(venue_grid).Key("scans", scan.venue_id);
+  const std::string of_person = Keys(scan.person_grid).Key("venue-visits", scan.resident_id);
+  // Two grids, two slots: plain idempotent ZADDs (the same scan is the same
+  // member), no script. Scans carry no event: they are evidence kept 15
+  // days, not changes anyone subscribes to.
+  auto replies = redis_.Pipeline({
+      {"ZADD", at_venue, ms, scan.person_grid + "|" + scan.resident_id + "|" + ms},
+      {"ZREMRANGEBYSCORE", at_venue, "-inf", trim},
+      {"ZADD", of_person, ms, venue_grid + "|" + scan.venue_id + "|" + ms},
+      {"ZREMRANGEBYSCORE", of_person, "-inf", trim},
+  });
+  if (!replies.ok()) return replies.status();
+  for (const auto& r : *replies) {
+    if (r.is_error()) return absl::InternalError("recording a scan: " + r.str);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Parses "<grid>|<id>|<ms>" members.
+std::vector<std::array<std::string, 3>> Members(const platform::RedisReply& reply) {
+  std::vector<std::array<std::string, 3>> out;
+  for (const auto& e : reply.elements) {
+    std::vector<std::string> parts = absl::StrSplit(e.str, '|');
+    if (parts.size() == 3) out.push_back({parts[0], parts[1], parts[2]});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ScreeningStore::VenueScan>> ScreeningStore::ScansBy(
+    const std::string& person_grid, const std::string& resident_id, absl::Time since) {
+  auto reply = redis_.Command({"ZRANGEBYSCORE", Keys(person_grid).Key("venue-visits", resident_id),
+                               std::to_string(absl::ToUnixMillis(since)), "+inf"});
+  if (!reply.ok()) return reply.status();
+  std::vector<VenueScan> out;
+  for (const auto& [grid, venue, ms] : Members(*reply)) {
+    out.push_back({venue, person_grid, resident_id, absl::FromUnixMillis(std::stoll(ms))});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ScreeningStore::VenueScan>> ScreeningStore::ScansAt(
+    const std::string& venue_id, absl::Time from, absl::Time to) {
+  const std::string grid = GridOfScopedId('v', venue_id);
+  auto reply = redis_.Command({"ZRANGEBYSCORE", Keys(grid).Key("scans", venue_id),
+                               std::to_string(absl::ToUnixMillis(from)),
+                               std::to_string(absl::ToUnixMillis(to))});
+  if (!reply.ok()) return reply.status();
+  std::vector<VenueScan> out;
+  for (const auto& [person_grid, rid, ms] : Members(*reply)) {
+    out.push_back({venue_id, person_grid, rid, absl::FromUnixMillis(std::stoll(ms))});
+  }
+  return out;
 }
 
 void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,

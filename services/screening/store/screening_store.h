@@ -22,6 +22,7 @@ inline constexpr char kMeasureTopic[] = "gridbridge.screening.measure.v1";
 inline constexpr char kCareRequestTopic[] = "gridbridge.screening.care-request.v1";
 inline constexpr char kDecisionTopic[] = "gridbridge.screening.decision.v1";
 inline constexpr char kRiskAreasTopic[] = "gridbridge.screening.risk-areas.v1";
+inline constexpr char kExposureTopic[] = "gridbridge.screening.exposure.v1";
 inline constexpr char kEventSource[] = "/gridbridge/screening";
 
 // Screening's Redis keyspace. Per grid (hash tag {grid:<id>}, service
@@ -93,6 +94,24 @@ class ScreeningStore {
   absl::StatusOr<std::vector<ArrivalToRescreen>> ArrivalsSince(
       const std::vector<std::string>& grids, absl::Time since);
 
+  // Venues (场所码): the record lives in the venue's grid; scans are kept
+  // twice, per venue ({venue grid} scans:<venue id>) and per person
+  // ({person grid} venue-visits:<resident id>), for 15 days.
+  absl::StatusOr<Versioned<v1::Venue>> GetVenue(const std::string& venue_id);
+  struct VenueScan {
+    std::string venue_id;
+    std::string person_grid;
+    std::string resident_id;
+    absl::Time at;
+  };
+  absl::Status RecordScan(const VenueScan& scan, absl::Time now);
+  // A person's scans since `since`.
+  absl::StatusOr<std::vector<VenueScan>> ScansBy(const std::string& person_grid,
+                                                 const std::string& resident_id, absl::Time since);
+  // The scans of a venue within [from, to].
+  absl::StatusOr<std::vector<VenueScan>> ScansAt(const std::string& venue_id, absl::Time from,
+                                                 absl::Time to);
+
   // The grid's counters.
   absl::StatusOr<v1::GridScreening> GetGridScreening(const std::string& grid_id);
 
@@ -117,6 +136,10 @@ class ScreeningStore {
 std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id);
 // The grid of a measure id, or empty if it is not one.
 std::string GridOfMeasureId(const std::string& measure_id);
+// Venue ids carry their grid too: "v.<grid>.<suffix>".
+std::string VenueIdFor(const std::string& grid_id, const std::string& suffix);
+// The grid of a "<kind>.<grid>.<suffix>" id, or empty.
+std::string GridOfScopedId(char kind, const std::string& id);
 
 // Adds to `txn` the change of a measure from `before` (nullptr: new) to
 // `after`: the record (guarded by before's version), its timer, the

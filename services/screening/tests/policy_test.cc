@@ -55,6 +55,8 @@ TEST(Policy, MissingTopLevelFields) {
   EXPECT_EQ(Message(std::string("version: \"v\"\nlookback_days: 31\n") + kDefault),
             "policy line 2: lookback_days: must be 1..30");
   EXPECT_EQ(Message(kHead), "policy line 1: rules: at least one rule");
+  EXPECT_EQ(Message(std::string(kHead) + "exposure_window_minutes: 2000\n" + kDefault),
+            "policy line 3: exposure_window_minutes: must be 0..1440 (0: off)");
 }
 
 TEST(Policy, RuleErrorsNameTheLineOfTheField) {

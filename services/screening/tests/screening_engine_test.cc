@@ -139,6 +139,17 @@ TEST(ScreeningEngine, TableOfCases) {
   }
 }
 
+TEST(ScreeningEngine, AVenueExposureIsHomeIsolationWithTheVenueAndTimeAsReason) {
+  Situation s = Green();
+  s.exposures.push_back({"枫木山超市", kArrival, kArrival - absl::Minutes(35)});
+  Verdict v = Screen(ShippedPolicy(), StoryAreas(), Div(), s, kNow);
+  EXPECT_EQ(v.rule, "venue-exposure");
+  EXPECT_EQ(v.plan.stages(0).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+  EXPECT_EQ(v.reasons,
+            std::vector<std::string>{
+                "2022-04-11 15:00在枫木山超市扫场所码，与核酸阳性人员到场时间相差35分钟"});
+}
+
 TEST(ScreeningEngine, RulesApplyInOrder) {
   // A red code from a medium-risk city: red-code comes first.
   Situation s = Visiting("430500", 3);

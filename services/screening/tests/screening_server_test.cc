@@ -463,6 +463,91 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   EXPECT_EQ(Counts().centralized_observation(), 1);
 }
 
+// Venue codes: when a person tests positive, whoever scanned the same venue
+// within 2 hours of them gets an exposure alert and home isolation; someone
+// who scanned hours apart does not.
+TEST_F(ScreeningServerTest, APositiveCaseAlertsThoseWhoScannedTheSameVenueCloseInTime) {
+  v1::RegisterVenueRequest reg;
+  reg.set_request_id("venue-1");
+  reg.mutable_venue()->set_grid_id(kGrid);
+  reg.mutable_venue()->set_name("枫木山超市");
+  reg.mutable_venue()->set_kind(v1::VENUE_KIND_SUPERMARKET);
+  v1::Venue venue;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::RegisterVenue, worker_, reg, &venue).ok());
+  EXPECT_EQ(venue.venue_id().rfind(std::string("v.") + kGrid + ".", 0), 0u);
+
+  v1::ScreenArrivalRequest check;
+  check.set_request_id("check-7");
+  *check.add_people() = Person("check-7-p", "43110219700101123", "431102", 2);  // the case
+  *check.add_people() = Person("check-7-e", "43110219710101123", "431102", 2);  // exposed
+  *check.add_people() = Person("check-7-f", "43110219720101123", "431102", 2);  // hours apart
+  v1::ScreenArrivalResponse people;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, check, &people).ok());
+  const absl::Time now = absl::Now();
+  const std::pair<int, absl::Duration> scans[] = {
+      {0, absl::Hours(3)}, {1, absl::Hours(3) - absl::Minutes(30)}, {2, absl::Hours(8)}};
+  for (const auto& [who, ago] : scans) {
+    v1::ScanVenueRequest scan;
+    scan.set_resident_id(people.decisions(who).resident_id());
+    scan.set_venue_id(venue.venue_id());
+    *scan.mutable_scan_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now - ago));
+    v1::ScanVenueResponse scanned;
+    ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScanVenue, worker_, scan, &scanned).ok());
+  }
+  v1::ScanVenueRequest unknown;
+  unknown.set_resident_id(people.decisions(0).resident_id());
+  unknown.set_venue_id(std::string("v.") + kGrid + ".nope");
+  *unknown.mutable_scan_time() = TimeUtil::GetCurrentTime();
+  v1::ScanVenueResponse scanned;
+  EXPECT_EQ(Call(&v1::ScreeningService::Stub::ScanVenue, worker_, unknown, &scanned).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // The case tests positive at intake.
+  auto intake_stub = intake::v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake_.target(), grpc::InsecureChannelCredentials()));
+  intake::v1::RecordHealthStatusRequest positive;
+  positive.set_request_id("case-test-1");
+  positive.set_resident_id(people.decisions(0).resident_id());
+  auto* test = positive.add_tests();
+  *test->mutable_sample_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(now) - 1800);
+  test->set_result(intake::v1::TEST_RESULT_POSITIVE);
+  *test->mutable_result_time() = TimeUtil::GetCurrentTime();
+  intake::v1::RecordHealthStatusResponse health;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + worker_);
+  ASSERT_TRUE(intake_stub->RecordHealthStatus(&ctx, positive, &health).ok());
+
+  auto status_of = [&](int i) {
+    v1::GetPersonStatusRequest req;
+    req.set_resident_id(people.decisions(i).resident_id());
+    v1::PersonStatus out;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, req, &out).ok());
+    return out;
+  };
+  v1::PersonStatus exposed;
+  for (int i = 0; i < 100; ++i) {
+    exposed = status_of(1);
+    if (!exposed.measure().measure_id().empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(exposed.measure().rule(), "venue-exposure") << status_of(0).DebugString();
+  EXPECT_EQ(exposed.measure().plan().stages(0).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+  ASSERT_EQ(exposed.last_decision().reasons_size(), 1);
+  EXPECT_NE(exposed.last_decision().reasons(0).find(
+                "在枫木山超市扫场所码，与核酸阳性人员到场时间相差30分钟"),
+            std::string::npos)
+      << exposed.last_decision().reasons(0);
+  EXPECT_EQ(status_of(0).measure().rule(), "positive-test");
+  EXPECT_TRUE(status_of(2).measure().measure_id().empty()) << "scanned 5 hours apart";
+  auto alerts = Topic(kExposureTopic, 1);
+  ASSERT_EQ(alerts.size(), 1u);
+  v1::ExposureAlerted alert;
+  ASSERT_TRUE(alert.ParseFromString(alerts[0].value));
+  EXPECT_EQ(alert.resident_id(), people.decisions(1).resident_id());
+  EXPECT_EQ(alert.venue_name(), "枫木山超市");
+  EXPECT_EQ(alert.measure_id(), exposed.measure().measure_id());
+}
+
 TEST_F(ScreeningServerTest, IntakeDownIsUnavailableNamingThePersonAndIntake) {
   SetStoryRiskAreas();
   intake_.process().Signal(SIGKILL);

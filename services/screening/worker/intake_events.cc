@@ -1,8 +1,11 @@
 #include "intake_events.h"
 
+#include <map>
+
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
 #include "screening_engine.h"
+#include "spdlog/spdlog.h"
 
 namespace gridbridge::screening {
 namespace {
@@ -87,9 +90,80 @@ absl::Status IntakeEventHandler::HandleHealth(const platform::ConsumedRecord& re
   if (absl::Status st = deps_.store.RememberGrids({{r.resident_id(), r.grid_id()}}); !st.ok()) {
     return st;
   }
-  return deps_.decisions.RecordHealth(
-      ServiceActor(), event.meta().event_id(), r.grid_id(), r.resident_id(), r.doses_size(),
-      r.has_latest_test() ? &r.latest_test() : nullptr, verdict, now);
+  if (absl::Status st = deps_.decisions.RecordHealth(
+          ServiceActor(), event.meta().event_id(), r.grid_id(), r.resident_id(), r.doses_size(),
+          r.has_latest_test() ? &r.latest_test() : nullptr, verdict, now);
+      !st.ok()) {
+    return st;
+  }
+  if (r.has_latest_test() && r.latest_test().result() == intake::v1::TEST_RESULT_POSITIVE) {
+    return AlertExposed(event.meta().event_id(), r.grid_id(), r.resident_id(), now);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntakeEventHandler::AlertExposed(const std::string& case_event,
+                                              const std::string& grid,
+                                              const std::string& resident_id, absl::Time now) {
+  const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
+  if (policy->exposure_window_minutes() <= 0) return absl::OkStatus();
+  const absl::Duration window = absl::Minutes(policy->exposure_window_minutes());
+  auto scans =
+      deps_.store.ScansBy(grid, resident_id, now - absl::Hours(24) * policy->lookback_days());
+  if (!scans.ok()) return scans.status();
+  // Each exposed person once, with their scan closest to the case's.
+  struct Exposed {
+    ScreeningStore::VenueScan scan;
+    absl::Time case_at;
+  };
+  std::map<std::pair<std::string, std::string>, Exposed> exposed;
+  for (const auto& mine : *scans) {
+    auto others = deps_.store.ScansAt(mine.venue_id, mine.at - window, mine.at + window);
+    if (!others.ok()) return others.status();
+    for (const auto& other : *others) {
+      if (other.resident_id == resident_id) continue;
+      auto key = std::make_pair(other.person_grid, other.resident_id);
+      auto it = exposed.find(key);
+      if (it == exposed.end() || absl::AbsDuration(other.at - mine.at) <
+                                     absl::AbsDuration(it->second.scan.at - it->second.case_at)) {
+        exposed[key] = {other, mine.at};
+      }
+    }
+  }
+  if (exposed.empty()) return absl::OkStatus();
+  auto risk_areas = deps_.risk_areas.Current();
+  if (!risk_areas.ok()) return risk_areas.status();
+  std::map<std::string, std::string> venue_names;
+  for (const auto& [who, e] : exposed) {
+    auto [it, fresh] = venue_names.try_emplace(e.scan.venue_id);
+    if (fresh) {
+      auto venue = deps_.store.GetVenue(e.scan.venue_id);
+      if (!venue.ok()) return venue.status();
+      it->second = venue->value.name().empty() ? e.scan.venue_id : venue->value.name();
+    }
+    auto person = deps_.store.GetPerson(who.first, who.second);
+    if (!person.ok()) return person.status();
+    Situation s;
+    s.arrival_time = now;
+    s.doses = person->value.doses();
+    if (person->value.has_latest_test()) AddTest(person->value.latest_test(), &s);
+    s.exposures.push_back({it->second, e.scan.at, e.case_at});
+    Verdict verdict = Screen(*policy, **risk_areas, deps_.divisions, s, now);
+    v1::ExposureAlerted alert;
+    alert.set_resident_id(who.second);
+    alert.set_grid_id(who.first);
+    alert.set_venue_id(e.scan.venue_id);
+    alert.set_venue_name(it->second);
+    *alert.mutable_scanned_at() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(e.scan.at));
+    *alert.mutable_case_scanned_at() =
+        TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(e.case_at));
+    if (absl::Status st = deps_.decisions.RecordExposure(
+            ServiceActor(), case_event + ":" + who.second, alert, verdict, now);
+        !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace gridbridge::screening

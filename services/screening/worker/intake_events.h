@@ -22,7 +22,8 @@ inline constexpr char kIntakeHealthStatusTopic[] = "gridbridge.intake.health-sta
 //    twice);
 //  - every HealthStatusRecorded updates the person's doses and latest test,
 //    and a decision that calls for a measure (a positive test) starts or
-//    escalates the person's measure.
+//    escalates the person's measure, and alerts the people who scanned a
+//    venue close in time to the positive person (场所码).
 // A record that does not decode or fails the checks goes to the dead-letter
 // topic (INVALID_ARGUMENT); Redis trouble is retried (UNAVAILABLE).
 // Thread-safe.
@@ -43,6 +44,11 @@ class IntakeEventHandler {
  private:
   absl::Status HandleArrival(const platform::ConsumedRecord& record);
   absl::Status HandleHealth(const platform::ConsumedRecord& record);
+  // A positive case: everyone who scanned a venue within the policy's
+  // exposure window of the case's scans there gets an alert, and the
+  // policy's decision (venue-exposure: a measure).
+  absl::Status AlertExposed(const std::string& case_event, const std::string& grid,
+                            const std::string& resident_id, absl::Time now);
 
   Deps deps_;
 };
