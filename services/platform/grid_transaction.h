@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -95,5 +96,41 @@ class GridTransaction {
   std::vector<std::pair<int, long long>> guards_;
   std::vector<Op> ops_;
 };
+
+// Builds and commits a transaction, building it again from fresh reads
+// when a version guard failed (another writer got there first), up to
+// `attempts` times, then ABORTED. `build` fills `response` and returns the
+// transaction that remembers it; `commit` runs one transaction (a store's
+// Commit); `committed` runs after a commit (e.g. to wake the outbox relay).
+// A retried request gets its first response, parsed into `response`.
+// Response is a protobuf message.
+template <typename Response, typename Commit>
+absl::Status CommitWithRetry(Commit&& commit,
+                             const std::function<absl::StatusOr<GridTransaction>(Response*)>& build,
+                             Response* response, const std::function<void()>& committed = {},
+                             int attempts = 5) {
+  using Kind = GridTransaction::Outcome::Kind;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    response->Clear();
+    absl::StatusOr<GridTransaction> txn = build(response);
+    if (!txn.ok()) return txn.status();
+    absl::StatusOr<GridTransaction::Outcome> outcome = commit(*txn);
+    if (!outcome.ok()) return outcome.status();
+    switch (outcome->kind) {
+      case Kind::kCommitted:
+        if (committed) committed();
+        return absl::OkStatus();
+      case Kind::kDuplicate:
+        response->Clear();
+        if (!response->ParseFromString(outcome->prior_response)) {
+          return absl::DataLossError("remembered response does not parse");
+        }
+        return absl::OkStatus();
+      case Kind::kConflict:
+        continue;
+    }
+  }
+  return absl::AbortedError("too many concurrent changes to the same record; retry");
+}
 
 }  // namespace gridbridge::platform

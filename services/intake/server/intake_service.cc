@@ -15,6 +15,7 @@
 #include "grpc_auth.h"
 #include "grpc_server.h"
 #include "ledger_rules.h"
+#include "paging.h"
 
 namespace gridbridge::intake {
 namespace {
@@ -24,7 +25,6 @@ using platform::GridTransaction;
 using Outcome = GridTransaction::Outcome;
 using google::protobuf::util::TimeUtil;
 
-constexpr int kMaxConflictRetries = 5;
 constexpr char kSource[] = "/gridbridge/intake";
 
 absl::Status WriteAllowed(const Caller& caller) {
@@ -57,36 +57,17 @@ std::string RequestField(const Caller& caller, const std::string& request_id) {
   return caller.subject + ":" + request_id;
 }
 
-// Builds and commits a transaction, rebuilding it when a version guard
-// failed (another writer got there first). `build` fills `response` and
-// returns the transaction that remembers it. On a retried request_id the
-// first response is returned instead.
+// platform::CommitWithRetry on intake's store, waking the relay for `grid_id`.
 template <typename Response>
 absl::Status CommitWithRetry(IntakeStore& store, const std::string& grid_id,
                              const std::function<void(const std::string&)>& notify,
                              const std::function<absl::StatusOr<GridTransaction>(Response*)>& build,
                              Response* response) {
-  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
-    response->Clear();
-    auto txn = build(response);
-    if (!txn.ok()) return txn.status();
-    auto outcome = store.Commit(*txn);
-    if (!outcome.ok()) return outcome.status();
-    switch (outcome->kind) {
-      case Outcome::Kind::kCommitted:
-        if (notify) notify(grid_id);
-        return absl::OkStatus();
-      case Outcome::Kind::kDuplicate:
-        response->Clear();
-        if (!response->ParseFromString(outcome->prior_response)) {
-          return absl::DataLossError("remembered response does not parse");
-        }
-        return absl::OkStatus();
-      case Outcome::Kind::kConflict:
-        continue;
-    }
-  }
-  return absl::AbortedError("too many concurrent changes to the same record; retry");
+  return platform::CommitWithRetry([&](const GridTransaction& txn) { return store.Commit(txn); },
+                                   build, response,
+                                   [&] {
+                                     if (notify) notify(grid_id);
+                                   });
 }
 
 // Publishes ResidentChanged and writes the resident with its counters.
@@ -675,12 +656,9 @@ grpc::Status IntakeServiceImpl::ListResidents(grpc::ServerContext* context,
     if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
-    int page_size = request->page().page_size();
-    if (page_size < 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "page.page_size: must not be negative");
-    }
-    page_size = page_size == 0 ? 50 : std::min(page_size, 1000);
+    auto page = platform::PageSizeOf(request->page());
+    if (!page.ok()) return platform::ToGrpcStatus(page.status());
+    const int page_size = *page;
     std::string after;
     if (!request->page().page_token().empty()) {
       if (!absl::WebSafeBase64Unescape(request->page().page_token(), &after) || after.empty() ||

@@ -8,11 +8,8 @@
 namespace gridbridge::screening {
 namespace {
 
-using platform::GridTransaction;
-using Outcome = GridTransaction::Outcome;
 using google::protobuf::util::TimeUtil;
-
-constexpr int kMaxConflictRetries = 5;
+using platform::GridTransaction;
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
@@ -103,7 +100,8 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
   const std::string& rid = s.resident_id;
   const std::string& grid = s.grid_id;
   const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
-  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+  std::function<absl::StatusOr<GridTransaction>(v1::PersonDecision*)> build =
+      [&](v1::PersonDecision* out) -> absl::StatusOr<GridTransaction> {
     auto person = store_.GetPerson(grid, rid);
     if (!person.ok()) return person.status();
     std::optional<v1::Measure> current;
@@ -193,25 +191,17 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
     }
 
-    auto outcome = store_.CommitAll({txn});
-    if (!outcome.ok()) return outcome.status();
-    if (!(*outcome)[0].ok()) return (*outcome)[0].status();
-    switch ((*outcome)[0]->kind) {
-      case Outcome::Kind::kCommitted:
+    *out = decision;
+    return txn;
+  };
+  v1::PersonDecision decision;
+  absl::Status status = platform::CommitWithRetry(
+      [&](const GridTransaction& txn) { return store_.Commit(txn); }, build, &decision,
+      [&] {
         if (notify_) notify_(grid);
-        return decision;
-      case Outcome::Kind::kDuplicate: {
-        v1::PersonDecision prior;
-        if (!prior.ParseFromString((*outcome)[0]->prior_response)) {
-          return absl::DataLossError("remembered decision does not parse");
-        }
-        return prior;
-      }
-      case Outcome::Kind::kConflict:
-        continue;
-    }
-  }
-  return absl::AbortedError("too many concurrent changes to this person; retry");
+      });
+  if (!status.ok()) return status;
+  return decision;
 }
 
 }  // namespace gridbridge::screening

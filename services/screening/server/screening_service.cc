@@ -14,6 +14,7 @@
 #include "grpc_auth.h"
 #include "grpc_server.h"
 #include "measure_lifecycle.h"
+#include "paging.h"
 #include "text_checks.h"
 
 namespace gridbridge::screening {
@@ -24,7 +25,6 @@ using platform::GridTransaction;
 using Outcome = GridTransaction::Outcome;
 using google::protobuf::util::TimeUtil;
 
-constexpr int kMaxConflictRetries = 5;
 constexpr int kMaxPeople = 60;
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
@@ -160,39 +160,31 @@ grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,
     }
     const absl::Time now = deps_.clock.Now();
     const std::string unit = ScreeningStore::kRiskAreasUnit;
-    for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    std::function<absl::StatusOr<GridTransaction>(v1::RiskAreaList*)> build =
+        [&](v1::RiskAreaList* next) -> absl::StatusOr<GridTransaction> {
       auto current = deps_.store.GetRiskAreas();
-      if (!current.ok()) return platform::ToGrpcStatus(current.status());
-      v1::RiskAreaList next = request->list();
-      next.set_version(current->version + 1);
-      *next.mutable_updated_at() = ToProto(now);
-      next.set_updated_by(caller.subject);
+      if (!current.ok()) return current.status();
+      *next = request->list();
+      next->set_version(current->version + 1);
+      *next->mutable_updated_at() = ToProto(now);
+      next->set_updated_by(caller.subject);
       GridTransaction txn(ScreeningStore::Keys(unit), RequestField(caller, request->request_id()),
-                          next.SerializeAsString(), now);
+                          next->SerializeAsString(), now);
       txn.ExpectVersion(ScreeningStore::RiskAreasKey(), current->version);
-      txn.PutRecord(ScreeningStore::RiskAreasKey(), next.version(), next.SerializeAsString());
+      txn.PutRecord(ScreeningStore::RiskAreasKey(), next->version(), next->SerializeAsString());
       v1::RiskAreasChanged event;
       *event.mutable_meta() =
-          platform::NewEventMeta("risk-areas", next.version(), "", caller.ToActor(), now);
-      *event.mutable_list() = next;
+          platform::NewEventMeta("risk-areas", next->version(), "", caller.ToActor(), now);
+      *event.mutable_list() = *next;
       txn.Publish(
           platform::EventRecord(kRiskAreasTopic, "risk-areas", event, event.meta(), kEventSource));
-      auto outcome = deps_.store.CommitAll({txn});
-      if (!outcome.ok()) return platform::ToGrpcStatus(outcome.status());
-      if (!(*outcome)[0].ok()) return platform::ToGrpcStatus((*outcome)[0].status());
-      switch ((*outcome)[0]->kind) {
-        case Outcome::Kind::kCommitted:
+      return txn;
+    };
+    return platform::ToGrpcStatus(platform::CommitWithRetry(
+        [&](const GridTransaction& txn) { return deps_.store.Commit(txn); }, build, response,
+        [&] {
           if (deps_.notify_outbox) deps_.notify_outbox(unit);
-          *response = std::move(next);
-          return grpc::Status::OK;
-        case Outcome::Kind::kDuplicate:
-          response->ParseFromString((*outcome)[0]->prior_response);
-          return grpc::Status::OK;
-        case Outcome::Kind::kConflict:
-          continue;
-      }
-    }
-    return grpc::Status(grpc::StatusCode::ABORTED, "the list changed concurrently; retry");
+        }));
   });
 }
 
@@ -245,12 +237,9 @@ grpc::Status ScreeningServiceImpl::ListMeasures(grpc::ServerContext* context,
     if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
-    int page_size = request->page().page_size();
-    if (page_size < 0) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "page.page_size: must not be negative");
-    }
-    page_size = page_size == 0 ? 50 : std::min(page_size, 1000);
+    auto page = platform::PageSizeOf(request->page());
+    if (!page.ok()) return platform::ToGrpcStatus(page.status());
+    const int page_size = *page;
     std::string cursor;
     if (!request->page().page_token().empty()) {
       if (!absl::WebSafeBase64Unescape(request->page().page_token(), &cursor) ||
@@ -314,12 +303,12 @@ grpc::Status ScreeningServiceImpl::ChangeMeasure(grpc::ServerContext* context,
     }
     const absl::Time now = deps_.clock.Now();
     const ChangeRequest change{caller.subject, request->reason()};
-    for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    std::function<absl::StatusOr<GridTransaction>(v1::Measure*)> build =
+        [&](v1::Measure* out) -> absl::StatusOr<GridTransaction> {
       auto got = deps_.store.GetMeasures({{grid, request->measure_id()}});
-      if (!got.ok()) return platform::ToGrpcStatus(got.status());
+      if (!got.ok()) return got.status();
       if (!(*got)[0].has_value()) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                            "measure_id: no measure " + request->measure_id());
+        return absl::NotFoundError("measure_id: no measure " + request->measure_id());
       }
       // Apply what is due first, so a change applies to the stage in force.
       const v1::Measure before = *(*got)[0];
@@ -337,26 +326,18 @@ grpc::Status ScreeningServiceImpl::ChangeMeasure(grpc::ServerContext* context,
                                      : absl::InvalidArgumentError("release: must be true");
           break;
       }
-      if (!after.ok()) return platform::ToGrpcStatus(after.status());
+      if (!after.ok()) return after.status();
+      *out = *after;
       GridTransaction txn(ScreeningStore::Keys(grid), RequestField(caller, request->request_id()),
                           after->SerializeAsString(), now);
       AddMeasureChange(txn, &before, *after, caller.ToActor(), now);
-      auto outcome = deps_.store.CommitAll({txn});
-      if (!outcome.ok()) return platform::ToGrpcStatus(outcome.status());
-      if (!(*outcome)[0].ok()) return platform::ToGrpcStatus((*outcome)[0].status());
-      switch ((*outcome)[0]->kind) {
-        case Outcome::Kind::kCommitted:
+      return txn;
+    };
+    return platform::ToGrpcStatus(platform::CommitWithRetry(
+        [&](const GridTransaction& txn) { return deps_.store.Commit(txn); }, build, response,
+        [&] {
           if (deps_.notify_outbox) deps_.notify_outbox(grid);
-          *response = std::move(*after);
-          return grpc::Status::OK;
-        case Outcome::Kind::kDuplicate:
-          response->ParseFromString((*outcome)[0]->prior_response);
-          return grpc::Status::OK;
-        case Outcome::Kind::kConflict:
-          continue;
-      }
-    }
-    return grpc::Status(grpc::StatusCode::ABORTED, "the measure changed concurrently; retry");
+        }));
   });
 }
 

@@ -126,6 +126,9 @@ class ScreeningStore {
 
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
       const std::vector<platform::GridTransaction>& txns);
+  absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn) {
+    return platform::GridTransaction::Commit(redis_, txn);
+  }
 
  private:
   platform::RedisClient& redis_;
