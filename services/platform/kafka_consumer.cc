@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "kafka_config.h"
@@ -57,6 +59,31 @@ bool IsRetryable(const absl::Status& s) {
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const ConsumerOptions& options,
                                                                      RecordHandler handler,
                                                                      KafkaPublisher& dlq) {
+  BatchHandler each = [handler = std::move(handler)](const std::vector<ConsumedRecord>& batch) {
+    std::vector<absl::Status> out;
+    std::set<std::pair<std::string, int>> waiting;  // partitions to be retried
+    for (const auto& record : batch) {
+      if (waiting.count({record.topic, record.partition}) != 0) {
+        out.push_back(absl::UnavailableError("an earlier record of the partition is retried"));
+        continue;
+      }
+      absl::Status result;
+      try {
+        result = handler(record);
+      } catch (const std::exception& e) {
+        result = absl::InternalError(std::string("handler threw: ") + e.what());
+      }
+      if (IsRetryable(result)) waiting.insert({record.topic, record.partition});
+      out.push_back(std::move(result));
+    }
+    return out;
+  };
+  return Create(options, std::move(each), dlq);
+}
+
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const ConsumerOptions& options,
+                                                                     BatchHandler handler,
+                                                                     KafkaPublisher& dlq) {
   if (options.dead_letter_topic.empty()) {
     return absl::InvalidArgumentError("consumer needs a dead-letter topic");
   }
@@ -86,7 +113,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const Consu
       new KafkaConsumer(options, std::move(handler), dlq, std::move(consumer)));
 }
 
-KafkaConsumer::KafkaConsumer(ConsumerOptions options, RecordHandler handler, KafkaPublisher& dlq,
+KafkaConsumer::KafkaConsumer(ConsumerOptions options, BatchHandler handler, KafkaPublisher& dlq,
                              std::unique_ptr<RdKafka::KafkaConsumer> consumer)
     : options_(std::move(options)),
       handler_(std::move(handler)),
@@ -107,40 +134,59 @@ absl::Status KafkaConsumer::DeadLetter(const ConsumedRecord& record, const absl:
   return dlq_.Publish(dead, absl::Seconds(30));
 }
 
-void KafkaConsumer::Run() {
-  int backoff_ms = 0;
-  while (!stop_.load()) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(100));
-    if (msg->err() == RdKafka::ERR__TIMED_OUT || msg->err() == RdKafka::ERR__PARTITION_EOF)
-      continue;
+std::vector<ConsumedRecord> KafkaConsumer::Fetch() {
+  std::vector<ConsumedRecord> batch;
+  int wait_ms = 100;
+  while (static_cast<int>(batch.size()) < std::max(1, options_.max_batch)) {
+    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
+    if (msg->err() == RdKafka::ERR__TIMED_OUT) break;
+    if (msg->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (msg->err() != RdKafka::ERR_NO_ERROR) {
       spdlog::warn("kafka consumer {}: {}", options_.group_id, msg->errstr());
-      continue;
+      break;
     }
-    ConsumedRecord record = ToRecord(*msg);
-    absl::Status result;
-    try {
-      result = handler_(record);
-    } catch (const std::exception& e) {
-      result = absl::InternalError(std::string("handler threw: ") + e.what());
-    }
+    batch.push_back(ToRecord(*msg));
+    wait_ms = 0;
+  }
+  return batch;
+}
+
+void KafkaConsumer::SeekTo(const ConsumedRecord& record) {
+  // Seeking drops what was fetched after the record on its partition.
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(record.topic, record.partition, record.offset));
+  consumer_->seek(*tp, 1000);
+}
+
+bool KafkaConsumer::Settle(const std::vector<ConsumedRecord>& batch) {
+  std::vector<absl::Status> results;
+  try {
+    results = handler_(batch);
+  } catch (const std::exception& e) {
+    results.assign(batch.size(), absl::InternalError(std::string("handler threw: ") + e.what()));
+  }
+  if (results.size() != batch.size()) {
+    // A handler bug; nothing is lost if the whole batch comes again.
+    spdlog::error("kafka consumer {}: handler answered {} statuses for {} records",
+                  options_.group_id, results.size(), batch.size());
+    results.assign(batch.size(), absl::UnavailableError("handler answered the wrong count"));
+  }
+  std::set<std::pair<std::string, int>> waiting;          // partitions resuming at a record
+  std::map<std::pair<std::string, int>, long long> next;  // offsets to store
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const ConsumedRecord& record = batch[i];
+    const auto partition = std::make_pair(record.topic, record.partition);
+    if (waiting.count(partition) != 0) continue;
+    const absl::Status& result = results[i];
     std::string outcome = "ok";
     if (!result.ok() && IsRetryable(result)) {
-      // Offer the same record again later: seek back and wait, polling on.
-      outcome = "retry";
-      backoff_ms = std::clamp(backoff_ms * 2, 100, options_.max_retry_backoff_ms);
-      spdlog::warn("kafka {}[{}]@{}: retry in {} ms: {}", record.topic, record.partition,
-                   record.offset, backoff_ms, result.ToString());
-      std::unique_ptr<RdKafka::TopicPartition> tp(
-          RdKafka::TopicPartition::create(record.topic, record.partition, record.offset));
-      consumer_->seek(*tp, 1000);
-      for (int waited = 0; waited < backoff_ms && !stop_.load(); waited += 50) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      ConsumedCounter().Add({{"topic", record.topic}, {"outcome", outcome}}).Increment();
+      spdlog::warn("kafka {}[{}]@{}: retry: {}", record.topic, record.partition, record.offset,
+                   result.ToString());
+      waiting.insert(partition);
+      SeekTo(record);
+      ConsumedCounter().Add({{"topic", record.topic}, {"outcome", "retry"}}).Increment();
       continue;
     }
-    backoff_ms = 0;
     if (!result.ok()) {
       outcome = "dead_letter";
       spdlog::error("kafka {}[{}]@{}: to dead-letter topic: {}", record.topic, record.partition,
@@ -148,17 +194,39 @@ void KafkaConsumer::Run() {
       if (absl::Status dl = DeadLetter(record, result); !dl.ok()) {
         // Not stored: the record will be seen again rather than lost.
         spdlog::error("dead-letter publish failed, will retry: {}", dl.ToString());
-        std::unique_ptr<RdKafka::TopicPartition> tp(
-            RdKafka::TopicPartition::create(record.topic, record.partition, record.offset));
-        consumer_->seek(*tp, 1000);
+        waiting.insert(partition);
+        SeekTo(record);
         continue;
       }
     }
-    std::vector<RdKafka::TopicPartition*> offsets = {
-        RdKafka::TopicPartition::create(record.topic, record.partition, record.offset + 1)};
+    next[partition] = record.offset + 1;
+    ConsumedCounter().Add({{"topic", record.topic}, {"outcome", outcome}}).Increment();
+  }
+  if (!next.empty()) {
+    std::vector<RdKafka::TopicPartition*> offsets;
+    for (const auto& [tp, offset] : next) {
+      offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+    }
     consumer_->offsets_store(offsets);
     RdKafka::TopicPartition::destroy(offsets);
-    ConsumedCounter().Add({{"topic", record.topic}, {"outcome", outcome}}).Increment();
+  }
+  return !waiting.empty();
+}
+
+void KafkaConsumer::Run() {
+  int backoff_ms = 0;
+  while (!stop_.load()) {
+    std::vector<ConsumedRecord> batch = Fetch();
+    if (batch.empty()) continue;
+    if (!Settle(batch)) {
+      backoff_ms = 0;
+      continue;
+    }
+    // A dependency failed: wait before the records are offered again.
+    backoff_ms = std::clamp(backoff_ms * 2, 100, options_.max_retry_backoff_ms);
+    for (int waited = 0; waited < backoff_ms && !stop_.load(); waited += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
   consumer_->commitSync();
   consumer_->close();

@@ -36,6 +36,14 @@ struct ConsumedRecord {
 //    header "gb_dlq_error", and the consumer moves on.
 using RecordHandler = std::function<absl::Status(const ConsumedRecord&)>;
 
+// Handles records in batches (what was already fetched, up to
+// ConsumerOptions::max_batch), to pay round trips once per batch: returns
+// one status per record, in order, with the meanings above. The first
+// retryable status of a partition is where that partition resumes: the
+// records after it on the same partition are offered again whatever their
+// status (so handlers stay idempotent).
+using BatchHandler = std::function<std::vector<absl::Status>(const std::vector<ConsumedRecord>&)>;
+
 struct ConsumerOptions {
   KafkaOptions kafka;
   std::string group_id;
@@ -43,6 +51,7 @@ struct ConsumerOptions {
   std::string dead_letter_topic;
   int session_timeout_ms = 6000;
   int max_retry_backoff_ms = 5000;
+  int max_batch = 500;  // records per BatchHandler call
 };
 
 bool IsRetryable(const absl::Status& status);
@@ -58,6 +67,11 @@ class KafkaConsumer {
  public:
   // `dlq` publishes dead letters and must outlive the consumer.
   static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const ConsumerOptions& options,
+                                                               BatchHandler handler,
+                                                               KafkaPublisher& dlq);
+  // One record at a time; after a retryable status, the rest of the batch
+  // on that partition is not handled (it is offered again).
+  static absl::StatusOr<std::unique_ptr<KafkaConsumer>> Create(const ConsumerOptions& options,
                                                                RecordHandler handler,
                                                                KafkaPublisher& dlq);
   ~KafkaConsumer();
@@ -68,12 +82,19 @@ class KafkaConsumer {
   void Stop() { stop_ = true; }
 
  private:
-  KafkaConsumer(ConsumerOptions options, RecordHandler handler, KafkaPublisher& dlq,
+  KafkaConsumer(ConsumerOptions options, BatchHandler handler, KafkaPublisher& dlq,
                 std::unique_ptr<RdKafka::KafkaConsumer> consumer);
   absl::Status DeadLetter(const ConsumedRecord& record, const absl::Status& error);
+  // What was fetched: waits up to 100 ms for the first record, then takes
+  // what is already there.
+  std::vector<ConsumedRecord> Fetch();
+  // Handles a batch and stores the offsets it may commit; returns whether
+  // a partition is to be retried.
+  bool Settle(const std::vector<ConsumedRecord>& batch);
+  void SeekTo(const ConsumedRecord& record);
 
   ConsumerOptions options_;
-  RecordHandler handler_;
+  BatchHandler handler_;
   KafkaPublisher& dlq_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // last: closed first

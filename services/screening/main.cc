@@ -147,7 +147,10 @@ int main(int argc, char** argv) {
   consumer_options.topics = {screening::kIntakeArrivalTopic, screening::kIntakeHealthStatusTopic};
   consumer_options.dead_letter_topic = "gridbridge.screening.dlq.v1";
   auto consumer = platform::KafkaConsumer::Create(
-      consumer_options, [&](const platform::ConsumedRecord& r) { return handler.Handle(r); },
+      consumer_options,
+      [&](const std::vector<platform::ConsumedRecord>& batch) {
+        return handler.HandleBatch(batch);
+      },
       *d.publisher);
   if (!consumer.ok()) {
     spdlog::critical("start-up failed: {}", consumer.status().ToString());

@@ -1,7 +1,10 @@
 // KafkaPublisher and KafkaConsumer against the local broker: delivery
 // reports, at-least-once commits, retries and the dead-letter topic.
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -18,10 +21,11 @@ using testing::Broker;
 constexpr char kTopic[] = "gridbridge.platform.probe.v1";
 constexpr char kDlq[] = "gridbridge.platform.probe.dlq.v1";
 
-// Runs a consumer on a thread until `done` holds or 30 s pass.
-void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done) {
+// Runs a consumer on a thread until `done` holds or `limit` passes.
+void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done,
+                      absl::Duration limit = absl::Seconds(30)) {
   std::thread t([&] { consumer.Run(); });
-  for (int i = 0; i < 600 && !done(); ++i)
+  for (absl::Time end = absl::Now() + limit; absl::Now() < end && !done();)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   consumer.Stop();
   t.join();
@@ -143,6 +147,81 @@ TEST(KafkaConsumer, PermanentFailureGoesToTheDeadLetterTopicAndTheConsumerMovesO
   EXPECT_NE(testing::HeaderValue(dead[0], "gb_dlq_error").find("cannot decode payload"),
             std::string::npos);
   EXPECT_EQ(testing::HeaderValue(dead[0], "gb_dlq_topic"), kTopic);
+}
+
+TEST(KafkaConsumer, BatchesResumeAPartitionAtItsFirstRetryableRecord) {
+  Broker broker;
+  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
+  ASSERT_TRUE(publisher.ok());
+  // One key: one partition, in order.
+  std::vector<KafkaRecord> records;
+  for (int i = 0; i < 200; ++i) records.push_back({kTopic, "k", std::to_string(i), {}});
+  for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(10))) ASSERT_TRUE(s.ok());
+
+  // Record 50 fails retryably twice; record 120 is garbage. Whatever the
+  // handler answers for records after 50 in a failing batch, they come
+  // again (the partition resumes at 50); records before it do not. The
+  // garbage goes to the dead-letter topic once.
+  std::mutex mu;
+  std::map<int, int> offers;
+  std::set<int> seen_ok;
+  int failures_left = 2;
+  size_t largest_batch = 0;
+  ConsumerOptions options = Options(broker, "g3");
+  options.max_batch = 64;
+  auto consumer = KafkaConsumer::Create(
+      options,
+      [&](const std::vector<ConsumedRecord>& batch) {
+        std::lock_guard lock(mu);
+        largest_batch = std::max(largest_batch, batch.size());
+        std::vector<absl::Status> out;
+        for (const auto& r : batch) {
+          const int n = std::stoi(r.value);
+          ++offers[n];
+          if (n == 50 && failures_left > 0) {
+            --failures_left;
+            out.push_back(absl::UnavailableError("redis down"));
+          } else if (n == 120) {
+            out.push_back(absl::InvalidArgumentError("cannot decode payload"));
+          } else {
+            seen_ok.insert(n);
+            out.push_back(absl::OkStatus());
+          }
+        }
+        return out;
+      },
+      **publisher);
+  ASSERT_TRUE(consumer.ok());
+  RunConsumerUntil(**consumer, [&] {
+    std::lock_guard lock(mu);
+    return seen_ok.size() == 199;
+  });
+  EXPECT_EQ(failures_left, 0);
+  EXPECT_GT(largest_batch, 1u);
+  EXPECT_LE(largest_batch, 64u);
+  ASSERT_EQ(seen_ok.size(), 199u);
+  EXPECT_EQ(offers[49], 1);
+  EXPECT_EQ(offers[50], 3);
+  EXPECT_GE(offers[51], 3) << "a record after the failed one was not offered again";
+  EXPECT_EQ(offers[120], 1);
+  auto dead = testing::ReadWholeTopic(broker.bootstrap(), kDlq);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value, "120");
+
+  // The committed offsets cover everything: a new member of the group
+  // gets nothing.
+  std::atomic<int> again{0};
+  auto second = KafkaConsumer::Create(
+      Options(broker, "g3"),
+      [&](const ConsumedRecord&) {
+        ++again;
+        return absl::OkStatus();
+      },
+      **publisher);
+  ASSERT_TRUE(second.ok());
+  RunConsumerUntil(
+      **second, [] { return false; }, absl::Seconds(5));
+  EXPECT_EQ(again.load(), 0);
 }
 
 }  // namespace

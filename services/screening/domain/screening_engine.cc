@@ -157,6 +157,12 @@ class ConditionCheck {
 
 }  // namespace
 
+void AddTest(const intake::v1::NucleicAcidTest& test, Situation* s) {
+  s->tests.push_back({absl::FromUnixSeconds(test.sample_time().seconds()) +
+                          absl::Nanoseconds(test.sample_time().nanos()),
+                      test.result()});
+}
+
 absl::Status CheckSituation(const Situation& s, absl::Time now,
                             const platform::Divisions& divisions) {
   if (s.arrival_time > now + absl::Minutes(5)) {

@@ -40,6 +40,24 @@ struct Situation {
   std::vector<Exposure> exposures;
 };
 
+// The itinerary part of a situation from anything shaped like an arrival
+// (intake's Arrival, a RecordArrivalRequest); health is added by the caller.
+template <typename ArrivalLike>
+Situation ArrivalSituation(const ArrivalLike& a) {
+  Situation s;
+  s.health_code = a.health_code();
+  s.arrival_time = absl::FromUnixSeconds(a.arrival_time().seconds()) +
+                   absl::Nanoseconds(a.arrival_time().nanos());
+  for (const auto& v : a.visited_places()) {
+    s.visits.push_back({v.division_code(), v.place_name(),
+                        absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
+  }
+  return s;
+}
+
+// Adds the test screening last heard of.
+void AddTest(const intake::v1::NucleicAcidTest& test, Situation* s);
+
 // Bad input for screening, INVALID_ARGUMENT naming the field: an unknown
 // division code, a visit after the arrival day or in the future, an
 // arrival in the future (beyond 5 minutes of clock skew).

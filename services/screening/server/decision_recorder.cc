@@ -1,5 +1,7 @@
 #include "decision_recorder.h"
 
+#include <algorithm>
+
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/screening/v1/events.pb.h"
@@ -29,19 +31,28 @@ v1::PersonDecision DecisionOf(const Verdict& v) {
 
 }  // namespace
 
+DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival& arrival,
+                                                       long long rescreen_version) {
+  Subject s;
+  s.resident_id = arrival.resident_id();
+  s.grid_id = arrival.grid_id();
+  s.key = rescreen_version == 0
+              ? "arrival:" + arrival.arrival_id()
+              : "rescreen:" + std::to_string(rescreen_version) + ":" + arrival.arrival_id();
+  s.arrival_id = arrival.arrival_id();
+  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
+  s.measure_start = FromProto(arrival.arrival_time());
+  s.rescreened = rescreen_version != 0;
+  // Kept for re-screening (a re-screened arrival is kept already).
+  if (rescreen_version == 0) s.arrival = &arrival;
+  return s;
+}
+
 absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Actor& actor,
                                                             const intake::v1::Arrival& arrival,
                                                             const Verdict& verdict,
                                                             absl::Time now) {
-  Subject s;
-  s.resident_id = arrival.resident_id();
-  s.grid_id = arrival.grid_id();
-  s.key = "arrival:" + arrival.arrival_id();
-  s.arrival_id = arrival.arrival_id();
-  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
-  s.measure_start = FromProto(arrival.arrival_time());
-  s.arrival = &arrival;
-  return Decide(actor, s, verdict, now);
+  return Decide(actor, ForArrival(arrival, 0), verdict, now);
 }
 
 absl::StatusOr<v1::PersonDecision> DecisionRecorder::Rescreen(const common::v1::Actor& actor,
@@ -49,15 +60,76 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Rescreen(const common::v1::
                                                               long long list_version,
                                                               const Verdict& verdict,
                                                               absl::Time now) {
-  Subject s;
-  s.resident_id = arrival.resident_id();
-  s.grid_id = arrival.grid_id();
-  s.key = "rescreen:" + std::to_string(list_version) + ":" + arrival.arrival_id();
-  s.arrival_id = arrival.arrival_id();
-  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
-  s.measure_start = FromProto(arrival.arrival_time());
-  s.rescreened = true;
-  return Decide(actor, s, verdict, now);
+  return Decide(actor, ForArrival(arrival, list_version), verdict, now);
+}
+
+std::vector<absl::Status> DecisionRecorder::RecordAll(
+    const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
+    const VerdictFn& verdict_of, long long rescreen_version, absl::Time now) {
+  std::vector<absl::Status> out(arrivals.size());
+  std::vector<Subject> subjects;
+  std::vector<std::pair<std::string, std::string>> people;
+  for (const auto* a : arrivals) {
+    subjects.push_back(ForArrival(*a, rescreen_version));
+    people.emplace_back(a->grid_id(), a->resident_id());
+  }
+  auto persons = store_.GetPersons(people);
+  if (!persons.ok()) return std::vector<absl::Status>(arrivals.size(), persons.status());
+  std::vector<std::pair<std::string, std::string>> measure_keys;
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    const std::string& id = (*persons)[i].value.measure().measure_id();
+    if (!id.empty()) measure_keys.emplace_back(people[i].first, id);
+  }
+  auto measures = store_.GetMeasures(measure_keys);
+  if (!measures.ok()) return std::vector<absl::Status>(arrivals.size(), measures.status());
+
+  std::vector<platform::GridTransaction> txns;
+  std::vector<size_t> txn_of;  // the arrival of each transaction
+  std::vector<Verdict> verdicts;
+  verdicts.reserve(arrivals.size());
+  size_t next_measure = 0;
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    verdicts.push_back(verdict_of(i, (*persons)[i].value));
+    std::optional<v1::Measure> current;
+    if (!(*persons)[i].value.measure().measure_id().empty()) {
+      current = (*measures)[next_measure++];
+    }
+    v1::PersonDecision decision;
+    auto txn = Build(actor, subjects[i], verdicts[i], now, (*persons)[i], current, &decision);
+    if (!txn.ok()) {
+      out[i] = txn.status();
+      continue;
+    }
+    txns.push_back(std::move(*txn));
+    txn_of.push_back(i);
+  }
+  auto outcomes = store_.CommitAll(txns);
+  if (!outcomes.ok()) {
+    for (size_t i : txn_of) out[i] = outcomes.status();
+    return out;
+  }
+  std::vector<std::string> committed_grids;
+  for (size_t t = 0; t < txns.size(); ++t) {
+    const size_t i = txn_of[t];
+    const auto& outcome = (*outcomes)[t];
+    if (!outcome.ok()) {
+      out[i] = outcome.status();
+    } else if (outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
+      auto decided = Decide(actor, subjects[i], verdicts[i], now);  // reads afresh
+      out[i] = decided.ok() ? absl::OkStatus() : decided.status();
+    } else if (outcome->kind == GridTransaction::Outcome::Kind::kCommitted) {
+      if (committed_grids.empty() || committed_grids.back() != subjects[i].grid_id) {
+        committed_grids.push_back(subjects[i].grid_id);
+      }
+    }
+  }
+  if (notify_) {
+    std::sort(committed_grids.begin(), committed_grids.end());
+    committed_grids.erase(std::unique(committed_grids.begin(), committed_grids.end()),
+                          committed_grids.end());
+    for (const auto& g : committed_grids) notify_(g);
+  }
+  return out;
 }
 
 absl::Status DecisionRecorder::RecordExposure(const common::v1::Actor& actor,
@@ -99,7 +171,6 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
                                                             absl::Time now) {
   const std::string& rid = s.resident_id;
   const std::string& grid = s.grid_id;
-  const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
   std::function<absl::StatusOr<GridTransaction>(v1::PersonDecision*)> build =
       [&](v1::PersonDecision* out) -> absl::StatusOr<GridTransaction> {
     auto person = store_.GetPerson(grid, rid);
@@ -110,89 +181,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       if (!got.ok()) return got.status();
       current = std::move((*got)[0]);
     }
-    v1::PersonDecision decision = DecisionOf(verdict);
-    decision.set_resident_id(rid);
-    decision.set_arrival_id(s.arrival_id);
-    decision.set_rescreened(s.rescreened);
-
-    std::optional<v1::Measure> after;
-    const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-    if (verdict.decision == v1::DECISION_MEASURE) {
-      if (!active && current.has_value() && current->measure_id() == s.measure_id) {
-        // This measure already ran its course (decided again after the
-        // request log forgot the arrival): nothing to start again.
-      } else if (!active) {
-        after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
-        // A measure that would already be over (an old arrival) still
-        // starts and is released by the next timer pass, with its events.
-      } else if (CallsForMore(*current, verdict, now)) {
-        auto escalated = Escalate(*current, verdict, now, actor.subject());
-        if (!escalated.ok()) return escalated.status();
-        after = std::move(*escalated);
-      }
-      *decision.mutable_measure() = after.has_value() ? *after : *current;
-    }
-
-    GridTransaction txn(ScreeningStore::Keys(grid), s.key, decision.SerializeAsString(), now);
-    // The person's record: what is known keeps, what changed is set.
-    v1::PersonStatus record = person->value;
-    record.set_resident_id(rid);
-    record.set_grid_id(grid);
-    const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
-    if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-    if (decides) {
-      *record.mutable_last_decision() = decision;
-      record.mutable_last_decision()->clear_measure();
-    }
-    if (s.health) {
-      record.set_doses(s.doses);
-      if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
-    }
-    const std::string person_key = ScreeningStore::PersonKey(grid, rid);
-    txn.ExpectVersion(person_key, person->version);
-    txn.PutRecord(person_key, person->version + 1, record.SerializeAsString());
-    if (after.has_value()) {
-      AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
-    }
-    if (s.arrival != nullptr) {
-      // Kept for re-screening when the risk areas change; the window is
-      // trimmed to 30 days (the longest lookback a policy may have).
-      platform::GridKeys k = ScreeningStore::Keys(grid);
-      intake::v1::Arrival kept = *s.arrival;
-      kept.clear_vehicle_plate();
-      kept.clear_destination();
-      txn.PutRecord(k.Key("arrival", s.arrival_id), 1, kept.SerializeAsString());
-      txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
-               s.arrival_id);
-      txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixMillis(now - absl::Hours(24 * 30)));
-    }
-    if (decides) {
-      v1::ScreeningDecided event;
-      *event.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
-      event.set_resident_id(rid);
-      event.set_arrival_id(s.arrival_id);
-      event.set_decision(decision.decision());
-      event.set_rule(decision.rule());
-      event.set_explanation(decision.explanation());
-      *event.mutable_reasons() = decision.reasons();
-      event.set_policy_version(decision.policy_version());
-      event.set_risk_list_version(decision.risk_list_version());
-      if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
-        event.set_measure_id(measure->measure_id());
-      }
-      *event.mutable_test_days() = decision.test_days();
-      event.set_rescreened(s.rescreened);
-      txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
-    }
-    if (s.exposure != nullptr) {
-      v1::ExposureAlerted alert = *s.exposure;
-      *alert.mutable_meta() = platform::NewEventMeta(rid, person->version + 1, grid, actor, now);
-      if (measure != nullptr) alert.set_measure_id(measure->measure_id());
-      txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
-    }
-
-    *out = decision;
-    return txn;
+    return Build(actor, s, verdict, now, *person, current, out);
   };
   v1::PersonDecision decision;
   absl::Status status = platform::CommitWithRetry(
@@ -202,6 +191,99 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       });
   if (!status.ok()) return status;
   return decision;
+}
+
+absl::StatusOr<GridTransaction> DecisionRecorder::Build(
+    const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
+    const ScreeningStore::Versioned<v1::PersonStatus>& person,
+    const std::optional<v1::Measure>& current, v1::PersonDecision* out) const {
+  const std::string& rid = s.resident_id;
+  const std::string& grid = s.grid_id;
+  const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
+  v1::PersonDecision decision = DecisionOf(verdict);
+  decision.set_resident_id(rid);
+  decision.set_arrival_id(s.arrival_id);
+  decision.set_rescreened(s.rescreened);
+
+  std::optional<v1::Measure> after;
+  const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
+  if (verdict.decision == v1::DECISION_MEASURE) {
+    if (!active && current.has_value() && current->measure_id() == s.measure_id) {
+      // This measure already ran its course (decided again after the
+      // request log forgot the arrival): nothing to start again.
+    } else if (!active) {
+      after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
+      // A measure that would already be over (an old arrival) still
+      // starts and is released by the next timer pass, with its events.
+    } else if (CallsForMore(*current, verdict, now)) {
+      auto escalated = Escalate(*current, verdict, now, actor.subject());
+      if (!escalated.ok()) return escalated.status();
+      after = std::move(*escalated);
+    }
+    *decision.mutable_measure() = after.has_value() ? *after : *current;
+  }
+
+  GridTransaction txn(ScreeningStore::Keys(grid), s.key, decision.SerializeAsString(), now);
+  // The person's record: what is known keeps, what changed is set.
+  v1::PersonStatus record = person.value;
+  record.set_resident_id(rid);
+  record.set_grid_id(grid);
+  const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
+  if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
+  if (decides) {
+    *record.mutable_last_decision() = decision;
+    record.mutable_last_decision()->clear_measure();
+  }
+  if (s.health) {
+    record.set_doses(s.doses);
+    if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
+  }
+  const std::string person_key = ScreeningStore::PersonKey(grid, rid);
+  txn.ExpectVersion(person_key, person.version);
+  txn.PutRecord(person_key, person.version + 1, record.SerializeAsString());
+  if (after.has_value()) {
+    AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
+  }
+  if (s.arrival != nullptr) {
+    // Kept for re-screening when the risk areas change; the window is
+    // trimmed to 30 days (the longest lookback a policy may have).
+    platform::GridKeys k = ScreeningStore::Keys(grid);
+    intake::v1::Arrival kept = *s.arrival;
+    kept.clear_vehicle_plate();
+    kept.clear_destination();
+    txn.PutRecord(k.Key("arrival", s.arrival_id), 1, kept.SerializeAsString());
+    txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
+             s.arrival_id);
+    txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixMillis(now - absl::Hours(24 * 30)));
+  }
+  if (decides) {
+    v1::ScreeningDecided event;
+    *event.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
+    event.set_resident_id(rid);
+    event.set_arrival_id(s.arrival_id);
+    event.set_decision(decision.decision());
+    event.set_rule(decision.rule());
+    event.set_explanation(decision.explanation());
+    *event.mutable_reasons() = decision.reasons();
+    event.set_policy_version(decision.policy_version());
+    event.set_risk_list_version(decision.risk_list_version());
+    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
+      event.set_measure_id(measure->measure_id());
+    }
+    *event.mutable_test_days() = decision.test_days();
+    event.set_rescreened(s.rescreened);
+    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
+    txn.HashIncrement(ScreeningStore::Keys(grid).Key("counts"), "decisions", 1);
+  }
+  if (s.exposure != nullptr) {
+    v1::ExposureAlerted alert = *s.exposure;
+    *alert.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
+    if (measure != nullptr) alert.set_measure_id(measure->measure_id());
+    txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
+  }
+
+  *out = decision;
+  return txn;
 }
 
 }  // namespace gridbridge::screening

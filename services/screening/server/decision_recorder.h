@@ -55,6 +55,20 @@ class DecisionRecorder {
                             const intake::v1::NucleicAcidTest* latest_test, const Verdict& verdict,
                             absl::Time now);
 
+  // Many arrivals (`rescreen_version` 0) or re-screened arrivals (the list
+  // version) at once, with the same meaning as Record and Rescreen one by
+  // one: the people's records and measures are read in two round trips and
+  // the decisions committed per grid in one script run; a decision that
+  // meets a concurrent change (the same person twice in the batch, another
+  // writer) is decided again on its own. `verdict_of(i, person)` decides
+  // arrival i given the person's record as read. One status per arrival,
+  // in order.
+  using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
+  std::vector<absl::Status> RecordAll(const common::v1::Actor& actor,
+                                      const std::vector<const intake::v1::Arrival*>& arrivals,
+                                      const VerdictFn& verdict_of, long long rescreen_version,
+                                      absl::Time now);
+
  private:
   // Who and what is decided, and how it is remembered.
   struct Subject {
@@ -70,8 +84,17 @@ class DecisionRecorder {
     std::optional<intake::v1::NucleicAcidTest> latest_test;
     const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
   };
+  static Subject ForArrival(const intake::v1::Arrival& arrival, long long rescreen_version);
+  // Reads what the decision depends on, builds and commits it, again on a
+  // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,
                                             const Verdict& verdict, absl::Time now);
+  // The transaction of a decision, given the person's record and the
+  // measure it names (if any), as read; `out` gets the decision.
+  absl::StatusOr<platform::GridTransaction> Build(
+      const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
+      const ScreeningStore::Versioned<v1::PersonStatus>& person,
+      const std::optional<v1::Measure>& current, v1::PersonDecision* out) const;
 
   ScreeningStore& store_;
   std::function<void(const std::string&)> notify_;

@@ -56,23 +56,9 @@ std::string Authorization(const grpc::ServerContext& context) {
                                                : std::string(it->second.data(), it->second.size());
 }
 
-Situation SituationOf(const intake::v1::RecordArrivalRequest& person) {
-  Situation s;
-  s.health_code = person.health_code();
-  s.arrival_time = FromProto(person.arrival_time());
-  for (const auto& v : person.visited_places()) {
-    s.visits.push_back({v.division_code(), v.place_name(),
-                        absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
-  }
-  return s;
-}
-
 void AddHealth(const intake::v1::Resident& resident, Situation* s) {
   s->doses = resident.doses_size();
-  if (resident.has_latest_test()) {
-    s->tests.push_back(
-        {FromProto(resident.latest_test().sample_time()), resident.latest_test().result()});
-  }
+  if (resident.has_latest_test()) AddTest(resident.latest_test(), s);
 }
 
 }  // namespace
@@ -103,7 +89,8 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       if (!person.has_arrival_time()) {
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, at + "arrival_time: required");
       }
-      if (absl::Status s = CheckSituation(SituationOf(person), now, deps_.divisions); !s.ok()) {
+      if (absl::Status s = CheckSituation(ArrivalSituation(person), now, deps_.divisions);
+          !s.ok()) {
         return platform::ToGrpcStatus(Prefixed(at, s));
       }
     }
@@ -123,7 +110,7 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       if (!r.ok()) return platform::ToGrpcStatus(Prefixed(at, r.status()));
       auto resident = deps_.intake.GetResident(authorization, r->arrival().resident_id());
       if (!resident.ok()) return platform::ToGrpcStatus(Prefixed(at, resident.status()));
-      Situation s = SituationOf(request->people(i));
+      Situation s = ArrivalSituation(request->people(i));
       AddHealth(*resident, &s);
       situations.push_back(std::move(s));
       seen.emplace_back(r->arrival().resident_id(), r->arrival().grid_id());

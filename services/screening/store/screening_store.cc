@@ -37,22 +37,28 @@ v1::MeasureType CurrentType(const v1::Measure* m) {
 
 namespace {
 
-// Reads a {v, p} record.
+// A {v, p} record from the reply to HMGET key v p.
+template <typename Message>
+absl::StatusOr<ScreeningStore::Versioned<Message>> ParseRecord(const platform::RedisReply& reply,
+                                                               const std::string& key) {
+  if (reply.is_error() || reply.elements.size() != 2) {
+    return absl::InternalError("reading " + key + ": " + reply.str);
+  }
+  ScreeningStore::Versioned<Message> out;
+  if (reply.elements[0].is_nil()) return out;
+  out.version = std::stoll(reply.elements[0].str);
+  if (!out.value.ParseFromString(reply.elements[1].str)) {
+    return absl::DataLossError(key + " does not parse");
+  }
+  return out;
+}
+
 template <typename Message>
 absl::StatusOr<ScreeningStore::Versioned<Message>> ReadRecord(platform::RedisClient& redis,
                                                               const std::string& key) {
   auto reply = redis.Command({"HMGET", key, "v", "p"});
   if (!reply.ok()) return reply.status();
-  if (reply->is_error() || reply->elements.size() != 2) {
-    return absl::InternalError("reading " + key + ": " + reply->str);
-  }
-  ScreeningStore::Versioned<Message> out;
-  if (reply->elements[0].is_nil()) return out;
-  out.version = std::stoll(reply->elements[0].str);
-  if (!out.value.ParseFromString(reply->elements[1].str)) {
-    return absl::DataLossError(key + " does not parse");
-  }
-  return out;
+  return ParseRecord<Message>(*reply, key);
 }
 
 std::string DirectoryKey(const std::string& resident_id) {
@@ -65,6 +71,23 @@ std::string DirectoryKey(const std::string& resident_id) {
 absl::StatusOr<ScreeningStore::Versioned<v1::PersonStatus>> ScreeningStore::GetPerson(
     const std::string& grid_id, const std::string& resident_id) {
   return ReadRecord<v1::PersonStatus>(redis_, PersonKey(grid_id, resident_id));
+}
+
+absl::StatusOr<std::vector<ScreeningStore::Versioned<v1::PersonStatus>>> ScreeningStore::GetPersons(
+    const std::vector<std::pair<std::string, std::string>>& people) {
+  std::vector<platform::RedisArgs> commands;
+  for (const auto& [grid, rid] : people)
+    commands.push_back({"HMGET", PersonKey(grid, rid), "v", "p"});
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<Versioned<v1::PersonStatus>> out;
+  out.reserve(people.size());
+  for (size_t i = 0; i < people.size(); ++i) {
+    auto person = ParseRecord<v1::PersonStatus>((*replies)[i], commands[i][1]);
+    if (!person.ok()) return person.status();
+    out.push_back(std::move(*person));
+  }
+  return out;
 }
 
 absl::StatusOr<ScreeningStore::Versioned<v1::RiskAreaList>> ScreeningStore::GetRiskAreas() {
@@ -184,6 +207,7 @@ absl::StatusOr<v1::GridScreening> ScreeningStore::GetGridScreening(const std::st
     if (f == "health_monitoring") out.set_health_monitoring(n);
     if (f == "measures_started") out.set_measures_started(n);
     if (f == "released") out.set_released(n);
+    if (f == "decisions") out.set_decisions(n);
   }
   return out;
 }

@@ -32,7 +32,8 @@ inline constexpr char kEventSource[] = "/gridbridge/screening";
 //                  ACTIVE measures only: the timers (see MeasureTimer)
 //   counts         hash: people per current measure type
 //                  (centralized_observation, home_isolation,
-//                  health_monitoring) and measures_started, released
+//                  health_monitoring) and measures_started, released,
+//                  decisions (decision events recorded)
 //   person:<rid>   hash {v, p}: PersonStatus (measure holds the id only)
 //   arrival:<id>   hash {v, p}: intake's Arrival as screened (no plate)
 //   arrivals       zset arrival id -> arrival time (unix ms): what a
@@ -74,6 +75,9 @@ class ScreeningStore {
 
   absl::StatusOr<Versioned<v1::PersonStatus>> GetPerson(const std::string& grid_id,
                                                         const std::string& resident_id);
+  // Many (grid_id, resident_id) records in one round trip.
+  absl::StatusOr<std::vector<Versioned<v1::PersonStatus>>> GetPersons(
+      const std::vector<std::pair<std::string, std::string>>& people);
   absl::StatusOr<Versioned<v1::RiskAreaList>> GetRiskAreas();
 
   // The grid screening has seen the person in, if any.

@@ -12,18 +12,10 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
-
 common::v1::Actor ServiceActor() {
   common::v1::Actor actor;
   actor.set_subject("screening");
   return actor;
-}
-
-void AddTest(const intake::v1::NucleicAcidTest& t, Situation* s) {
-  s->tests.push_back({FromProto(t.sample_time()), t.result()});
 }
 
 }  // namespace
@@ -34,39 +26,69 @@ absl::Status IntakeEventHandler::Handle(const platform::ConsumedRecord& record) 
   return absl::InvalidArgumentError("screening does not consume " + record.topic);
 }
 
-absl::Status IntakeEventHandler::HandleArrival(const platform::ConsumedRecord& record) {
-  intake::v1::ArrivalRecorded event;
+absl::StatusOr<const intake::v1::Arrival*> IntakeEventHandler::DecodeArrival(
+    const platform::ConsumedRecord& record, intake::v1::ArrivalRecorded& event,
+    absl::Time now) const {
   if (!event.ParseFromString(record.value) || event.arrival().resident_id().empty() ||
       event.arrival().grid_id().empty() || event.arrival().arrival_id().empty()) {
     return absl::InvalidArgumentError("not an ArrivalRecorded with resident, grid and arrival ids");
   }
-  const intake::v1::Arrival& a = event.arrival();
-  const absl::Time now = deps_.clock.Now();
-  Situation s;
-  s.health_code = a.health_code();
-  s.arrival_time = FromProto(a.arrival_time());
-  for (const auto& v : a.visited_places()) {
-    s.visits.push_back({v.division_code(), v.place_name(),
-                        absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
-  }
   // An event is checked against now too: intake accepted it earlier, and
   // its arrival time is in the past by now.
+  const Situation s = ArrivalSituation(event.arrival());
   if (absl::Status st = CheckSituation(s, std::max(now, s.arrival_time), deps_.divisions);
       !st.ok()) {
     return st;
   }
-  auto person = deps_.store.GetPerson(a.grid_id(), a.resident_id());
-  if (!person.ok()) return person.status();
-  s.doses = person->value.doses();
-  if (person->value.has_latest_test()) AddTest(person->value.latest_test(), &s);
-  auto risk_areas = deps_.risk_areas.Current();
-  if (!risk_areas.ok()) return risk_areas.status();
-  Verdict verdict = Screen(*deps_.policy.Current(), **risk_areas, deps_.divisions, s, now);
-  if (absl::Status st = deps_.store.RememberGrids({{a.resident_id(), a.grid_id()}}); !st.ok()) {
-    return st;
+  return &event.arrival();
+}
+
+absl::Status IntakeEventHandler::HandleArrival(const platform::ConsumedRecord& record) {
+  return HandleBatch({record})[0];
+}
+
+std::vector<absl::Status> IntakeEventHandler::HandleBatch(
+    const std::vector<platform::ConsumedRecord>& batch) {
+  const absl::Time now = deps_.clock.Now();
+  std::vector<absl::Status> out(batch.size());
+  std::vector<intake::v1::ArrivalRecorded> events(batch.size());
+  std::vector<const intake::v1::Arrival*> arrivals;
+  std::vector<size_t> record_of;  // the record of each arrival
+  std::vector<std::pair<std::string, std::string>> people;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].topic != kIntakeArrivalTopic) {
+      out[i] = Handle(batch[i]);
+      continue;
+    }
+    auto arrival = DecodeArrival(batch[i], events[i], now);
+    if (!arrival.ok()) {
+      out[i] = arrival.status();
+      continue;
+    }
+    arrivals.push_back(*arrival);
+    record_of.push_back(i);
+    people.emplace_back((*arrival)->resident_id(), (*arrival)->grid_id());
   }
-  auto decided = deps_.decisions.Record(ServiceActor(), a, verdict, now);
-  return decided.ok() ? absl::OkStatus() : decided.status();
+  if (arrivals.empty()) return out;
+  auto fail_all = [&](const absl::Status& st) {
+    for (size_t i : record_of) out[i] = st;
+    return out;
+  };
+  auto risk_areas = deps_.risk_areas.Current();
+  if (!risk_areas.ok()) return fail_all(risk_areas.status());
+  if (absl::Status st = deps_.store.RememberGrids(people); !st.ok()) return fail_all(st);
+  const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
+  // Decided with the person's health as screening last heard it.
+  auto verdict_of = [&](size_t k, const v1::PersonStatus& person) {
+    Situation s = ArrivalSituation(*arrivals[k]);
+    s.doses = person.doses();
+    if (person.has_latest_test()) AddTest(person.latest_test(), &s);
+    return Screen(*policy, **risk_areas, deps_.divisions, s, now);
+  };
+  std::vector<absl::Status> decided =
+      deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, 0, now);
+  for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = std::move(decided[k]);
+  return out;
 }
 
 absl::Status IntakeEventHandler::HandleHealth(const platform::ConsumedRecord& record) {

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "clock.h"
 #include "decision_recorder.h"
 #include "divisions.h"
+#include "gridbridge/intake/v1/events.pb.h"
 #include "kafka_consumer.h"
 #include "screening_state.h"
 #include "screening_store.h"
@@ -40,8 +42,15 @@ class IntakeEventHandler {
   explicit IntakeEventHandler(Deps deps) : deps_(deps) {}
 
   absl::Status Handle(const platform::ConsumedRecord& record);
+  // A batch (see platform::BatchHandler): arrivals are decided together
+  // (DecisionRecorder::RecordAll), health reports one by one.
+  std::vector<absl::Status> HandleBatch(const std::vector<platform::ConsumedRecord>& batch);
 
  private:
+  // The arrival of an ArrivalRecorded event, checked; `event` keeps it.
+  absl::StatusOr<const intake::v1::Arrival*> DecodeArrival(const platform::ConsumedRecord& record,
+                                                           intake::v1::ArrivalRecorded& event,
+                                                           absl::Time now) const;
   absl::Status HandleArrival(const platform::ConsumedRecord& record);
   absl::Status HandleHealth(const platform::ConsumedRecord& record);
   // A positive case: everyone who scanned a venue within the policy's

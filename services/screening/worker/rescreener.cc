@@ -20,10 +20,6 @@ common::v1::Actor ServiceActor() {
   return actor;
 }
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 }  // namespace
 
 Rescreener::Rescreener(Deps deps, RescreenerOptions options)
@@ -66,18 +62,9 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
     std::vector<std::pair<std::string, std::string>> measure_keys;
     for (const auto& a : *arrivals) {
       ++result.arrivals;
-      Situation s;
-      s.health_code = a.arrival.health_code();
-      s.arrival_time = FromProto(a.arrival.arrival_time());
-      for (const auto& v : a.arrival.visited_places()) {
-        s.visits.push_back({v.division_code(), v.place_name(),
-                            absl::CivilDay(v.date().year(), v.date().month(), v.date().day())});
-      }
+      Situation s = ArrivalSituation(a.arrival);
       s.doses = a.person.value.doses();
-      if (a.person.value.has_latest_test()) {
-        s.tests.push_back({FromProto(a.person.value.latest_test().sample_time()),
-                           a.person.value.latest_test().result()});
-      }
+      if (a.person.value.has_latest_test()) AddTest(a.person.value.latest_test(), &s);
       Verdict verdict = Screen(*policy, **index, deps_.divisions, s, now);
       if (verdict.decision != v1::DECISION_MEASURE) continue;
       measure_keys.emplace_back(a.arrival.grid_id(), a.person.value.measure().measure_id());
@@ -90,6 +77,8 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
     auto measures = deps_.store.GetMeasures(existing);
     if (!measures.ok()) return measures.status();
     size_t next_existing = 0;
+    std::vector<const intake::v1::Arrival*> changing;
+    std::vector<const Verdict*> verdicts;
     for (size_t i = 0; i < candidates.size(); ++i) {
       std::optional<v1::Measure> current;
       if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
@@ -100,10 +89,16 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
           current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
         continue;  // this arrival's measure already ran its course
       }
-      auto decided = deps_.decisions.Rescreen(ServiceActor(), a->arrival, version, verdict, now);
-      if (!decided.ok()) return decided.status();
-      ++result.changed;
+      changing.push_back(&a->arrival);
+      verdicts.push_back(&verdict);
     }
+    const auto statuses = deps_.decisions.RecordAll(
+        ServiceActor(), changing, [&](size_t k, const v1::PersonStatus&) { return *verdicts[k]; },
+        version, now);
+    for (const absl::Status& st : statuses) {
+      if (!st.ok()) return st;  // the next pass goes on (decisions are idempotent)
+    }
+    result.changed += static_cast<long long>(changing.size());
   }
   // Done with this version, if the lease is still ours.
   auto holder = deps_.redis.Command({"GET", LeaseKey()});
