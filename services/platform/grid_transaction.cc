@@ -29,7 +29,7 @@ constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
 // {'DUPLICATE', response} or {'CONFLICT', key}.
 const RedisScript& GridTransaction::Script() {
   static const RedisScript script(std::string(kOutboxLua) + R"lua(
-local out, frames, sums, sum_order, expire = {}, {}, {}, {}, {}
+local out, frames, sums, sum_order, expire, trimmed = {}, {}, {}, {}, {}, {}
 local i = 2
 for t = 1, tonumber(ARGV[1]) do
   local field, response = ARGV[i], ARGV[i + 1]
@@ -61,7 +61,14 @@ for t = 1, tonumber(ARGV[1]) do
       elseif op == 'Z' then
         redis.call('ZADD', key, ARGV[j + 2], ARGV[j + 3]); j = j + 4
       elseif op == 'T' then
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[j + 2]); j = j + 3
+        -- Trims repeat in every transaction of a run (the same window):
+        -- once per key and bound is enough.
+        local trim = key .. ' ' .. ARGV[j + 2]
+        if not trimmed[trim] then
+          trimmed[trim] = true
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[j + 2])
+        end
+        j = j + 3
       elseif op == 'D' then
         redis.call('ZREM', key, ARGV[j + 2]); j = j + 3
       elseif op == 'C' then

@@ -50,6 +50,9 @@ class GridTransaction {
   GridTransaction& ExpectVersion(const std::string& key, long long version);
   GridTransaction& PutRecord(const std::string& key, long long version, const std::string& payload);
   GridTransaction& ZAdd(const std::string& key, long long score, const std::string& member);
+  // Removes members scored below `max_score`. A script run trims each
+  // (key, bound) once, so round bounds (to the minute, the hour) for the
+  // transactions of a batch to share them.
   GridTransaction& ZRemoveBelow(const std::string& key, long long max_score);
   GridTransaction& ZRemove(const std::string& key, const std::string& member);
   GridTransaction& HashIncrement(const std::string& key, const std::string& field, long long delta);

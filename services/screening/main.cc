@@ -96,6 +96,13 @@ int main(int argc, char** argv) {
   app.add_option("--intake_target", intake_target, "intake's gRPC address (host:port)")
       ->envname("GRIDBRIDGE_INTAKE_TARGET")
       ->required();
+  int consumers = 3;
+  app.add_option("--consumers", consumers,
+                 "members of the consumer group in this process (each decides batches of "
+                 "its partitions while the others wait on Redis)")
+      ->envname("GRIDBRIDGE_SCREENING_CONSUMERS")
+      ->check(CLI::Range(1, 12))
+      ->capture_default_str();
   platform::ParseServerConfigOrExit(app, config, argc, argv);
   auto policy = screening::LoadPolicy(ReadFile(policy_file));
   if (!policy.ok()) {
@@ -146,17 +153,22 @@ int main(int argc, char** argv) {
   consumer_options.group_id = "screening";
   consumer_options.topics = {screening::kIntakeArrivalTopic, screening::kIntakeHealthStatusTopic};
   consumer_options.dead_letter_topic = "gridbridge.screening.dlq.v1";
-  auto consumer = platform::KafkaConsumer::Create(
-      consumer_options,
-      [&](const std::vector<platform::ConsumedRecord>& batch) {
-        return handler.HandleBatch(batch);
-      },
-      *d.publisher);
-  if (!consumer.ok()) {
-    spdlog::critical("start-up failed: {}", consumer.status().ToString());
-    return 1;
+  consumer_options.max_batch = 2000;
+  std::vector<std::unique_ptr<platform::KafkaConsumer>> members;
+  for (int i = 0; i < consumers; ++i) {
+    auto consumer = platform::KafkaConsumer::Create(
+        consumer_options,
+        [&](const std::vector<platform::ConsumedRecord>& batch) {
+          return handler.HandleBatch(batch);
+        },
+        *d.publisher);
+    if (!consumer.ok()) {
+      spdlog::critical("start-up failed: {}", consumer.status().ToString());
+      return 1;
+    }
+    members.push_back(std::move(*consumer));
   }
-  std::thread consuming;
+  std::vector<std::thread> consuming;
   platform::GrpcServer server(config);
   server.AddService(&service);
   return platform::ServeUntilSignal(
@@ -165,11 +177,11 @@ int main(int argc, char** argv) {
         relay.Start();
         timer.Start();
         rescreener.Start();
-        consuming = std::thread([&] { (*consumer)->Run(); });
+        for (auto& m : members) consuming.emplace_back([&m] { m->Run(); });
       },
       [&] {
-        (*consumer)->Stop();
-        if (consuming.joinable()) consuming.join();
+        for (auto& m : members) m->Stop();
+        for (auto& t : consuming) t.join();
         rescreener.Stop();
         timer.Stop();
         relay.Stop();

@@ -257,7 +257,7 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       txn.PutRecord(k.Key("arrival", arrival_id), 1, arrival.SerializeAsString());
       const long long when = arrival.arrival_time().seconds();
       txn.ZAdd(k.Key("arrivals"), when, arrival_id);
-      txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixSeconds(now) - 30 * 86400);
+      txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixSeconds(now) / 60 * 60 - 30 * 86400);
       v1::ArrivalRecorded event;
       *event.mutable_meta() = Meta(arrival_id, 1, grid, caller, now);
       *event.mutable_arrival() = arrival;
@@ -330,7 +330,7 @@ grpc::Status IntakeServiceImpl::RecordVisit(grpc::ServerContext* context,
                           now);
       txn.PutRecord(k.Key("visit", visit_id), 1, v.SerializeAsString());
       txn.ZAdd(k.Key("visits"), v.visit_time().seconds(), visit_id);
-      txn.ZRemoveBelow(k.Key("visits"), absl::ToUnixSeconds(now) - 14 * 86400);
+      txn.ZRemoveBelow(k.Key("visits"), absl::ToUnixSeconds(now) / 60 * 60 - 14 * 86400);
       v1::VisitRecorded event;
       *event.mutable_meta() = Meta(visit_id, 1, *grid, caller, now);
       *event.mutable_visit() = v;

@@ -254,7 +254,7 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     txn.PutRecord(k.Key("arrival", s.arrival_id), 1, kept.SerializeAsString());
     txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
              s.arrival_id);
-    txn.ZRemoveBelow(k.Key("arrivals"), absl::ToUnixMillis(now - absl::Hours(24 * 30)));
+    txn.ZRemoveBelow(k.Key("arrivals"), (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }
   if (decides) {
     v1::ScreeningDecided event;

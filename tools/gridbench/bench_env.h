@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin_tree.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+
+namespace gridbridge::bench {
+
+// What every benchmark of a run shares.
+struct BenchEnv {
+  std::string token;               // a district admin's bearer token
+  std::vector<std::string> grids;  // the grids of the admin tree
+  std::vector<std::string> units;  // every unit (grids and the levels above)
+  std::string run;                 // unique per run: request ids, names
+  int family = 0;                  // varies generated ID-card numbers per run
+  int threads = 32;
+  std::chrono::milliseconds duration{8000};
+  std::string redis_addr;
+};
+
+// `n` channels of one connection each to `target`.
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target, int n);
+
+// Resident set size of a process, in MiB (-1 if unknown).
+double RssMib(int pid);
+
+struct IntakeTargets {
+  std::string echo, intake;
+  int intake_pid = 0;
+  int bulk_rows = 200000;
+};
+// Figures into `out`: echo_qps, unary_qps, unary_ratio, p99_half_load_ms,
+// bulk_rows_per_s, rss_mib_after_200k, ...
+void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann::json& out);
+
+struct ScreeningTargets {
+  std::string screening, kafka_bootstrap;
+  int screening_pid = 0;
+  int events = 100000;  // intake events to decide, then to re-screen
+};
+// Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
+// screen_p99_half_load_ms, ...
+void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out);
+
+}  // namespace gridbridge::bench

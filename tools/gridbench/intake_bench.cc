@@ -1,0 +1,174 @@
+// gridbench intake: the bare echo's ceilings, RecordArrival at saturation
+// and at half of it (open loop), BulkImport end to end, intake's memory.
+#include <cstdio>
+#include <thread>
+
+#include "bench_env.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/intake/v1/intake_service.grpc.pb.h"
+#include "gridbridge/testing/v1/echo.grpc.pb.h"
+#include "id_numbers.h"
+#include "load.h"
+#include "redis_client.h"
+#include "redis_keys.h"
+
+namespace gridbridge::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+intake::v1::RegisterResidentRequest Resident(long long i, int family, const std::string& run,
+                                             const std::vector<std::string>& grids) {
+  intake::v1::RegisterResidentRequest r;
+  r.set_request_id(run + "-r-" + std::to_string(i));
+  r.set_name("居民");
+  r.set_id_card_number(IdCardNumber(i, family));
+  r.set_phone("13800000000");
+  r.mutable_address()->set_estate("枫木山小区");
+  r.mutable_address()->set_building(std::to_string(i % 30) + "栋");
+  r.set_grid_id(grids[i % grids.size()]);
+  return r;
+}
+
+}  // namespace
+
+void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann::json& out) {
+  // 1. The ceiling: a bare echo server on the same machine.
+  auto echo_channels = Channels(targets.echo, 4);
+  std::vector<std::unique_ptr<testing::v1::EchoService::Stub>> echo;
+  for (auto& c : echo_channels) echo.push_back(testing::v1::EchoService::NewStub(c));
+  testing::v1::EchoRequest ping;
+  ping.set_payload(std::string(200, 'x'));  // about the size of an arrival
+  auto echo_result = RunSaturated(
+      [&](long long i) {
+        grpc::ClientContext ctx;
+        testing::v1::EchoResponse resp;
+        return echo[i % echo.size()]->Echo(&ctx, ping, &resp).ok();
+      },
+      env.threads, env.duration);
+  out["echo_qps"] = echo_result.calls_per_s;
+  std::fprintf(stderr, "echo unary: %.0f calls/s (p99 %.2f ms)\n", echo_result.calls_per_s,
+               echo_result.p99_ms);
+  {
+    grpc::ClientContext ctx;
+    testing::v1::EchoStreamSummary summary;
+    auto stream = echo[0]->EchoStream(&ctx, &summary);
+    auto t0 = Clock::now();
+    long long sent = 0;
+    while (Clock::now() - t0 < std::chrono::seconds(3) && stream->Write(ping)) ++sent;
+    stream->WritesDone();
+    stream->Finish();
+    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    out["echo_stream_msgs_per_s"] = summary.count() / s;
+    std::fprintf(stderr, "echo client stream: %.0f msgs/s\n", summary.count() / s);
+  }
+
+  // 2. RecordArrival: every call registers a new person on the way.
+  auto intake_channels = Channels(targets.intake, 4);
+  std::vector<std::unique_ptr<intake::v1::IntakeService::Stub>> stubs;
+  for (auto& c : intake_channels) stubs.push_back(intake::v1::IntakeService::NewStub(c));
+  std::atomic<long long> failures_logged{0};
+  auto arrival = [&](long long i) {
+    intake::v1::RecordArrivalRequest req;
+    req.set_request_id(env.run + "-a-" + std::to_string(i));
+    req.mutable_person()->set_name("来访者");
+    req.mutable_person()->set_id_card_number(IdCardNumber(1000000 + i, env.family));
+    req.mutable_person()->set_phone("13900000000");
+    req.set_origin_division_code("430500");
+    *req.mutable_arrival_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    req.set_travel_mode(intake::v1::TRAVEL_MODE_TRAIN);
+    req.set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+    req.mutable_destination()->set_estate("零耐嘉园");
+    req.set_grid_id(env.grids[i % env.grids.size()]);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + env.token);
+    intake::v1::RecordArrivalResponse resp;
+    grpc::Status s = stubs[i % stubs.size()]->RecordArrival(&ctx, req, &resp);
+    if (!s.ok() && failures_logged++ < 3)
+      std::fprintf(stderr, "RecordArrival: %s\n", s.error_message().c_str());
+    return s.ok();
+  };
+  auto saturated = RunSaturated(arrival, env.threads, env.duration, 0);
+  out["unary_qps"] = saturated.calls_per_s;
+  out["unary_p50_ms"] = saturated.p50_ms;
+  out["unary_p99_saturation_ms"] = saturated.p99_ms;
+  out["unary_errors"] = saturated.errors;
+  out["unary_ratio"] =
+      echo_result.calls_per_s > 0 ? saturated.calls_per_s / echo_result.calls_per_s : 0;
+  std::fprintf(stderr,
+               "RecordArrival saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n",
+               saturated.calls_per_s, saturated.p50_ms, saturated.p99_ms, saturated.errors);
+  auto half = RunAtRate(arrival, saturated.calls_per_s / 2, env.threads, env.duration,
+                        saturated.calls + 1000);
+  out["p50_half_load_ms"] = half.p50_ms;
+  out["p99_half_load_ms"] = half.p99_ms;
+  std::fprintf(stderr, "RecordArrival at %.0f calls/s: p50 %.2f ms, p99 %.2f ms\n",
+               saturated.calls_per_s / 2, half.p50_ms, half.p99_ms);
+
+  // 3. BulkImport, answered and end to end.
+  platform::RedisClient redis(*platform::RedisOptionsFromAddr(env.redis_addr));
+  auto redis_totals = [&](long long* residents, long long* pending) {
+    std::vector<platform::RedisArgs> cmds;
+    for (const auto& g : env.units) {
+      platform::GridKeys k("intake", g);
+      cmds.push_back({"HGET", k.Key("counts"), "residents"});
+      cmds.push_back({"XLEN", k.Outbox()});
+    }
+    auto replies = redis.Pipeline(cmds);
+    *residents = *pending = 0;
+    if (!replies.ok()) return;
+    for (size_t i = 0; i < replies->size(); i += 2) {
+      if (!(*replies)[i].is_nil()) *residents += std::stoll((*replies)[i].str);
+      *pending += (*replies)[i + 1].integer;
+    }
+  };
+  long long residents_before = 0, pending = 0;
+  redis_totals(&residents_before, &pending);
+  grpc::ClientContext bulk_ctx;
+  bulk_ctx.AddMetadata("authorization", "Bearer " + env.token);
+  auto stream = stubs[0]->BulkImport(&bulk_ctx);
+  const auto bulk_start = Clock::now();
+  std::thread writer([&] {
+    for (long long i = 0; i < targets.bulk_rows; i += 500) {
+      intake::v1::BulkImportRequest request;
+      for (long long k = i; k < std::min<long long>(targets.bulk_rows, i + 500); ++k) {
+        auto* row = request.add_rows();
+        row->set_row_number(k + 1);
+        *row->mutable_resident() = Resident(k, env.family, env.run, env.grids);
+      }
+      if (!stream->Write(request)) break;
+    }
+    stream->WritesDone();
+  });
+  long long accepted = 0, answered = 0;
+  intake::v1::BulkImportResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& r : response.results()) {
+      ++answered;
+      accepted += r.accepted();
+    }
+  }
+  writer.join();
+  grpc::Status bulk_status = stream->Finish();
+  double answered_s = std::chrono::duration<double>(Clock::now() - bulk_start).count();
+  long long residents_now = 0;
+  for (int i = 0; i < 6000; ++i) {
+    redis_totals(&residents_now, &pending);
+    if (residents_now - residents_before >= accepted && pending == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  double e2e_s = std::chrono::duration<double>(Clock::now() - bulk_start).count();
+  out["bulk_rows"] = targets.bulk_rows;
+  out["bulk_accepted"] = accepted;
+  out["bulk_status"] = bulk_status.ok() ? "OK" : bulk_status.error_message();
+  out["bulk_answered_rows_per_s"] = answered / answered_s;
+  out["bulk_rows_per_s"] = accepted / e2e_s;
+  std::fprintf(
+      stderr, "BulkImport %d rows: answered at %.0f rows/s; in Redis and on Kafka at %.0f rows/s\n",
+      targets.bulk_rows, answered / answered_s, accepted / e2e_s);
+  out["rss_mib_after_200k"] = RssMib(targets.intake_pid);
+  std::fprintf(stderr, "intake RSS after the import: %.1f MiB\n",
+               out["rss_mib_after_200k"].get<double>());
+}
+
+}  // namespace gridbridge::bench

@@ -1,0 +1,221 @@
+// gridbench screening: decisions from intake's arrival events end to end,
+// a risk-area change re-screening all of them, and the checkpoint call
+// ScreenArrival at saturation and at half of it.
+#include <cstdio>
+#include <thread>
+
+#include "bench_env.h"
+#include "event_records.h"
+#include "google/protobuf/util/time_util.h"
+#include "gridbridge/intake/v1/events.pb.h"
+#include "gridbridge/screening/v1/screening_service.grpc.pb.h"
+#include "id_numbers.h"
+#include "kafka_publisher.h"
+#include "load.h"
+#include "redis_client.h"
+#include "redis_keys.h"
+
+namespace gridbridge::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using google::protobuf::util::TimeUtil;
+
+constexpr char kArrivalTopic[] = "gridbridge.intake.arrival.v1";
+constexpr char kVisited[] = "440304";  // 深圳市福田区: in no risk list until step 2
+
+// What screening's Redis says, summed over all units.
+struct Totals {
+  long long decisions = 0, measures_started = 0, pending_events = 0;
+  std::string rescreened;  // the list version last re-screened
+};
+
+class ScreeningRedis {
+ public:
+  ScreeningRedis(const BenchEnv& env)
+      : redis_(*platform::RedisOptionsFromAddr(env.redis_addr)), units_(env.units) {
+    units_.push_back("risk-areas");
+  }
+  Totals Read() {
+    std::vector<platform::RedisArgs> cmds;
+    for (const auto& u : units_) {
+      platform::GridKeys k("screening", u);
+      cmds.push_back({"HMGET", k.Key("counts"), "decisions", "measures_started"});
+      cmds.push_back({"XLEN", k.Outbox()});
+    }
+    cmds.push_back({"GET", platform::GridKeys("screening", "risk-areas").Key("rescreened")});
+    Totals t;
+    auto replies = redis_.Pipeline(cmds);
+    if (!replies.ok()) return t;
+    for (size_t i = 0; i + 1 < replies->size(); i += 2) {
+      const auto& counts = (*replies)[i].elements;
+      if (counts.size() == 2 && !counts[0].is_nil()) t.decisions += std::stoll(counts[0].str);
+      if (counts.size() == 2 && !counts[1].is_nil())
+        t.measures_started += std::stoll(counts[1].str);
+      t.pending_events += (*replies)[i + 1].integer;
+    }
+    if (!replies->back().is_nil()) t.rescreened = replies->back().str;
+    return t;
+  }
+  // Polls until `done` holds (or 10 minutes pass); the seconds it took from `start`.
+  double Until(Clock::time_point start, const std::function<bool(const Totals&)>& done) {
+    for (auto end = Clock::now() + std::chrono::minutes(10); Clock::now() < end;) {
+      if (done(Read())) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+ private:
+  platform::RedisClient redis_;
+  std::vector<std::string> units_;
+};
+
+// As intake publishes it: an arrival by train from Shenzhen, green code.
+platform::KafkaRecord ArrivalEvent(const BenchEnv& env, long long i, absl::Time now) {
+  intake::v1::ArrivalRecorded event;
+  intake::v1::Arrival* a = event.mutable_arrival();
+  a->set_arrival_id(env.run + "-e" + std::to_string(i));
+  a->set_resident_id(env.run + "-p" + std::to_string(i));
+  a->set_grid_id(env.grids[i % env.grids.size()]);
+  a->set_origin_division_code("440300");
+  auto* place = a->add_visited_places();
+  place->set_division_code(kVisited);
+  const absl::CivilDay day = absl::ToCivilDay(now - absl::Hours(72), absl::FixedTimeZone(8 * 3600));
+  place->mutable_date()->set_year(static_cast<int>(day.year()));
+  place->mutable_date()->set_month(day.month());
+  place->mutable_date()->set_day(day.day());
+  *a->mutable_arrival_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(1)));
+  a->set_travel_mode(intake::v1::TRAVEL_MODE_TRAIN);
+  a->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+  common::v1::Actor actor;
+  actor.set_subject("gridbench");
+  *event.mutable_meta() = platform::NewEventMeta(a->arrival_id(), 1, a->grid_id(), actor, now);
+  return platform::EventRecord(kArrivalTopic, a->resident_id(), event, event.meta(),
+                               "/gridbridge/intake");
+}
+
+}  // namespace
+
+void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out) {
+  ScreeningRedis redis(env);
+  auto channels = Channels(targets.screening, 4);
+  std::vector<std::unique_ptr<screening::v1::ScreeningService::Stub>> stubs;
+  for (auto& c : channels) stubs.push_back(screening::v1::ScreeningService::NewStub(c));
+
+  // 1. Decisions from intake's events: produced to intake's topic as fast
+  // as the producer goes; done when every one is counted in Redis and
+  // every decision event is on screening's topic (the outboxes are empty).
+  auto publisher = platform::KafkaPublisher::Create(
+      {targets.kafka_bootstrap, "gridbench", {{"linger.ms", "5"}}});
+  if (!publisher.ok()) {
+    std::fprintf(stderr, "kafka: %s\n", publisher.status().ToString().c_str());
+    return;
+  }
+  const long long n = targets.events;
+  const Totals before = redis.Read();
+  const absl::Time now = absl::Now();
+  const auto start = Clock::now();
+  long long produced = 0;
+  for (long long first = 0; first < n; first += 10000) {
+    std::vector<platform::KafkaRecord> records;
+    for (long long i = first; i < std::min(n, first + 10000); ++i) {
+      records.push_back(ArrivalEvent(env, i, now));
+    }
+    for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(60))) produced += s.ok();
+  }
+  const double produced_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double counted_s = redis.Until(
+      start, [&](const Totals& t) { return t.decisions - before.decisions >= produced; });
+  const double decided_s = redis.Until(start, [&](const Totals& t) {
+    return t.decisions - before.decisions >= produced && t.pending_events == 0;
+  });
+  out["decisions_in_redis_s"] = counted_s;
+  const Totals decided = redis.Read();
+  out["events"] = produced;
+  out["events_produced_per_s"] = produced / produced_s;
+  out["decisions"] = decided.decisions - before.decisions;
+  out["decisions_per_s"] = (decided.decisions - before.decisions) / decided_s;
+  std::fprintf(stderr,
+               "decisions from intake events: %lld events produced in %.2f s; %lld decided, in "
+               "Redis after %.2f s, on Kafka after %.2f s: %.0f decisions/s\n",
+               produced, produced_s, decided.decisions - before.decisions, counted_s, decided_s,
+               (decided.decisions - before.decisions) / decided_s);
+
+  // 2. The place they all visited becomes a medium-risk area: every one of
+  // them is re-screened and gets a measure (with its events).
+  screening::v1::SetRiskAreasRequest set;
+  set.set_request_id(env.run + "-risk");
+  auto* area = set.mutable_list()->add_areas();
+  area->set_division_code(kVisited);
+  area->set_level(screening::v1::RISK_LEVEL_MEDIUM);
+  *area->mutable_effective_from() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(24 * 7)));
+  grpc::ClientContext set_ctx;
+  set_ctx.AddMetadata("authorization", "Bearer " + env.token);
+  screening::v1::RiskAreaList list;
+  const auto rescreen_start = Clock::now();
+  grpc::Status set_status = stubs[0]->SetRiskAreas(&set_ctx, set, &list);
+  if (!set_status.ok()) {
+    std::fprintf(stderr, "SetRiskAreas: %s\n", set_status.error_message().c_str());
+    return;
+  }
+  const std::string version = std::to_string(list.version());
+  const double rescreen_s = redis.Until(rescreen_start, [&](const Totals& t) {
+    return t.rescreened == version && t.pending_events == 0;
+  });
+  const Totals rescreened = redis.Read();
+  out["rescreen_arrivals"] = produced;
+  out["rescreen_measures_started"] = rescreened.measures_started - decided.measures_started;
+  out["rescreen_100k_s"] = rescreen_s;
+  std::fprintf(stderr,
+               "risk-area change: %lld arrivals re-screened, %lld measures started, events on "
+               "Kafka after %.2f s\n",
+               produced, rescreened.measures_started - decided.measures_started, rescreen_s);
+  out["screening_rss_mib"] = RssMib(targets.screening_pid);
+
+  // 3. ScreenArrival: one new person per call (screening records the
+  // arrival through intake, which registers the person).
+  std::atomic<long long> failures_logged{0};
+  auto screen = [&](long long i) {
+    screening::v1::ScreenArrivalRequest req;
+    req.set_request_id(env.run + "-s-" + std::to_string(i));
+    intake::v1::RecordArrivalRequest* p = req.add_people();
+    p->set_request_id(env.run + "-sa-" + std::to_string(i));
+    p->mutable_person()->set_name("来访者");
+    p->mutable_person()->set_id_card_number(IdCardNumber(3000000 + i, env.family));
+    p->mutable_person()->set_phone("13900000000");
+    p->set_origin_division_code("430500");
+    *p->mutable_arrival_time() = TimeUtil::GetCurrentTime();
+    p->set_travel_mode(intake::v1::TRAVEL_MODE_CAR);
+    p->set_vehicle_plate("湘E12345");
+    p->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+    p->mutable_destination()->set_estate("零耐嘉园");
+    p->set_grid_id(env.grids[i % env.grids.size()]);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + env.token);
+    screening::v1::ScreenArrivalResponse resp;
+    grpc::Status s = stubs[i % stubs.size()]->ScreenArrival(&ctx, req, &resp);
+    if (!s.ok() && failures_logged++ < 3)
+      std::fprintf(stderr, "ScreenArrival: %s\n", s.error_message().c_str());
+    return s.ok();
+  };
+  auto saturated = RunSaturated(screen, env.threads, env.duration, 0);
+  out["screen_qps"] = saturated.calls_per_s;
+  out["screen_p50_saturation_ms"] = saturated.p50_ms;
+  out["screen_p99_saturation_ms"] = saturated.p99_ms;
+  out["screen_errors"] = saturated.errors;
+  std::fprintf(stderr,
+               "ScreenArrival saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n",
+               saturated.calls_per_s, saturated.p50_ms, saturated.p99_ms, saturated.errors);
+  auto half = RunAtRate(screen, saturated.calls_per_s / 2, env.threads, env.duration,
+                        saturated.calls + 1000);
+  out["screen_p50_half_load_ms"] = half.p50_ms;
+  out["screen_p99_half_load_ms"] = half.p99_ms;
+  out["screen_half_load_errors"] = half.errors;
+  std::fprintf(stderr, "ScreenArrival at %.0f calls/s: p50 %.2f ms, p99 %.2f ms\n",
+               saturated.calls_per_s / 2, half.p50_ms, half.p99_ms);
+}
+
+}  // namespace gridbridge::bench
