@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
   intake::OpaqueIds ids(id_key.str());
   platform::OutboxRelay relay(*d.background_redis, *d.publisher, [&] { return d.tree.UnitIds(); },
                               {.service = intake::IntakeStore::kService});
-  intake::IntakeServiceImpl service({*d.verifier, *d.authorizer, store, ids,
-                                     platform::SystemClock::Instance(),
+  intake::IntakeServiceImpl service({*d.verifier, *d.authorizer, store, ids, d.clock(),
                                      [&](const std::string& grid) { relay.Notify(grid); }});
   platform::GrpcServer server(config);
   server.AddService(&service);

@@ -60,6 +60,10 @@ void AddServerFlags(CLI::App& app, ServerConfig& c) {
   app.add_option("--max_message_bytes", c.max_message_bytes, "gRPC message size limit")
       ->envname("GRIDBRIDGE_MAX_MESSAGE_BYTES")
       ->capture_default_str();
+  app.add_option("--clock_file", c.clock_file,
+                 "REHEARSALS AND TESTS ONLY: the service's time is read from this file "
+                 "(RFC 3339) and runs on from when it was written")
+      ->envname("GRIDBRIDGE_CLOCK_FILE");
 }
 
 std::string ValidateServerConfig(const ServerConfig& c) {
@@ -85,6 +89,8 @@ std::string ValidateServerConfig(const ServerConfig& c) {
   if (!level_ok)
     return "GRIDBRIDGE_LOG_LEVEL must be one of trace|debug|info|warn|error, got '" + c.log_level +
            "'";
+  if (!c.clock_file.empty() && !IsReadableFile(c.clock_file))
+    return "GRIDBRIDGE_CLOCK_FILE is not a readable file: '" + c.clock_file + "'";
   if (c.drain_seconds < 0 || c.drain_seconds > 300)
     return "GRIDBRIDGE_DRAIN_SECONDS must be in 0..300";
   if (c.max_message_bytes < 1024 || c.max_message_bytes > 64 * 1024 * 1024)

@@ -22,6 +22,9 @@ struct ServerConfig {
   std::string log_level = "info";
   int drain_seconds = 10;  // graceful drain on SIGTERM
   int max_message_bytes = 4 * 1024 * 1024;
+  // Rehearsals and end-to-end tests only: the service's domain clock
+  // follows this file (see FileClock); token expiry keeps real time.
+  std::string clock_file;
 };
 
 // Registers the ServerConfig options on `app`. Pure: call before parsing.

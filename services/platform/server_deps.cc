@@ -1,5 +1,7 @@
 #include "server_deps.h"
 
+#include "spdlog/spdlog.h"
+
 namespace gridbridge::platform {
 
 absl::StatusOr<std::unique_ptr<ServerDeps>> ServerDeps::Create(const ServerConfig& config) {
@@ -7,6 +9,13 @@ absl::StatusOr<std::unique_ptr<ServerDeps>> ServerDeps::Create(const ServerConfi
   auto tree = AdminTree::Load(config.admin_tree_file);
   if (!tree.ok()) return tree.status();
   deps->tree = std::move(*tree);
+  if (!config.clock_file.empty()) {
+    auto clock = FileClock::Open(config.clock_file);
+    if (!clock.ok()) return clock.status();
+    deps->file_clock = std::move(*clock);
+    spdlog::warn("the service's clock follows {}: for rehearsals and tests only",
+                 config.clock_file);
+  }
   auto verifier = TokenVerifier::FromFile(config.jwt_public_key_file, config.jwt_issuer,
                                           config.jwt_audience, SystemClock::Instance());
   if (!verifier.ok()) return verifier.status();

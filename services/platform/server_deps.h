@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "admin_tree.h"
 #include "auth.h"
+#include "clock.h"
 #include "config.h"
 #include "health_monitor.h"
 #include "kafka_publisher.h"
@@ -24,6 +25,14 @@ struct ServerDeps {
 
   // Checks for the health monitor: "redis" (PING) and "kafka" (metadata).
   std::vector<DependencyCheck> HealthChecks();
+
+  // The services' "now": real time, or a FileClock when --clock_file is
+  // set (rehearsals and tests).
+  const Clock& clock() const {
+    if (file_clock) return *file_clock;
+    return SystemClock::Instance();
+  }
+  std::unique_ptr<FileClock> file_clock;
 
   AdminTree tree;
   std::unique_ptr<TokenVerifier> verifier;

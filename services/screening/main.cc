@@ -135,19 +135,18 @@ int main(int argc, char** argv) {
   auto notify = [&](const std::string& unit) { relay.Notify(unit); };
   screening::ScreeningStore background_store(*d.background_redis);
   screening::MeasureTimer timer(
-      background_store, platform::SystemClock::Instance(), [&] { return d.tree.UnitIds(); },
-      notify);
+      background_store, d.clock(), [&] { return d.tree.UnitIds(); }, notify);
   screening::DecisionRecorder decisions(store, notify);
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
-                                           policy_holder, risk_areas, divisions,
-                                           platform::SystemClock::Instance(), notify});
+                                           policy_holder, risk_areas, divisions, d.clock(),
+                                           notify});
   // Past arrivals screened again when the risk-area list changes.
   screening::Rescreener rescreener({background_store, *d.background_redis, decisions, policy_holder,
-                                    risk_areas, divisions, platform::SystemClock::Instance(),
+                                    risk_areas, divisions, d.clock(),
                                     [&] { return d.tree.UnitIds(); }});
   // Intake's arrival and health events, screened as they come.
   screening::IntakeEventHandler handler(
-      {store, decisions, policy_holder, risk_areas, divisions, platform::SystemClock::Instance()});
+      {store, decisions, policy_holder, risk_areas, divisions, d.clock()});
   platform::ConsumerOptions consumer_options;
   consumer_options.kafka = platform::KafkaOptions{config.kafka_bootstrap, "screening", {}};
   consumer_options.group_id = "screening";

@@ -178,7 +178,7 @@ bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start
 }
 
 absl::StatusOr<v1::Measure> Escalate(const v1::Measure& m, const Verdict& verdict, absl::Time start,
-                                     const std::string& by) {
+                                     absl::Time now, const std::string& by) {
   if (absl::Status s = CheckActive(m); !s.ok()) return s;
   if (!CallsForMore(m, verdict, start)) {
     return absl::FailedPreconditionError("the new decision does not call for more than " +
@@ -187,7 +187,7 @@ absl::StatusOr<v1::Measure> Escalate(const v1::Measure& m, const Verdict& verdic
   v1::Measure out = m;
   ApplyVerdict(&out, verdict);
   BeginStage(&out, 0, start);
-  Record(&out, v1::MEASURE_CHANGE_KIND_ESCALATED, start, by,
+  Record(&out, v1::MEASURE_CHANGE_KIND_ESCALATED, std::max(start, now), by,
          absl::StrCat(verdict.explanation, "：改为", TypeName(verdict.plan.stages(0).type()),
                       verdict.plan.stages(0).days(), "天"));
   return out;

@@ -50,9 +50,10 @@ absl::StatusOr<v1::Measure> Release(const v1::Measure& m, absl::Time now,
 // same plan for the same arrival is not.
 bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start);
 // Replaces the rest of `m` with `verdict`'s plan from `start`
-// (FAILED_PRECONDITION unless CallsForMore).
+// (FAILED_PRECONDITION unless CallsForMore); the change is recorded at
+// `now` (later than `start` when a past arrival is re-screened).
 absl::StatusOr<v1::Measure> Escalate(const v1::Measure& m, const Verdict& verdict, absl::Time start,
-                                     const std::string& by);
+                                     absl::Time now, const std::string& by);
 
 // When the plan as it stands ends (the release time if released).
 absl::Time PlanEnd(const v1::Measure& m);

@@ -215,8 +215,10 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
       after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
       // A measure that would already be over (an old arrival) still
       // starts and is released by the next timer pass, with its events.
-    } else if (CallsForMore(*current, verdict, now)) {
-      auto escalated = Escalate(*current, verdict, now, actor.subject());
+    } else if (CallsForMore(*current, verdict, s.measure_start)) {
+      // Counted from what the decision is about (an arrival: its time), so
+      // that deciding the same arrival again later asks for nothing more.
+      auto escalated = Escalate(*current, verdict, s.measure_start, now, actor.subject());
       if (!escalated.ok()) return escalated.status();
       after = std::move(*escalated);
     }

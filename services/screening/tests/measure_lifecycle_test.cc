@@ -133,7 +133,7 @@ TEST(MeasureLifecycle, APositiveTestEscalatesHomeIsolation) {
   positive.rule = "positive-test";
   positive.explanation = "核酸检测阳性";
   ASSERT_TRUE(CallsForMore(m, positive, T(4, 15, 9)));
-  auto escalated = Escalate(m, positive, T(4, 15, 9), "screening");
+  auto escalated = Escalate(m, positive, T(4, 15, 9), T(4, 15, 9), "screening");
   ASSERT_TRUE(escalated.ok()) << escalated.status();
   EXPECT_EQ(escalated->rule(), "positive-test");
   EXPECT_EQ(escalated->stage_index(), 0);
@@ -143,11 +143,25 @@ TEST(MeasureLifecycle, APositiveTestEscalatesHomeIsolation) {
   EXPECT_EQ(escalated->history(1).reason(), "核酸检测阳性：改为集中医学观察14天");
 }
 
+// Home isolation from an arrival on 11 April; on the 13th the place
+// visited turns out to be a risk area: the stricter plan counts from the
+// arrival (as if known at the checkpoint), the change is dated the 13th.
+TEST(MeasureLifecycle, ARescreenEscalatesFromTheArrivalAndRecordsTheChangeNow) {
+  v1::Measure m = StartMeasure("m3", "r3", "g1", kHomeIsolation, T(4, 11, 15));
+  ASSERT_TRUE(CallsForMore(m, kRiskArea, T(4, 11, 15)));
+  auto escalated = Escalate(m, kRiskArea, T(4, 11, 15), T(4, 13, 10), "screening");
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(FromProto(escalated->stage_ends_at()), T(4, 26));
+  EXPECT_EQ(FromProto(escalated->history(1).at()), T(4, 13, 10));
+  // Decided again on the 20th: the same plan from the same arrival is not more.
+  EXPECT_FALSE(CallsForMore(*escalated, kRiskArea, T(4, 11, 15)));
+}
+
 TEST(MeasureLifecycle, ARescreenWithTheSameOrAMilderPlanChangesNothing) {
   v1::Measure m = StartMeasure("m1", "r1", "g1", kRiskArea, T(4, 11, 15));
   EXPECT_FALSE(CallsForMore(m, kRiskArea, T(4, 11, 15))) << "same arrival, same plan";
   EXPECT_FALSE(CallsForMore(m, kHomeIsolation, T(4, 12))) << "milder";
-  EXPECT_EQ(Escalate(m, kRiskArea, T(4, 11, 15), "screening").status().code(),
+  EXPECT_EQ(Escalate(m, kRiskArea, T(4, 11, 15), T(4, 11, 15), "screening").status().code(),
             absl::StatusCode::kFailedPrecondition);
   Verdict pass;
   pass.decision = v1::DECISION_PASS;

@@ -2,7 +2,9 @@
 // the real broker program and a real redis-server; events read back from
 // the topics.
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -51,14 +53,26 @@ common::v1::Date DaysAgo(int days) {
 
 class ScreeningServerTest : public ::testing::Test {
  protected:
+  // Flags both servers get besides their own.
+  virtual std::vector<std::string> CommonArgs() { return {}; }
+
   void SetUp() override {
     std::ofstream(dir_.path() + "/id.key") << "test-resident-id-key-0123456789";
-    ASSERT_TRUE(intake_.Start());
-    screening_ = std::make_unique<ServerProcess>(
-        BinaryPath("services/screening/gridbridge-screening"), redis_, broker_, keys_,
-        std::vector<std::string>{"--policy_file",
-                                 gridbridge::testing::SourcePath("data/screening-policy.textproto"),
-                                 "--intake_target", intake_.target()});
+    std::vector<std::string> intake_args = {"--resident_id_key_file", dir_.path() + "/id.key"};
+    std::vector<std::string> screening_args = {
+        "--policy_file", gridbridge::testing::SourcePath("data/screening-policy.textproto")};
+    for (const auto& a : CommonArgs()) {
+      intake_args.push_back(a);
+      screening_args.push_back(a);
+    }
+    intake_ = std::make_unique<ServerProcess>(BinaryPath("services/intake/gridbridge-intake"),
+                                              redis_, broker_, keys_, intake_args);
+    ASSERT_TRUE(intake_->Start());
+    screening_args.push_back("--intake_target");
+    screening_args.push_back(intake_->target());
+    screening_ =
+        std::make_unique<ServerProcess>(BinaryPath("services/screening/gridbridge-screening"),
+                                        redis_, broker_, keys_, screening_args);
     ASSERT_TRUE(screening_->Start());
     stub_ = v1::ScreeningService::NewStub(
         grpc::CreateChannel(screening_->target(), grpc::InsecureChannelCredentials()));
@@ -74,8 +88,9 @@ class ScreeningServerTest : public ::testing::Test {
     return ((*stub_).*method)(&ctx, req, resp);
   }
 
-  // Shaoyang medium risk as a whole; Futian (Shenzhen) high risk.
-  void SetStoryRiskAreas() {
+  // Shaoyang medium risk as a whole; Futian (Shenzhen) high risk; in force
+  // from `from`.
+  void SetStoryRiskAreas(absl::Time from = absl::Now() - absl::Hours(24 * 10)) {
     v1::SetRiskAreasRequest req;
     req.set_request_id("areas-1");
     for (auto [code, level] :
@@ -83,8 +98,7 @@ class ScreeningServerTest : public ::testing::Test {
       auto* a = req.mutable_list()->add_areas();
       a->set_division_code(code);
       a->set_level(level);
-      *a->mutable_effective_from() =
-          TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now() - absl::Hours(24 * 10)));
+      *a->mutable_effective_from() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(from));
     }
     v1::RiskAreaList list;
     ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list).ok());
@@ -150,11 +164,7 @@ class ScreeningServerTest : public ::testing::Test {
   RedisServer redis_;
   Broker broker_;
   gridbridge::testing::TestKeys keys_{dir_.path()};
-  ServerProcess intake_{BinaryPath("services/intake/gridbridge-intake"),
-                        redis_,
-                        broker_,
-                        keys_,
-                        {"--resident_id_key_file", dir_.path() + "/id.key"}};
+  std::unique_ptr<ServerProcess> intake_;
   std::unique_ptr<ServerProcess> screening_;
   std::unique_ptr<v1::ScreeningService::Stub> stub_;
   std::string worker_, admin_;
@@ -347,7 +357,7 @@ TEST_F(ScreeningServerTest, BadInputNamesTheFieldAndRecordsNothing) {
 TEST_F(ScreeningServerTest, IntakeEventsAreScreenedAndAPositiveTestEscalates) {
   SetStoryRiskAreas();
   auto intake_stub = intake::v1::IntakeService::NewStub(
-      grpc::CreateChannel(intake_.target(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(intake_->target(), grpc::InsecureChannelCredentials()));
   auto intake_call = [&](auto method, const auto& req, auto* resp) {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + worker_);
@@ -504,7 +514,7 @@ TEST_F(ScreeningServerTest, APositiveCaseAlertsThoseWhoScannedTheSameVenueCloseI
 
   // The case tests positive at intake.
   auto intake_stub = intake::v1::IntakeService::NewStub(
-      grpc::CreateChannel(intake_.target(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(intake_->target(), grpc::InsecureChannelCredentials()));
   intake::v1::RecordHealthStatusRequest positive;
   positive.set_request_id("case-test-1");
   positive.set_resident_id(people.decisions(0).resident_id());
@@ -550,13 +560,185 @@ TEST_F(ScreeningServerTest, APositiveCaseAlertsThoseWhoScannedTheSameVenueCloseI
 
 TEST_F(ScreeningServerTest, IntakeDownIsUnavailableNamingThePersonAndIntake) {
   SetStoryRiskAreas();
-  intake_.process().Signal(SIGKILL);
-  intake_.process().Wait(std::chrono::seconds(5));
+  intake_->process().Signal(SIGKILL);
+  intake_->process().Wait(std::chrono::seconds(5));
   v1::ScreenArrivalResponse out;
   grpc::Status s =
       Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, Installers("check-4"), &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(s.error_message().rfind("people[0]: intake: ", 0), 0u) << s.error_message();
+}
+
+// The stories on their own dates: both services' clocks follow a file the
+// test rewrites (--clock_file), so the measure timers run as they would
+// have in April 2022.
+class ScreeningStoryTest : public ScreeningServerTest {
+ protected:
+  std::vector<std::string> CommonArgs() override { return {"--clock_file", ClockFile()}; }
+  void SetUp() override {
+    SetClock("2022-04-11T15:30:00+08:00");
+    ScreeningServerTest::SetUp();
+  }
+  std::string ClockFile() { return dir_.path() + "/now"; }
+  void SetClock(const std::string& rfc3339) {
+    std::ofstream(ClockFile() + ".new") << rfc3339 << "\n";
+    std::rename((ClockFile() + ".new").c_str(), ClockFile().c_str());  // never half written
+    // The services look at the file again at most every 20 ms.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  static absl::Time At(const std::string& rfc3339) {
+    absl::Time t;
+    std::string err;
+    EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+    return t;
+  }
+  static google::protobuf::Timestamp Ts(const std::string& rfc3339) {
+    return TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(At(rfc3339)));
+  }
+  // A person of the stories arriving at `at`, having been in `visited` on
+  // `day` (yyyy-mm-dd).
+  intake::v1::RecordArrivalRequest StoryPerson(const std::string& request_id,
+                                               const std::string& id17, const std::string& visited,
+                                               const std::string& at, int y, int m, int d) {
+    intake::v1::RecordArrivalRequest p = Person(request_id, id17, visited, 0);
+    *p.mutable_arrival_time() = Ts(at);
+    p.mutable_visited_places(0)->mutable_date()->set_year(y);
+    p.mutable_visited_places(0)->mutable_date()->set_month(m);
+    p.mutable_visited_places(0)->mutable_date()->set_day(d);
+    return p;
+  }
+  v1::Measure MeasureOf(const std::string& resident_id) {
+    v1::GetPersonStatusRequest req;
+    req.set_resident_id(resident_id);
+    v1::PersonStatus status;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, req, &status).ok());
+    return status.measure();
+  }
+  // Waits (up to 20 s) until `done` holds for the person's measure.
+  v1::Measure AwaitMeasure(const std::string& resident_id,
+                           const std::function<bool(const v1::Measure&)>& done) {
+    v1::Measure m;
+    for (int i = 0; i < 100; ++i) {
+      m = MeasureOf(resident_id);
+      if (done(m)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return m;
+  }
+  // MeasureChanged events of `kind`, once each.
+  std::vector<v1::MeasureChanged> Changes(v1::MeasureChangeKind kind, size_t at_least) {
+    std::vector<v1::MeasureChanged> out;
+    for (int i = 0; i < 50; ++i) {
+      out.clear();
+      for (const auto& r : Topic(kMeasureTopic, 0)) {
+        v1::MeasureChanged e;
+        if (e.ParseFromString(r.value) && e.change().kind() == kind) out.push_back(e);
+      }
+      if (out.size() >= at_least) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return out;
+  }
+};
+
+TEST_F(ScreeningStoryTest, TheInstallersStepDownToHomeIsolationOnThe26thAndPengIsolatesAtHome) {
+  SetStoryRiskAreas(At("2022-04-01T00:00:00+08:00"));
+
+  // 11 April, 15:00: the two installers from Liaoning drive in from
+  // Shaoyang, where they were on the 8th.
+  v1::ScreenArrivalRequest installers;
+  installers.set_request_id("check-0411");
+  *installers.add_people() = StoryPerson("check-0411-a", "21010219850315002", "430500",
+                                         "2022-04-11T15:00:00+08:00", 2022, 4, 8);
+  *installers.add_people() = StoryPerson("check-0411-b", "21010219870722003", "430500",
+                                         "2022-04-11T15:00:00+08:00", 2022, 4, 8);
+  v1::ScreenArrivalResponse checked;
+  grpc::Status s = Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, installers, &checked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(checked.decisions_size(), 2);
+  std::vector<std::string> installer_ids;
+  for (const auto& d : checked.decisions()) {
+    installer_ids.push_back(d.resident_id());
+    EXPECT_EQ(d.rule(), "risk-area");
+    EXPECT_EQ(d.measure().plan().stages(0).type(), v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
+    // 14 days counted from the day after arrival: until 26 April, 00:00.
+    EXPECT_EQ(d.measure().stage_ends_at(), Ts("2022-04-26T00:00:00+08:00"));
+  }
+
+  // 13 April: Peng comes back from Bao'an, Shenzhen (a city with a
+  // high-risk district): 14 days of home isolation, and a care request for
+  // his household at once.
+  SetClock("2022-04-13T10:00:00+08:00");
+  v1::ScreenArrivalRequest peng;
+  peng.set_request_id("check-0413");
+  *peng.add_people() = StoryPerson("check-0413-a", "43110219900101123", "440306",
+                                   "2022-04-13T09:30:00+08:00", 2022, 4, 12);
+  v1::ScreenArrivalResponse peng_checked;
+  s = Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, peng, &peng_checked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::PersonDecision& p = peng_checked.decisions(0);
+  EXPECT_EQ(p.rule(), "risk-city");
+  EXPECT_EQ(p.measure().plan().stages(0).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+  EXPECT_EQ(p.measure().stage_ends_at(), Ts("2022-04-28T00:00:00+08:00"));
+  auto care = Topic(kCareRequestTopic, 1);
+  ASSERT_EQ(care.size(), 1u);
+
+  // Ten seconds before midnight on the 25th nothing has moved.
+  SetClock("2022-04-25T23:59:50+08:00");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  for (const auto& id : installer_ids) {
+    EXPECT_EQ(MeasureOf(id).stage_index(), 0) << "stepped down before the 26th";
+  }
+
+  // The 26th: both installers move from centralized observation to home
+  // isolation (7 days, until 3 May), each with a care request, once.
+  SetClock("2022-04-26T00:00:05+08:00");
+  for (const auto& id : installer_ids) {
+    v1::Measure m = AwaitMeasure(id, [](const v1::Measure& m) { return m.stage_index() == 1; });
+    ASSERT_EQ(m.stage_index(), 1);
+    EXPECT_EQ(m.status(), v1::MEASURE_STATUS_ACTIVE);
+    EXPECT_EQ(m.plan().stages(1).type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+    EXPECT_EQ(m.stage_started_at(), Ts("2022-04-26T00:00:00+08:00"));
+    EXPECT_EQ(m.stage_ends_at(), Ts("2022-05-03T00:00:00+08:00"));
+    EXPECT_EQ(m.history().rbegin()->kind(), v1::MEASURE_CHANGE_KIND_STAGE_CHANGED);
+  }
+  care = Topic(kCareRequestTopic, 3);
+  ASSERT_EQ(care.size(), 3u);
+  std::set<std::string> cared;
+  for (const auto& r : care) {
+    v1::CareRequested c;
+    ASSERT_TRUE(c.ParseFromString(r.value));
+    EXPECT_EQ(c.measure_type(), v1::MEASURE_TYPE_HOME_ISOLATION);
+    cared.insert(c.resident_id());
+  }
+  EXPECT_EQ(cared, (std::set<std::string>{installer_ids[0], installer_ids[1], p.resident_id()}));
+  v1::GridScreening counts = Counts();
+  EXPECT_EQ(counts.centralized_observation(), 0);
+  EXPECT_EQ(counts.home_isolation(), 3);
+
+  // 3 May: the installers are released; Peng (since the 28th) too. Every
+  // step happened exactly once.
+  SetClock("2022-05-03T00:00:05+08:00");
+  for (const auto& id : installer_ids) {
+    EXPECT_EQ(
+        AwaitMeasure(id,
+                     [](const v1::Measure& m) { return m.status() == v1::MEASURE_STATUS_RELEASED; })
+            .status(),
+        v1::MEASURE_STATUS_RELEASED);
+  }
+  EXPECT_EQ(
+      AwaitMeasure(p.resident_id(),
+                   [](const v1::Measure& m) { return m.status() == v1::MEASURE_STATUS_RELEASED; })
+          .released_at(),
+      Ts("2022-04-28T00:00:00+08:00"));
+  EXPECT_EQ(Changes(v1::MEASURE_CHANGE_KIND_RELEASED, 3).size(), 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Changes(v1::MEASURE_CHANGE_KIND_STAGE_CHANGED, 2).size(), 2u);
+  EXPECT_EQ(Changes(v1::MEASURE_CHANGE_KIND_RELEASED, 3).size(), 3u);
+  EXPECT_EQ(Topic(kCareRequestTopic, 3).size(), 3u);
+  counts = Counts();
+  EXPECT_EQ(counts.home_isolation(), 0);
+  EXPECT_EQ(counts.released(), 3);
 }
 
 }  // namespace

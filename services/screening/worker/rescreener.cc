@@ -84,7 +84,10 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
       if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
       const auto& [a, verdict] = candidates[i];
       const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-      if (active && !CallsForMore(*current, verdict, now)) continue;
+      // The measure the arrival calls for counts from its time (as at the
+      // checkpoint), not from now.
+      const absl::Time arrived = absl::FromUnixSeconds(a->arrival.arrival_time().seconds());
+      if (active && !CallsForMore(*current, verdict, arrived)) continue;
       if (!active && current.has_value() &&
           current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
         continue;  // this arrival's measure already ran its course
