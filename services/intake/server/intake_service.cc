@@ -242,6 +242,10 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       arrival.set_recorded_by(caller.subject);
       *out->mutable_arrival() = arrival;
       out->set_resident_created(!current->has_value());
+      if (current->has_value()) {
+        *out->mutable_doses() = (*current)->doses();
+        if ((*current)->has_latest_test()) *out->mutable_latest_test() = (*current)->latest_test();
+      }
       platform::GridKeys k = IntakeStore::Keys(grid);
       GridTransaction txn(k, RequestField(caller, request->request_id()), out->SerializeAsString(),
                           now);

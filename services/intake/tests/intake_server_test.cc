@@ -251,6 +251,17 @@ TEST_F(IntakeServerTest, HealthVisitsHelpAndLeadsMoveTheLedger) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(health_resp.resident().version(), 2);
 
+  // An arrival of the same person answers with the health on record (a
+  // checkpoint needs no second call).
+  v1::RecordArrivalRequest arrival = Arrival("arr-known");
+  arrival.mutable_person()->set_id_card_number("431102199001011239");
+  v1::RecordArrivalResponse arrival_resp;
+  s = Call(&v1::IntakeService::Stub::RecordArrival, worker_, arrival, &arrival_resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(arrival_resp.resident_created());
+  ASSERT_EQ(arrival_resp.doses_size(), 1);
+  EXPECT_EQ(arrival_resp.latest_test().result(), v1::TEST_RESULT_NEGATIVE);
+
   v1::RecordVisitRequest visit;
   visit.set_request_id("v");
   visit.set_resident_id(rid);

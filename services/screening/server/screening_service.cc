@@ -56,11 +56,6 @@ std::string Authorization(const grpc::ServerContext& context) {
                                                : std::string(it->second.data(), it->second.size());
 }
 
-void AddHealth(const intake::v1::Resident& resident, Situation* s) {
-  s->doses = resident.doses_size();
-  if (resident.has_latest_test()) AddTest(resident.latest_test(), s);
-}
-
 }  // namespace
 
 grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
@@ -108,10 +103,10 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       const std::string at = absl::StrCat("people[", i, "]: ");
       auto r = deps_.intake.RecordArrival(authorization, request->people(i));
       if (!r.ok()) return platform::ToGrpcStatus(Prefixed(at, r.status()));
-      auto resident = deps_.intake.GetResident(authorization, r->arrival().resident_id());
-      if (!resident.ok()) return platform::ToGrpcStatus(Prefixed(at, resident.status()));
+      // Decided with the health intake has on record for the person.
       Situation s = ArrivalSituation(request->people(i));
-      AddHealth(*resident, &s);
+      s.doses = r->doses_size();
+      if (r->has_latest_test()) AddTest(r->latest_test(), &s);
       situations.push_back(std::move(s));
       seen.emplace_back(r->arrival().resident_id(), r->arrival().grid_id());
       recorded.push_back(std::move(*r));
