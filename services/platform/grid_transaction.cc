@@ -69,6 +69,8 @@ for t = 1, tonumber(ARGV[1]) do
           redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. ARGV[j + 2])
         end
         j = j + 3
+      elseif op == 'X' then
+        redis.call('EXPIRE', key, ARGV[j + 2]); j = j + 3
       elseif op == 'D' then
         redis.call('ZREM', key, ARGV[j + 2]); j = j + 3
       elseif op == 'C' then
@@ -144,6 +146,12 @@ GridTransaction& GridTransaction::ZRemoveBelow(const std::string& key, long long
   return *this;
 }
 
+GridTransaction& GridTransaction::Expire(const std::string& key, absl::Duration ttl) {
+  const long long seconds = std::max<long long>(1, absl::ToInt64Seconds(ttl));
+  ops_.push_back({'X', KeyIndex(key), std::to_string(seconds), ""});
+  return *this;
+}
+
 GridTransaction& GridTransaction::ZRemove(const std::string& key, const std::string& member) {
   ops_.push_back({'D', KeyIndex(key), member, ""});
   return *this;
@@ -166,7 +174,9 @@ GridTransaction& GridTransaction::Publish(const KafkaRecord& record) {
 class GridBatchBuilder {
  public:
   // Ops with one argument after the key index (the others have two).
-  static bool ThreeArgs(char code) { return code == 'T' || code == 'D' || code == 'P'; }
+  static bool ThreeArgs(char code) {
+    return code == 'T' || code == 'D' || code == 'P' || code == 'X';
+  }
 
   explicit GridBatchBuilder(const std::string& outbox) : keys_{outbox} { args_.push_back("0"); }
 

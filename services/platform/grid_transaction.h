@@ -55,6 +55,9 @@ class GridTransaction {
   // transactions of a batch to share them.
   GridTransaction& ZRemoveBelow(const std::string& key, long long max_score);
   GridTransaction& ZRemove(const std::string& key, const std::string& member);
+  // The key is deleted `ttl` from now (at least a second; relative, so the
+  // service's clock decides when).
+  GridTransaction& Expire(const std::string& key, absl::Duration ttl);
   GridTransaction& HashIncrement(const std::string& key, const std::string& field, long long delta);
   GridTransaction& Publish(const KafkaRecord& record);
 
@@ -80,7 +83,7 @@ class GridTransaction {
 
  private:
   struct Op {
-    char code;  // R record, Z zadd, T trim, D zrem, C counter, P publish
+    char code;  // R record, Z zadd, T trim, D zrem, X expire, C counter, P publish
     int key;    // index into keys_
     std::string a, b;
   };

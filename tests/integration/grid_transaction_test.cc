@@ -138,6 +138,24 @@ TEST_F(GridTransactionTest, OldEntriesOfAWindowAreTrimmedAndMembersRemoved) {
   EXPECT_EQ(redis_.Command({"ZSCORE", keys_.Key("w"), "new"})->str, "200");
 }
 
+TEST_F(GridTransactionTest, RecordsCanBeGivenATimeToLive) {
+  GridTransaction txn(keys_, "", "", kNow);
+  txn.PutRecord(keys_.Key("rec", "short"), 1, "p")
+      .Expire(keys_.Key("rec", "short"), absl::Hours(24 * 31));
+  txn.PutRecord(keys_.Key("rec", "kept"), 1, "p");
+  ASSERT_TRUE(Run(txn).ok());
+  const long long ttl = redis_.Command({"TTL", keys_.Key("rec", "short")})->integer;
+  EXPECT_GT(ttl, 31 * 86400 - 60);
+  EXPECT_LE(ttl, 31 * 86400);
+  EXPECT_EQ(redis_.Command({"TTL", keys_.Key("rec", "kept")})->integer, -1);
+  // Never a non-positive TTL (which would delete at once).
+  GridTransaction past(keys_, "", "", kNow);
+  past.PutRecord(keys_.Key("rec", "old"), 1, "p").Expire(keys_.Key("rec", "old"), -absl::Hours(1));
+  ASSERT_TRUE(Run(past).ok());
+  const long long old_ttl = redis_.Command({"TTL", keys_.Key("rec", "old")})->integer;
+  EXPECT_TRUE(old_ttl == 1 || old_ttl == 0 || old_ttl == -2) << old_ttl;  // -2: gone already
+}
+
 // A batch: each transaction all-or-nothing on its own, in order; counters of
 // the committed ones summed; their events in ONE outbox entry per grid.
 TEST_F(GridTransactionTest, ABatchCommitsEachTransactionOnItsOwnWithOneOutboxEntryPerGrid) {

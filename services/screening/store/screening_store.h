@@ -35,7 +35,8 @@ inline constexpr char kEventSource[] = "/gridbridge/screening";
 //                  health_monitoring) and measures_started, released,
 //                  decisions (decision events recorded)
 //   person:<rid>   hash {v, p}: PersonStatus (measure holds the id only)
-//   arrival:<id>   hash {v, p}: intake's Arrival as screened (no plate)
+//   arrival:<id>   hash {v, p}: intake's Arrival as screened (no plate),
+//                  expiring 31 days after the arrival
 //   arrivals       zset arrival id -> arrival time (unix ms): what a
 //                  risk-area change re-screens
 //   rescreened     (unit risk-areas only) the list version last re-screened
