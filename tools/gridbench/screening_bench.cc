@@ -104,78 +104,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   std::vector<std::unique_ptr<screening::v1::ScreeningService::Stub>> stubs;
   for (auto& c : channels) stubs.push_back(screening::v1::ScreeningService::NewStub(c));
 
-  // 1. Decisions from intake's events: produced to intake's topic as fast
-  // as the producer goes; done when every one is counted in Redis and
-  // every decision event is on screening's topic (the outboxes are empty).
-  auto publisher = platform::KafkaPublisher::Create(
-      {targets.kafka_bootstrap, "gridbench", {{"linger.ms", "5"}}});
-  if (!publisher.ok()) {
-    std::fprintf(stderr, "kafka: %s\n", publisher.status().ToString().c_str());
-    return;
-  }
-  const long long n = targets.events;
-  const Totals before = redis.Read();
-  const absl::Time now = absl::Now();
-  const auto start = Clock::now();
-  long long produced = 0;
-  for (long long first = 0; first < n; first += 10000) {
-    std::vector<platform::KafkaRecord> records;
-    for (long long i = first; i < std::min(n, first + 10000); ++i) {
-      records.push_back(ArrivalEvent(env, i, now));
-    }
-    for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(60))) produced += s.ok();
-  }
-  const double produced_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const double counted_s = redis.Until(
-      start, [&](const Totals& t) { return t.decisions - before.decisions >= produced; });
-  const double decided_s = redis.Until(start, [&](const Totals& t) {
-    return t.decisions - before.decisions >= produced && t.pending_events == 0;
-  });
-  out["decisions_in_redis_s"] = counted_s;
-  const Totals decided = redis.Read();
-  out["events"] = produced;
-  out["events_produced_per_s"] = produced / produced_s;
-  out["decisions"] = decided.decisions - before.decisions;
-  out["decisions_per_s"] = (decided.decisions - before.decisions) / decided_s;
-  std::fprintf(stderr,
-               "decisions from intake events: %lld events produced in %.2f s; %lld decided, in "
-               "Redis after %.2f s, on Kafka after %.2f s: %.0f decisions/s\n",
-               produced, produced_s, decided.decisions - before.decisions, counted_s, decided_s,
-               (decided.decisions - before.decisions) / decided_s);
-
-  // 2. The place they all visited becomes a medium-risk area: every one of
-  // them is re-screened and gets a measure (with its events).
-  screening::v1::SetRiskAreasRequest set;
-  set.set_request_id(env.run + "-risk");
-  auto* area = set.mutable_list()->add_areas();
-  area->set_division_code(kVisited);
-  area->set_level(screening::v1::RISK_LEVEL_MEDIUM);
-  *area->mutable_effective_from() =
-      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(24 * 7)));
-  grpc::ClientContext set_ctx;
-  set_ctx.AddMetadata("authorization", "Bearer " + env.token);
-  screening::v1::RiskAreaList list;
-  const auto rescreen_start = Clock::now();
-  grpc::Status set_status = stubs[0]->SetRiskAreas(&set_ctx, set, &list);
-  if (!set_status.ok()) {
-    std::fprintf(stderr, "SetRiskAreas: %s\n", set_status.error_message().c_str());
-    return;
-  }
-  const std::string version = std::to_string(list.version());
-  const double rescreen_s = redis.Until(rescreen_start, [&](const Totals& t) {
-    return t.rescreened == version && t.pending_events == 0;
-  });
-  const Totals rescreened = redis.Read();
-  out["rescreen_arrivals"] = produced;
-  out["rescreen_measures_started"] = rescreened.measures_started - decided.measures_started;
-  out["rescreen_100k_s"] = rescreen_s;
-  std::fprintf(stderr,
-               "risk-area change: %lld arrivals re-screened, %lld measures started, events on "
-               "Kafka after %.2f s\n",
-               produced, rescreened.measures_started - decided.measures_started, rescreen_s);
-  out["screening_rss_mib"] = RssMib(targets.screening_pid);
-
-  // 3. ScreenArrival: one new person per call (screening records the
+  // 1. ScreenArrival: one new person per call (screening records the
   // arrival through intake, which registers the person).
   std::atomic<long long> failures_logged{0};
   auto screen = [&](long long i) {
@@ -216,6 +145,77 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["screen_half_load_errors"] = half.errors;
   std::fprintf(stderr, "ScreenArrival at %.0f calls/s: p50 %.2f ms, p99 %.2f ms\n",
                saturated.calls_per_s / 2, half.p50_ms, half.p99_ms);
+
+  // 2. Decisions from intake's events: produced to intake's topic as fast
+  // as the producer goes; done when every one is counted in Redis and
+  // every decision event is on screening's topic (the outboxes are empty).
+  auto publisher = platform::KafkaPublisher::Create(
+      {targets.kafka_bootstrap, "gridbench", {{"linger.ms", "5"}}});
+  if (!publisher.ok()) {
+    std::fprintf(stderr, "kafka: %s\n", publisher.status().ToString().c_str());
+    return;
+  }
+  const long long n = targets.events;
+  const Totals before = redis.Read();
+  const absl::Time now = absl::Now();
+  const auto start = Clock::now();
+  long long produced = 0;
+  for (long long first = 0; first < n; first += 10000) {
+    std::vector<platform::KafkaRecord> records;
+    for (long long i = first; i < std::min(n, first + 10000); ++i) {
+      records.push_back(ArrivalEvent(env, i, now));
+    }
+    for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(60))) produced += s.ok();
+  }
+  const double produced_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double counted_s = redis.Until(
+      start, [&](const Totals& t) { return t.decisions - before.decisions >= produced; });
+  const double decided_s = redis.Until(start, [&](const Totals& t) {
+    return t.decisions - before.decisions >= produced && t.pending_events == 0;
+  });
+  out["decisions_in_redis_s"] = counted_s;
+  const Totals decided = redis.Read();
+  out["events"] = produced;
+  out["events_produced_per_s"] = produced / produced_s;
+  out["decisions"] = decided.decisions - before.decisions;
+  out["decisions_per_s"] = (decided.decisions - before.decisions) / decided_s;
+  std::fprintf(stderr,
+               "decisions from intake events: %lld events produced in %.2f s; %lld decided, in "
+               "Redis after %.2f s, on Kafka after %.2f s: %.0f decisions/s\n",
+               produced, produced_s, decided.decisions - before.decisions, counted_s, decided_s,
+               (decided.decisions - before.decisions) / decided_s);
+
+  // 3. The place they all visited becomes a medium-risk area: every one of
+  // them is re-screened and gets a measure (with its events).
+  screening::v1::SetRiskAreasRequest set;
+  set.set_request_id(env.run + "-risk");
+  auto* area = set.mutable_list()->add_areas();
+  area->set_division_code(kVisited);
+  area->set_level(screening::v1::RISK_LEVEL_MEDIUM);
+  *area->mutable_effective_from() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(24 * 7)));
+  grpc::ClientContext set_ctx;
+  set_ctx.AddMetadata("authorization", "Bearer " + env.token);
+  screening::v1::RiskAreaList list;
+  const auto rescreen_start = Clock::now();
+  grpc::Status set_status = stubs[0]->SetRiskAreas(&set_ctx, set, &list);
+  if (!set_status.ok()) {
+    std::fprintf(stderr, "SetRiskAreas: %s\n", set_status.error_message().c_str());
+    return;
+  }
+  const std::string version = std::to_string(list.version());
+  const double rescreen_s = redis.Until(rescreen_start, [&](const Totals& t) {
+    return t.rescreened == version && t.pending_events == 0;
+  });
+  const Totals rescreened = redis.Read();
+  out["rescreen_arrivals"] = produced;
+  out["rescreen_measures_started"] = rescreened.measures_started - decided.measures_started;
+  out["rescreen_100k_s"] = rescreen_s;
+  std::fprintf(stderr,
+               "risk-area change: %lld arrivals re-screened, %lld measures started, events on "
+               "Kafka after %.2f s\n",
+               produced, rescreened.measures_started - decided.measures_started, rescreen_s);
+  out["screening_rss_mib"] = RssMib(targets.screening_pid);
 }
 
 }  // namespace gridbridge::bench

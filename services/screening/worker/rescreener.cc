@@ -1,5 +1,7 @@
 #include "rescreener.h"
 
+#include <atomic>
+
 #include "cloud_events.h"
 #include "measure_lifecycle.h"
 #include "spdlog/spdlog.h"
@@ -49,60 +51,37 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
   const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
   const absl::Time since = now - absl::Hours(24) * (policy->lookback_days() + 1);
   const std::vector<std::string> grids = deps_.grids();
+  // Chunks of grids on a few workers, so that deciding one chunk overlaps
+  // Redis working on another's.
+  std::vector<std::vector<std::string>> chunks;
   for (size_t first = 0; first < grids.size(); first += options_.grids_per_round_trip) {
-    std::vector<std::string> chunk(
-        grids.begin() + static_cast<long>(first),
-        grids.begin() +
-            static_cast<long>(std::min(grids.size(), first + options_.grids_per_round_trip)));
-    auto arrivals = deps_.store.ArrivalsSince(chunk, since);
-    if (!arrivals.ok()) return arrivals.status();
-    // Decide again; only people for whom the new list calls for more are
-    // written (read their measures first, in one round trip).
-    std::vector<std::pair<const ScreeningStore::ArrivalToRescreen*, Verdict>> candidates;
-    std::vector<std::pair<std::string, std::string>> measure_keys;
-    for (const auto& a : *arrivals) {
-      ++result.arrivals;
-      Situation s = ArrivalSituation(a.arrival);
-      s.doses = a.person.value.doses();
-      if (a.person.value.has_latest_test()) AddTest(a.person.value.latest_test(), &s);
-      Verdict verdict = Screen(*policy, **index, deps_.divisions, s, now);
-      if (verdict.decision != v1::DECISION_MEASURE) continue;
-      measure_keys.emplace_back(a.arrival.grid_id(), a.person.value.measure().measure_id());
-      candidates.emplace_back(&a, std::move(verdict));
-    }
-    std::vector<std::pair<std::string, std::string>> existing;
-    for (const auto& k : measure_keys) {
-      if (!k.second.empty()) existing.push_back(k);
-    }
-    auto measures = deps_.store.GetMeasures(existing);
-    if (!measures.ok()) return measures.status();
-    size_t next_existing = 0;
-    std::vector<const intake::v1::Arrival*> changing;
-    std::vector<const Verdict*> verdicts;
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      std::optional<v1::Measure> current;
-      if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
-      const auto& [a, verdict] = candidates[i];
-      const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-      // The measure the arrival calls for counts from its time (as at the
-      // checkpoint), not from now.
-      const absl::Time arrived = absl::FromUnixSeconds(a->arrival.arrival_time().seconds());
-      if (active && !CallsForMore(*current, verdict, arrived)) continue;
-      if (!active && current.has_value() &&
-          current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
-        continue;  // this arrival's measure already ran its course
-      }
-      changing.push_back(&a->arrival);
-      verdicts.push_back(&verdict);
-    }
-    const auto statuses = deps_.decisions.RecordAll(
-        ServiceActor(), changing, [&](size_t k, const v1::PersonStatus&) { return *verdicts[k]; },
-        version, now);
-    for (const absl::Status& st : statuses) {
-      if (!st.ok()) return st;  // the next pass goes on (decisions are idempotent)
-    }
-    result.changed += static_cast<long long>(changing.size());
+    chunks.emplace_back(grids.begin() + static_cast<long>(first),
+                        grids.begin() + static_cast<long>(std::min(
+                                            grids.size(), first + options_.grids_per_round_trip)));
   }
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  absl::Status failed;
+  auto work = [&] {
+    while (true) {
+      const size_t i = next++;
+      if (i >= chunks.size()) return;
+      auto done_chunk = RescreenChunk(chunks[i], since, version, *policy, **index, now);
+      std::lock_guard lock(mu);
+      if (!done_chunk.ok()) {
+        failed.Update(done_chunk.status());
+        next = chunks.size();  // stop; the next pass does it again
+        return;
+      }
+      result.arrivals += done_chunk->arrivals;
+      result.changed += done_chunk->changed;
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int w = 1; w < options_.workers; ++w) workers.emplace_back(work);
+  work();
+  for (auto& t : workers) t.join();
+  if (!failed.ok()) return failed;
   // Done with this version, if the lease is still ours.
   auto holder = deps_.redis.Command({"GET", LeaseKey()});
   if (!holder.ok()) return holder.status();
@@ -117,6 +96,63 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
       "or a stricter one",
       result.arrivals, version, result.changed);
   return result;
+}
+
+absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::string>& chunk,
+                                                         absl::Time since, long long version,
+                                                         const v1::Policy& policy,
+                                                         const RiskAreaIndex& index,
+                                                         absl::Time now) {
+  RescreenResult out;
+  auto arrivals = deps_.store.ArrivalsSince(chunk, since);
+  if (!arrivals.ok()) return arrivals.status();
+  // Decide again; only people for whom the new list calls for more are
+  // written (read their measures first, in one round trip).
+  std::vector<std::pair<const ScreeningStore::ArrivalToRescreen*, Verdict>> candidates;
+  std::vector<std::pair<std::string, std::string>> measure_keys;
+  for (const auto& a : *arrivals) {
+    ++out.arrivals;
+    Situation s = ArrivalSituation(a.arrival);
+    s.doses = a.person.value.doses();
+    if (a.person.value.has_latest_test()) AddTest(a.person.value.latest_test(), &s);
+    Verdict verdict = Screen(policy, index, deps_.divisions, s, now);
+    if (verdict.decision != v1::DECISION_MEASURE) continue;
+    measure_keys.emplace_back(a.arrival.grid_id(), a.person.value.measure().measure_id());
+    candidates.emplace_back(&a, std::move(verdict));
+  }
+  std::vector<std::pair<std::string, std::string>> existing;
+  for (const auto& k : measure_keys) {
+    if (!k.second.empty()) existing.push_back(k);
+  }
+  auto measures = deps_.store.GetMeasures(existing);
+  if (!measures.ok()) return measures.status();
+  size_t next_existing = 0;
+  std::vector<const intake::v1::Arrival*> changing;
+  std::vector<const Verdict*> verdicts;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    std::optional<v1::Measure> current;
+    if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
+    const auto& [a, verdict] = candidates[i];
+    const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
+    // The measure the arrival calls for counts from its time (as at the
+    // checkpoint), not from now.
+    const absl::Time arrived = absl::FromUnixSeconds(a->arrival.arrival_time().seconds());
+    if (active && !CallsForMore(*current, verdict, arrived)) continue;
+    if (!active && current.has_value() &&
+        current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
+      continue;  // this arrival's measure already ran its course
+    }
+    changing.push_back(&a->arrival);
+    verdicts.push_back(&verdict);
+  }
+  const auto statuses = deps_.decisions.RecordAll(
+      ServiceActor(), changing, [&](size_t k, const v1::PersonStatus&) { return *verdicts[k]; },
+      version, now);
+  for (const absl::Status& st : statuses) {
+    if (!st.ok()) return st;  // the next pass goes on (decisions are idempotent)
+  }
+  out.changed += static_cast<long long>(changing.size());
+  return out;
 }
 
 void Rescreener::Start() {

@@ -20,7 +20,8 @@ namespace gridbridge::screening {
 struct RescreenerOptions {
   absl::Duration interval = absl::Seconds(1);  // how often to look for a new list
   absl::Duration lease = absl::Seconds(60);    // one replica re-screens at a time
-  int grids_per_round_trip = 50;
+  int grids_per_round_trip = 10;
+  int workers = 3;  // chunks of grids re-screened at once
 };
 
 // What one pass did.
@@ -61,6 +62,12 @@ class Rescreener {
 
  private:
   void Loop();
+  // One chunk of grids: its arrivals since `since` decided again against
+  // list `version`; the people who now need more get it.
+  absl::StatusOr<RescreenResult> RescreenChunk(const std::vector<std::string>& chunk,
+                                               absl::Time since, long long version,
+                                               const v1::Policy& policy, const RiskAreaIndex& index,
+                                               absl::Time now);
 
   Deps deps_;
   RescreenerOptions options_;
