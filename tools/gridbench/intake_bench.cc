@@ -88,22 +88,16 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       std::fprintf(stderr, "RecordArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
-  auto saturated = RunSaturated(arrival, env.threads, env.duration, 0);
+  const auto [saturated, half] =
+      RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration);
   out["unary_qps"] = saturated.calls_per_s;
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
   out["unary_errors"] = saturated.errors;
   out["unary_ratio"] =
       echo_result.calls_per_s > 0 ? saturated.calls_per_s / echo_result.calls_per_s : 0;
-  std::fprintf(stderr,
-               "RecordArrival saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n",
-               saturated.calls_per_s, saturated.p50_ms, saturated.p99_ms, saturated.errors);
-  auto half = RunAtRate(arrival, saturated.calls_per_s / 2, env.threads, env.duration,
-                        saturated.calls + 1000);
   out["p50_half_load_ms"] = half.p50_ms;
   out["p99_half_load_ms"] = half.p99_ms;
-  std::fprintf(stderr, "RecordArrival at %.0f calls/s: p50 %.2f ms, p99 %.2f ms\n",
-               saturated.calls_per_s / 2, half.p50_ms, half.p99_ms);
 
   // 3. BulkImport, answered and end to end.
   platform::RedisClient redis(*platform::RedisOptionsFromAddr(env.redis_addr));

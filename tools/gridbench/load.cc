@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -79,6 +80,19 @@ LoadResult RunAtRate(const CallFn& call, double rate, int threads,
   for (auto& t : pool) t.join();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return Summarize(all, errors, seconds);
+}
+
+SaturationAndHalf RunSaturatedThenHalf(const char* name, const CallFn& call, int threads,
+                                       std::chrono::milliseconds duration) {
+  SaturationAndHalf r;
+  r.saturated = RunSaturated(call, threads, duration, 0);
+  std::fprintf(stderr, "%s saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
+               r.saturated.calls_per_s, r.saturated.p50_ms, r.saturated.p99_ms, r.saturated.errors);
+  r.half =
+      RunAtRate(call, r.saturated.calls_per_s / 2, threads, duration, r.saturated.calls + 1000);
+  std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
+               r.saturated.calls_per_s / 2, r.half.p50_ms, r.half.p99_ms, r.half.errors);
+  return r;
 }
 
 }  // namespace gridbridge::bench

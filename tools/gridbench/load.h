@@ -27,4 +27,12 @@ LoadResult RunSaturated(const CallFn& call, int threads, std::chrono::millisecon
 LoadResult RunAtRate(const CallFn& call, double rate, int threads,
                      std::chrono::milliseconds duration, long long first_call = 0);
 
+// Saturation (closed loop) and then half of its rate (open loop), each
+// printed to stderr as "<name> saturated: ..." / "<name> at N calls/s: ...".
+struct SaturationAndHalf {
+  LoadResult saturated, half;
+};
+SaturationAndHalf RunSaturatedThenHalf(const char* name, const CallFn& call, int threads,
+                                       std::chrono::milliseconds duration);
+
 }  // namespace gridbridge::bench

@@ -130,21 +130,15 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
       std::fprintf(stderr, "ScreenArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
-  auto saturated = RunSaturated(screen, env.threads, env.duration, 0);
+  const auto [saturated, half] =
+      RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration);
   out["screen_qps"] = saturated.calls_per_s;
   out["screen_p50_saturation_ms"] = saturated.p50_ms;
   out["screen_p99_saturation_ms"] = saturated.p99_ms;
   out["screen_errors"] = saturated.errors;
-  std::fprintf(stderr,
-               "ScreenArrival saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n",
-               saturated.calls_per_s, saturated.p50_ms, saturated.p99_ms, saturated.errors);
-  auto half = RunAtRate(screen, saturated.calls_per_s / 2, env.threads, env.duration,
-                        saturated.calls + 1000);
   out["screen_p50_half_load_ms"] = half.p50_ms;
   out["screen_p99_half_load_ms"] = half.p99_ms;
   out["screen_half_load_errors"] = half.errors;
-  std::fprintf(stderr, "ScreenArrival at %.0f calls/s: p50 %.2f ms, p99 %.2f ms\n",
-               saturated.calls_per_s / 2, half.p50_ms, half.p99_ms);
 
   // 2. Decisions from intake's events: produced to intake's topic as fast
   // as the producer goes; done when every one is counted in Redis and
