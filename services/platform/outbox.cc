@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "cloud_events.h"
 #include "gridbridge/common/v1/outbox.pb.h"
+#include "lease.h"
 #include "metrics.h"
 #include "redis_keys.h"
 #include "spdlog/spdlog.h"
@@ -18,19 +19,6 @@ end
 )lua";
 
 namespace {
-
-// Takes the lease if free or already ours; renews it. 1 if held, else 0.
-const RedisScript& AcquireLeaseScript() {
-  static const RedisScript script(R"lua(
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-)lua");
-  return script;
-}
 
 // Deletes delivered entries only while the lease is still ours. Returns
 // the number deleted, or -1 if the lease was lost (delete nothing: the new

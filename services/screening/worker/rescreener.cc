@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "cloud_events.h"
+#include "lease.h"
 #include "measure_lifecycle.h"
 #include "spdlog/spdlog.h"
 
@@ -38,14 +39,9 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
   if (!done.ok()) return done.status();
   if (version == 0 || (!done->is_nil() && std::stoll(done->str) >= version)) return result;
   // One replica at a time; the lease is ours if free or already ours.
-  auto lease = deps_.redis.Command({"SET", LeaseKey(), token_, "NX", "PX",
-                                    std::to_string(absl::ToInt64Milliseconds(options_.lease))});
+  auto lease = platform::AcquireLease(deps_.redis, LeaseKey(), token_, options_.lease);
   if (!lease.ok()) return lease.status();
-  if (lease->is_nil()) {
-    auto holder = deps_.redis.Command({"GET", LeaseKey()});
-    if (!holder.ok()) return holder.status();
-    if (holder->is_nil() || holder->str != token_) return result;
-  }
+  if (!*lease) return result;
 
   const absl::Time now = deps_.clock.Now();
   const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
@@ -67,9 +63,16 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
       const size_t i = next++;
       if (i >= chunks.size()) return;
       auto done_chunk = RescreenChunk(chunks[i], since, version, *policy, **index, now);
+      // Renewed after every chunk, so that a long pass keeps it; lost (a
+      // stall longer than the lease), the other replica goes on.
+      absl::StatusOr<bool> still =
+          done_chunk.ok() ? platform::AcquireLease(deps_.redis, LeaseKey(), token_, options_.lease)
+                          : absl::StatusOr<bool>(true);
+      if (still.ok() && !*still)
+        still = absl::AbortedError("re-screen lease lost to another replica");
       std::lock_guard lock(mu);
-      if (!done_chunk.ok()) {
-        failed.Update(done_chunk.status());
+      if (!done_chunk.ok() || !still.ok()) {
+        failed.Update(done_chunk.ok() ? still.status() : done_chunk.status());
         next = chunks.size();  // stop; the next pass does it again
         return;
       }
