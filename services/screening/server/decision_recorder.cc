@@ -48,25 +48,10 @@ DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival
   return s;
 }
 
-absl::StatusOr<v1::PersonDecision> DecisionRecorder::Record(const common::v1::Actor& actor,
-                                                            const intake::v1::Arrival& arrival,
-                                                            const Verdict& verdict,
-                                                            absl::Time now) {
-  return Decide(actor, ForArrival(arrival, 0), verdict, now);
-}
-
-absl::StatusOr<v1::PersonDecision> DecisionRecorder::Rescreen(const common::v1::Actor& actor,
-                                                              const intake::v1::Arrival& arrival,
-                                                              long long list_version,
-                                                              const Verdict& verdict,
-                                                              absl::Time now) {
-  return Decide(actor, ForArrival(arrival, list_version), verdict, now);
-}
-
-std::vector<absl::Status> DecisionRecorder::RecordAll(
+std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
     const VerdictFn& verdict_of, long long rescreen_version, absl::Time now) {
-  std::vector<absl::Status> out(arrivals.size());
+  std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<Subject> subjects;
   std::vector<std::pair<std::string, std::string>> people;
   for (const auto* a : arrivals) {
@@ -74,14 +59,18 @@ std::vector<absl::Status> DecisionRecorder::RecordAll(
     people.emplace_back(a->grid_id(), a->resident_id());
   }
   auto persons = store_.GetPersons(people);
-  if (!persons.ok()) return std::vector<absl::Status>(arrivals.size(), persons.status());
+  if (!persons.ok()) {
+    return std::vector<absl::StatusOr<v1::PersonDecision>>(arrivals.size(), persons.status());
+  }
   std::vector<std::pair<std::string, std::string>> measure_keys;
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const std::string& id = (*persons)[i].value.measure().measure_id();
     if (!id.empty()) measure_keys.emplace_back(people[i].first, id);
   }
   auto measures = store_.GetMeasures(measure_keys);
-  if (!measures.ok()) return std::vector<absl::Status>(arrivals.size(), measures.status());
+  if (!measures.ok()) {
+    return std::vector<absl::StatusOr<v1::PersonDecision>>(arrivals.size(), measures.status());
+  }
 
   std::vector<platform::GridTransaction> txns;
   std::vector<size_t> txn_of;  // the arrival of each transaction
@@ -102,6 +91,7 @@ std::vector<absl::Status> DecisionRecorder::RecordAll(
     }
     txns.push_back(std::move(*txn));
     txn_of.push_back(i);
+    out[i] = std::move(decision);  // if it commits
   }
   auto outcomes = store_.CommitAll(txns);
   if (!outcomes.ok()) {
@@ -115,9 +105,15 @@ std::vector<absl::Status> DecisionRecorder::RecordAll(
     if (!outcome.ok()) {
       out[i] = outcome.status();
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
-      auto decided = Decide(actor, subjects[i], verdicts[i], now);  // reads afresh
-      out[i] = decided.ok() ? absl::OkStatus() : decided.status();
-    } else if (outcome->kind == GridTransaction::Outcome::Kind::kCommitted) {
+      out[i] = Decide(actor, subjects[i], verdicts[i], now);  // reads afresh
+    } else if (outcome->kind == GridTransaction::Outcome::Kind::kDuplicate) {
+      v1::PersonDecision first;
+      if (first.ParseFromString(outcome->prior_response)) {
+        out[i] = std::move(first);
+      } else {
+        out[i] = absl::DataLossError("the remembered decision does not parse");
+      }
+    } else {
       if (committed_grids.empty() || committed_grids.back() != subjects[i].grid_id) {
         committed_grids.push_back(subjects[i].grid_id);
       }

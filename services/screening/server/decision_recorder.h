@@ -28,17 +28,6 @@ class DecisionRecorder {
   DecisionRecorder(ScreeningStore& store, std::function<void(const std::string&)> notify_outbox)
       : store_(store), notify_(std::move(notify_outbox)) {}
 
-  absl::StatusOr<v1::PersonDecision> Record(const common::v1::Actor& actor,
-                                            const intake::v1::Arrival& arrival,
-                                            const Verdict& verdict, absl::Time now);
-
-  // A past arrival decided again after the risk-area list changed (version
-  // `list_version`); idempotent per arrival and list version.
-  absl::StatusOr<v1::PersonDecision> Rescreen(const common::v1::Actor& actor,
-                                              const intake::v1::Arrival& arrival,
-                                              long long list_version, const Verdict& verdict,
-                                              absl::Time now);
-
   // A venue exposure (`alert` without meta and measure id): the alert event,
   // and a measure if `verdict` calls for one. Idempotent per `key` (one
   // per positive case report and exposed person).
@@ -55,19 +44,20 @@ class DecisionRecorder {
                             const intake::v1::NucleicAcidTest* latest_test, const Verdict& verdict,
                             absl::Time now);
 
-  // Many arrivals (`rescreen_version` 0) or re-screened arrivals (the list
-  // version) at once, with the same meaning as Record and Rescreen one by
-  // one: the people's records and measures are read in two round trips and
-  // the decisions committed per grid in one script run; a decision that
+  // Arrivals (`rescreen_version` 0: from a checkpoint or intake's events;
+  // idempotent per arrival) or past arrivals decided again after the
+  // risk-area list changed (the list version; idempotent per arrival and
+  // version), many at once: the people's records and measures are read in
+  // two round trips and the decisions committed per grid in one script
+  // run; a decision that
   // meets a concurrent change (the same person twice in the batch, another
   // writer) is decided again on its own. `verdict_of(i, person)` decides
-  // arrival i given the person's record as read. One status per arrival,
-  // in order.
+  // arrival i given the person's record as read. One decision (or error)
+  // per arrival, in order; a repeated arrival gets its first decision.
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
-  std::vector<absl::Status> RecordAll(const common::v1::Actor& actor,
-                                      const std::vector<const intake::v1::Arrival*>& arrivals,
-                                      const VerdictFn& verdict_of, long long rescreen_version,
-                                      absl::Time now);
+  std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
+      const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
+      const VerdictFn& verdict_of, long long rescreen_version, absl::Time now);
 
  private:
   // Who and what is decided, and how it is remembered.

@@ -114,13 +114,22 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     if (absl::Status s = deps_.store.RememberGrids(seen); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
-    for (size_t i = 0; i < recorded.size(); ++i) {
-      const intake::v1::Arrival& arrival = recorded[i].arrival();
-      Verdict verdict = Screen(*policy, **risk_areas, deps_.divisions, situations[i], now);
-      auto decision = deps_.decisions.Record(caller.ToActor(), arrival, verdict, now);
-      if (!decision.ok()) return platform::ToGrpcStatus(decision.status());
-      decision->set_resident_created(recorded[i].resident_created());
-      *response->add_decisions() = std::move(*decision);
+    // Everyone in the vehicle decided in one commit round trip.
+    std::vector<const intake::v1::Arrival*> arrivals;
+    for (const auto& r : recorded) arrivals.push_back(&r.arrival());
+    auto decided = deps_.decisions.RecordAll(
+        caller.ToActor(), arrivals,
+        [&](size_t k, const v1::PersonStatus&) {
+          return Screen(*policy, **risk_areas, deps_.divisions, situations[k], now);
+        },
+        0, now);
+    for (size_t i = 0; i < decided.size(); ++i) {
+      if (!decided[i].ok()) {
+        return platform::ToGrpcStatus(
+            Prefixed(absl::StrCat("people[", i, "]: "), decided[i].status()));
+      }
+      decided[i]->set_resident_created(recorded[i].resident_created());
+      *response->add_decisions() = std::move(*decided[i]);
     }
     return grpc::Status::OK;
   });

@@ -151,8 +151,9 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   const auto statuses = deps_.decisions.RecordAll(
       ServiceActor(), changing, [&](size_t k, const v1::PersonStatus&) { return *verdicts[k]; },
       version, now);
-  for (const absl::Status& st : statuses) {
-    if (!st.ok()) return st;  // the next pass goes on (decisions are idempotent)
+  for (const auto& decided : statuses) {
+    // The next pass goes on (decisions are idempotent).
+    if (!decided.ok()) return decided.status();
   }
   out.changed += static_cast<long long>(changing.size());
   return out;
