@@ -164,14 +164,38 @@ absl::Time PlanEnd(const v1::Measure& m) {
   return end;
 }
 
-bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start) {
+namespace {
+
+// Where a plan begun at `start` is at `now`: the stage (stages_size() once
+// over) with its start and end.
+struct PlanPosition {
+  int index = 0;
+  absl::Time stage_start, stage_end;
+};
+
+PlanPosition PositionAt(const v1::MeasurePlan& plan, absl::Time start, absl::Time now) {
+  PlanPosition p{0, start, PeriodEnd(start, plan.stages(0).days())};
+  while (p.stage_end <= now && p.index < plan.stages_size()) {
+    if (++p.index == plan.stages_size()) break;
+    p.stage_start = p.stage_end;
+    p.stage_end = PeriodEnd(p.stage_start, plan.stages(p.index).days());
+  }
+  return p;
+}
+
+}  // namespace
+
+bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start, absl::Time now) {
   if (verdict.decision != v1::DECISION_MEASURE || verdict.plan.stages_size() == 0) return false;
+  // What the new plan asks of the person now: the stage it would be in.
+  const PlanPosition p = PositionAt(verdict.plan, start, now);
+  if (p.index == verdict.plan.stages_size()) return false;  // it would be over already
   if (m.status() != v1::MEASURE_STATUS_ACTIVE) return true;
   const int now_severity = Severity(m.plan().stages(m.stage_index()).type());
-  const int new_severity = Severity(verdict.plan.stages(0).type());
+  const int new_severity = Severity(verdict.plan.stages(p.index).type());
   if (new_severity != now_severity) return new_severity > now_severity;
-  absl::Time new_end = PeriodEnd(start, verdict.plan.stages(0).days());
-  for (int i = 1; i < verdict.plan.stages_size(); ++i) {
+  absl::Time new_end = p.stage_end;
+  for (int i = p.index + 1; i < verdict.plan.stages_size(); ++i) {
     new_end += absl::Hours(24) * verdict.plan.stages(i).days();
   }
   return new_end > PlanEnd(m);
@@ -180,16 +204,20 @@ bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start
 absl::StatusOr<v1::Measure> Escalate(const v1::Measure& m, const Verdict& verdict, absl::Time start,
                                      absl::Time now, const std::string& by) {
   if (absl::Status s = CheckActive(m); !s.ok()) return s;
-  if (!CallsForMore(m, verdict, start)) {
+  if (!CallsForMore(m, verdict, start, now)) {
     return absl::FailedPreconditionError("the new decision does not call for more than " +
                                          m.measure_id() + " already requires");
   }
   v1::Measure out = m;
   ApplyVerdict(&out, verdict);
-  BeginStage(&out, 0, start);
+  // The new plan as it stands now (a past arrival: maybe a later stage).
+  const PlanPosition p = PositionAt(verdict.plan, start, now);
+  out.set_stage_index(p.index);
+  *out.mutable_stage_started_at() = ToProto(p.stage_start);
+  *out.mutable_stage_ends_at() = ToProto(p.stage_end);
+  const v1::MeasureStage& stage = verdict.plan.stages(p.index);
   Record(&out, v1::MEASURE_CHANGE_KIND_ESCALATED, std::max(start, now), by,
-         absl::StrCat(verdict.explanation, "：改为", TypeName(verdict.plan.stages(0).type()),
-                      verdict.plan.stages(0).days(), "天"));
+         absl::StrCat(verdict.explanation, "：改为", TypeName(stage.type()), stage.days(), "天"));
   return out;
 }
 

@@ -48,7 +48,10 @@ absl::StatusOr<v1::Measure> Release(const v1::Measure& m, absl::Time now,
 // measure type now (centralized observation > home isolation > health
 // monitoring), or the same type lasting longer. A re-screen that finds the
 // same plan for the same arrival is not.
-bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start);
+// The new plan counts from `start` (an arrival's time, or now for a
+// positive test) and is judged by what it asks at `now`: the stage it
+// would be in by then (a plan that would be over asks nothing).
+bool CallsForMore(const v1::Measure& m, const Verdict& verdict, absl::Time start, absl::Time now);
 // Replaces the rest of `m` with `verdict`'s plan from `start`
 // (FAILED_PRECONDITION unless CallsForMore); the change is recorded at
 // `now` (later than `start` when a past arrival is re-screened).

@@ -211,7 +211,7 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
       after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
       // A measure that would already be over (an old arrival) still
       // starts and is released by the next timer pass, with its events.
-    } else if (CallsForMore(*current, verdict, s.measure_start)) {
+    } else if (CallsForMore(*current, verdict, s.measure_start, now)) {
       // Counted from what the decision is about (an arrival: its time), so
       // that deciding the same arrival again later asks for nothing more.
       auto escalated = Escalate(*current, verdict, s.measure_start, now, actor.subject());

@@ -132,7 +132,7 @@ TEST(MeasureLifecycle, APositiveTestEscalatesHomeIsolation) {
   Verdict positive = kRiskArea;
   positive.rule = "positive-test";
   positive.explanation = "核酸检测阳性";
-  ASSERT_TRUE(CallsForMore(m, positive, T(4, 15, 9)));
+  ASSERT_TRUE(CallsForMore(m, positive, T(4, 15, 9), T(4, 15, 9)));
   auto escalated = Escalate(m, positive, T(4, 15, 9), T(4, 15, 9), "screening");
   ASSERT_TRUE(escalated.ok()) << escalated.status();
   EXPECT_EQ(escalated->rule(), "positive-test");
@@ -148,27 +148,46 @@ TEST(MeasureLifecycle, APositiveTestEscalatesHomeIsolation) {
 // arrival (as if known at the checkpoint), the change is dated the 13th.
 TEST(MeasureLifecycle, ARescreenEscalatesFromTheArrivalAndRecordsTheChangeNow) {
   v1::Measure m = StartMeasure("m3", "r3", "g1", kHomeIsolation, T(4, 11, 15));
-  ASSERT_TRUE(CallsForMore(m, kRiskArea, T(4, 11, 15)));
+  ASSERT_TRUE(CallsForMore(m, kRiskArea, T(4, 11, 15), T(4, 13, 10)));
   auto escalated = Escalate(m, kRiskArea, T(4, 11, 15), T(4, 13, 10), "screening");
   ASSERT_TRUE(escalated.ok()) << escalated.status();
   EXPECT_EQ(FromProto(escalated->stage_ends_at()), T(4, 26));
   EXPECT_EQ(FromProto(escalated->history(1).at()), T(4, 13, 10));
   // Decided again on the 20th: the same plan from the same arrival is not more.
-  EXPECT_FALSE(CallsForMore(*escalated, kRiskArea, T(4, 11, 15)));
+  EXPECT_FALSE(CallsForMore(*escalated, kRiskArea, T(4, 11, 15), T(4, 20)));
+}
+
+// The installers' own arrival decided again on 26 April, after they
+// stepped down to home isolation (intake's event arriving late, or a
+// re-screen): the same plan from the same arrival would have them in home
+// isolation by now too, so nothing more; a stricter plan still counts.
+TEST(MeasureLifecycle, TheSamePlanDecidedAgainAfterAStepDownAsksNothingMore) {
+  v1::Measure m = AdvanceDue(StartMeasure("m4", "r4", "g1", kRiskArea, T(4, 11, 15)),
+                             T(4, 26) + absl::Seconds(5));
+  ASSERT_EQ(m.stage_index(), 1);
+  EXPECT_FALSE(CallsForMore(m, kRiskArea, T(4, 11, 15), T(4, 26) + absl::Seconds(5)));
+  // A plan that would be over by now asks nothing either.
+  EXPECT_FALSE(CallsForMore(m, kHomeIsolation, T(4, 1), T(4, 26) + absl::Seconds(5)));
+  // A new arrival on the 25th from a risk area: centralized observation again.
+  EXPECT_TRUE(CallsForMore(m, kRiskArea, T(4, 25, 18), T(4, 26) + absl::Seconds(5)));
+  auto escalated = Escalate(m, kRiskArea, T(4, 25, 18), T(4, 26) + absl::Seconds(5), "screening");
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(escalated->stage_index(), 0);
+  EXPECT_EQ(FromProto(escalated->stage_ends_at()), T(5, 10));
 }
 
 TEST(MeasureLifecycle, ARescreenWithTheSameOrAMilderPlanChangesNothing) {
   v1::Measure m = StartMeasure("m1", "r1", "g1", kRiskArea, T(4, 11, 15));
-  EXPECT_FALSE(CallsForMore(m, kRiskArea, T(4, 11, 15))) << "same arrival, same plan";
-  EXPECT_FALSE(CallsForMore(m, kHomeIsolation, T(4, 12))) << "milder";
+  EXPECT_FALSE(CallsForMore(m, kRiskArea, T(4, 11, 15), T(4, 11, 15))) << "same arrival, same plan";
+  EXPECT_FALSE(CallsForMore(m, kHomeIsolation, T(4, 12), T(4, 12))) << "milder";
   EXPECT_EQ(Escalate(m, kRiskArea, T(4, 11, 15), T(4, 11, 15), "screening").status().code(),
             absl::StatusCode::kFailedPrecondition);
   Verdict pass;
   pass.decision = v1::DECISION_PASS;
-  EXPECT_FALSE(CallsForMore(m, pass, T(4, 12)));
+  EXPECT_FALSE(CallsForMore(m, pass, T(4, 12), T(4, 12)));
   // Same type, longer: more.
   Verdict longer = MeasureVerdict("x", {Stage(v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION, 28)});
-  EXPECT_TRUE(CallsForMore(m, longer, T(4, 12)));
+  EXPECT_TRUE(CallsForMore(m, longer, T(4, 12), T(4, 12)));
 }
 
 }  // namespace

@@ -716,6 +716,32 @@ TEST_F(ScreeningStoryTest, TheInstallersStepDownToHomeIsolationOnThe26thAndPengI
   EXPECT_EQ(counts.centralized_observation(), 0);
   EXPECT_EQ(counts.home_isolation(), 3);
 
+  // Intake's record of the same trip reaches screening only now (its event
+  // is decided on the 26th): the same plan from the same arrival would have
+  // the installer in home isolation by now too, so nothing changes.
+  auto intake = intake::v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake_->target(), grpc::InsecureChannelCredentials()));
+  intake::v1::RecordArrivalResponse late;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + worker_);
+    ASSERT_TRUE(intake
+                    ->RecordArrival(&ctx,
+                                    StoryPerson("late-0411-a", "21010219850315002", "430500",
+                                                "2022-04-11T15:00:00+08:00", 2022, 4, 8),
+                                    &late)
+                    .ok());
+  }
+  for (int i = 0; i < 100 && Counts().decisions() < counts.decisions() + 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(Counts().decisions(), counts.decisions() + 1) << "intake's event was not decided";
+  const v1::Measure kept = MeasureOf(installer_ids[0]);
+  EXPECT_EQ(kept.stage_index(), 1);
+  EXPECT_EQ(kept.stage_ends_at(), Ts("2022-05-03T00:00:00+08:00"));
+  EXPECT_EQ(kept.history().rbegin()->kind(), v1::MEASURE_CHANGE_KIND_STAGE_CHANGED);
+  EXPECT_EQ(Counts().home_isolation(), 3);
+
   // 3 May: the installers are released; Peng (since the 28th) too. Every
   // step happened exactly once.
   SetClock("2022-05-03T00:00:05+08:00");

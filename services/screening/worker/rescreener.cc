@@ -140,7 +140,7 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
     // The measure the arrival calls for counts from its time (as at the
     // checkpoint), not from now.
     const absl::Time arrived = absl::FromUnixSeconds(a->arrival.arrival_time().seconds());
-    if (active && !CallsForMore(*current, verdict, arrived)) continue;
+    if (active && !CallsForMore(*current, verdict, arrived, now)) continue;
     if (!active && current.has_value() &&
         current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
       continue;  // this arrival's measure already ran its course
