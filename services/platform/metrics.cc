@@ -20,6 +20,14 @@ MetricsServer::MetricsServer(const std::string& listen) : exposer_(listen, 2) {
   exposer_.RegisterCollectable(MetricsShared());
 }
 
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen) {
+  try {
+    return std::unique_ptr<MetricsServer>(new MetricsServer(listen));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError("cannot serve /metrics on " + listen + ": " + e.what());
+  }
+}
+
 int MetricsServer::port() const {
   auto ports = exposer_.GetListeningPorts();
   return ports.empty() ? 0 : ports.front();

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/family.h"
@@ -24,10 +25,12 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
 // port 0 picks a free one). Stops when destroyed.
 class MetricsServer {
  public:
-  explicit MetricsServer(const std::string& listen);
+  // UNAVAILABLE naming the address if it cannot listen (e.g. in use).
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& listen);
   int port() const;
 
  private:
+  explicit MetricsServer(const std::string& listen);
   prometheus::Exposer exposer_;
 };
 

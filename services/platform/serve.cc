@@ -16,11 +16,16 @@ int ServeUntilSignal(const ServerConfig& config, GrpcServer& server, ServerDeps&
     spdlog::critical("start-up failed: {}", s.ToString());
     return 1;
   }
-  MetricsServer metrics(config.admin_listen);
+  auto metrics = MetricsServer::Start(config.admin_listen);
+  if (!metrics.ok()) {
+    spdlog::critical("start-up failed: {}", metrics.status().ToString());
+    server.Shutdown(absl::ZeroDuration());
+    return 1;
+  }
   HealthMonitor health(deps.HealthChecks(), [&](bool up) { server.SetServing(up); });
   if (after_start) after_start();
   std::printf("{\"service\":\"%s\",\"grpc_port\":%d,\"admin_port\":%d}\n",
-              config.service_name.c_str(), server.port(), metrics.port());
+              config.service_name.c_str(), server.port(), (*metrics)->port());
   std::fflush(stdout);
 
   int sig = WaitForShutdownSignal();

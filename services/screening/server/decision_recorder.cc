@@ -208,9 +208,13 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
       // This measure already ran its course (decided again after the
       // request log forgot the arrival): nothing to start again.
     } else if (!active) {
-      after = StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start);
-      // A measure that would already be over (an old arrival) still
-      // starts and is released by the next timer pass, with its events.
+      // Placed as it stands now: an old arrival's plan may be in a later
+      // stage by now (its history says when each began), or over, and
+      // then there is nothing to place (no measure, no care request for a
+      // home isolation long past).
+      v1::Measure placed =
+          AdvanceDue(StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start), now);
+      if (placed.status() == v1::MEASURE_STATUS_ACTIVE) after = std::move(placed);
     } else if (CallsForMore(*current, verdict, s.measure_start, now)) {
       // Counted from what the decision is about (an arrival: its time), so
       // that deciding the same arrival again later asks for nothing more.
@@ -218,7 +222,16 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
       if (!escalated.ok()) return escalated.status();
       after = std::move(*escalated);
     }
-    *decision.mutable_measure() = after.has_value() ? *after : *current;
+  }
+  // The measure this decision is about: the one it placed or changed, the
+  // one in force, or this arrival's own that ran its course; none when an
+  // old arrival's plan was over before it was decided.
+  const v1::Measure* measure =
+      after.has_value()                                                            ? &*after
+      : (current.has_value() && (active || current->measure_id() == s.measure_id)) ? &*current
+                                                                                   : nullptr;
+  if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr) {
+    *decision.mutable_measure() = *measure;
   }
 
   GridTransaction txn(ScreeningStore::Keys(grid), s.key, decision.SerializeAsString(), now);
@@ -226,7 +239,6 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
   v1::PersonStatus record = person.value;
   record.set_resident_id(rid);
   record.set_grid_id(grid);
-  const v1::Measure* measure = after.has_value() ? &*after : current ? &*current : nullptr;
   if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
   if (decides) {
     *record.mutable_last_decision() = decision;
