@@ -182,6 +182,12 @@ absl::StatusOr<std::string> TokenIssuer::Issue(const Caller& caller, absl::Time 
   }
 }
 
+absl::Status Authorizer::CheckGridAccess(const Caller& caller, std::string_view grid_id,
+                                         std::string_view field) const {
+  if (grid_id.empty()) return absl::InvalidArgumentError(std::string(field) + ": required");
+  return CheckAccess(caller, grid_id);
+}
+
 absl::Status Authorizer::CheckAccess(const Caller& caller, std::string_view unit_id) const {
   if (tree_.Find(unit_id) == nullptr) {
     return absl::NotFoundError("unknown administrative unit '" + std::string(unit_id) + "'");

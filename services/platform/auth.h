@@ -82,6 +82,10 @@ class Authorizer {
   // of scope or if the caller's role may not hold a scope at that level
   // (a grid worker scoped to a whole district, say).
   absl::Status CheckAccess(const Caller& caller, std::string_view unit_id) const;
+  // A request's grid: INVALID_ARGUMENT "<field>: required" if empty, else
+  // CheckAccess.
+  absl::Status CheckGridAccess(const Caller& caller, std::string_view grid_id,
+                               std::string_view field = "grid_id") const;
 
   // Analysts see aggregates only; every other role may see the personal
   // data of the units in its scope.

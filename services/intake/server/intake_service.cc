@@ -654,10 +654,7 @@ grpc::Status IntakeServiceImpl::ListResidents(grpc::ServerContext* context,
                                               const v1::ListResidentsRequest* request,
                                               v1::ListResidentsResponse* response) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
-    if (request->grid_id().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
-    }
-    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+    if (absl::Status s = deps_.authorizer.CheckGridAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
     auto page = platform::PageSizeOf(request->page());
@@ -704,10 +701,7 @@ grpc::Status IntakeServiceImpl::GetGridLedger(grpc::ServerContext* context,
                                               const v1::GetGridLedgerRequest* request,
                                               v1::GridLedger* response) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
-    if (request->grid_id().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
-    }
-    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+    if (absl::Status s = deps_.authorizer.CheckGridAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
     auto ledger = deps_.store.GetLedger(request->grid_id(), deps_.clock.Now());

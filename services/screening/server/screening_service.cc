@@ -92,10 +92,9 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     for (int i = 0; i < request->people_size(); ++i) {
       const auto& person = request->people(i);
       const std::string at = absl::StrCat("people[", i, "].");
-      if (person.grid_id().empty()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, at + "grid_id: required");
-      }
-      if (absl::Status s = deps_.authorizer.CheckAccess(caller, person.grid_id()); !s.ok()) {
+      if (absl::Status s =
+              deps_.authorizer.CheckGridAccess(caller, person.grid_id(), at + "grid_id");
+          !s.ok()) {
         return platform::ToGrpcStatus(s);
       }
       if (!person.has_arrival_time()) {
@@ -243,10 +242,7 @@ grpc::Status ScreeningServiceImpl::ListMeasures(grpc::ServerContext* context,
                                                 const v1::ListMeasuresRequest* request,
                                                 v1::ListMeasuresResponse* response) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
-    if (request->grid_id().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
-    }
-    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+    if (absl::Status s = deps_.authorizer.CheckGridAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
     auto page = platform::PageSizeOf(request->page());
@@ -279,10 +275,7 @@ grpc::Status ScreeningServiceImpl::GetGridScreening(grpc::ServerContext* context
                                                     const v1::GetGridScreeningRequest* request,
                                                     v1::GridScreening* response) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
-    if (request->grid_id().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "grid_id: required");
-    }
-    if (absl::Status s = deps_.authorizer.CheckAccess(caller, request->grid_id()); !s.ok()) {
+    if (absl::Status s = deps_.authorizer.CheckGridAccess(caller, request->grid_id()); !s.ok()) {
       return platform::ToGrpcStatus(s);
     }
     auto counts = deps_.store.GetGridScreening(request->grid_id());
