@@ -28,7 +28,9 @@ const RedisScript& DeleteDeliveredScript() {
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 local n = 0
-for i = 3, #ARGV do n = n + redis.call('XDEL', KEYS[1], ARGV[i]) end
+for i = 3, #ARGV, 4000 do
+  n = n + redis.call('XDEL', KEYS[1], unpack(ARGV, i, math.min(#ARGV, i + 3999)))
+end
 return n
 )lua");
   return script;

@@ -197,6 +197,40 @@ TEST_F(GridTransactionTest, ABatchCommitsEachTransactionOnItsOwnWithOneOutboxEnt
   EXPECT_EQ(OutboxEntries(other)[0][0].value, "z1");
 }
 
+// The script merges a run's writes into few calls per key (one ZADD of
+// every member, the last version of a record); what each key ends up
+// holding must be what the transactions applied one by one would leave.
+TEST_F(GridTransactionTest, AKeysWritesKeepTheirOrderAcrossTheTransactionsOfABatch) {
+  const std::string w = keys_.Key("w"), rec = keys_.Key("rec", "r");
+  std::vector<GridTransaction> txns;
+  auto next = [&](const std::string& request) -> GridTransaction& {
+    return txns.emplace_back(keys_, request, "answer-" + request, kNow);
+  };
+  next("a:1").ZAdd(w, 1, "m").ZAdd(w, 2, "n").PutRecord(rec, 1, "one");
+  next("a:2").ZRemove(w, "m").ZAdd(w, 3, "o");
+  next("a:3").ZAdd(w, 4, "m").ZAdd(w, 5, "n").ExpectVersion(rec, 1).PutRecord(rec, 2, "two");
+  next("a:4").ZRemoveBelow(w, 4).ZAdd(w, 1, "p");
+  next("a:5").ExpectVersion(rec, 1).PutRecord(rec, 2, "stale");  // a:3 wrote version 2
+  next("a:2").ZAdd(w, 9, "retried");  // a retry of a:2 in the same batch
+  auto out = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<Kind> kinds;
+  for (const auto& o : *out) kinds.push_back(o->kind);
+  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kCommitted,
+                                      Kind::kCommitted, Kind::kConflict, Kind::kDuplicate}));
+  EXPECT_EQ((*out)[5]->prior_response, "answer-a:2");
+  // In order: m,n; -m, o; m=4, n=5; trim below 4 (o:3 goes); p=1.
+  auto members = redis_.Command({"ZRANGE", w, "0", "-1", "WITHSCORES"});
+  std::vector<std::string> got;
+  for (const auto& e : members->elements) got.push_back(e.str);
+  EXPECT_EQ(got, (std::vector<std::string>{"p", "1", "m", "4", "n", "5"}));
+  EXPECT_EQ(redis_.Command({"HGET", rec, "p"})->str, "two");
+  EXPECT_EQ(redis_.Command({"HGET", rec, "v"})->str, "2");
+  // Every committed request is remembered, once.
+  auto log = redis_.Command({"HLEN", keys_.Key("requests", "19093")});
+  EXPECT_EQ(log->integer, 4);
+}
+
 TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {
   std::vector<GridTransaction> txns;
   for (int i = 0; i < 150; ++i) {
