@@ -1,14 +1,13 @@
 #include "intake_service.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "bounded_queue.h"
 #include "cloud_events.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
@@ -450,89 +449,93 @@ std::vector<IntakeServiceImpl::PreparedRow> IntakeServiceImpl::PrepareRows(
   return out;
 }
 
-absl::Status IntakeServiceImpl::ImportRows(const Caller& caller,
-                                           const std::vector<PreparedRow*>& prepared) {
-  const absl::Time now = deps_.clock.Now();
-  std::vector<const v1::BulkImportRow*> rows;
-  std::vector<v1::Resident> incoming(prepared.size());
-  std::vector<size_t> live;
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    rows.push_back(prepared[i]->row);
-    if (!prepared[i]->incoming.has_value()) continue;
-    incoming[i] = std::move(*prepared[i]->incoming);
-    live.push_back(i);
+absl::StatusOr<IntakeServiceImpl::PlannedImport> IntakeServiceImpl::PlanImport(
+    const Caller& caller, std::vector<std::unique_ptr<ImportRequest>> requests) {
+  PlannedImport plan;
+  plan.now = deps_.clock.Now();
+  plan.requests = std::move(requests);
+  std::vector<PreparedRow*> live;
+  for (auto& request : plan.requests) {
+    for (auto& row : request->rows) {
+      if (row.incoming.has_value()) live.push_back(&row);
+    }
   }
   // Claim each person's grid, then read the current versions.
   std::vector<std::pair<std::string, std::string>> claims, lookups;
-  for (size_t i : live) claims.emplace_back(incoming[i].resident_id(), incoming[i].grid_id());
+  for (PreparedRow* row : live)
+    claims.emplace_back(row->incoming->resident_id(), row->incoming->grid_id());
   auto owners = deps_.store.ClaimResidentGrids(claims);
   if (!owners.ok()) return owners.status();
-  std::vector<size_t> claimed;
   std::vector<size_t> lookup_of;  // claimed index -> lookups index, or npos: fresh claim
   for (size_t k = 0; k < live.size(); ++k) {
-    size_t i = live[k];
-    if ((*owners)[k].owner != incoming[i].grid_id()) {
-      prepared[i]->result = Rejected(rows[i]->row_number(), WrongGrid((*owners)[k].owner));
+    PreparedRow* row = live[k];
+    if ((*owners)[k].owner != row->incoming->grid_id()) {
+      row->result = Rejected(row->row->row_number(), WrongGrid((*owners)[k].owner));
       continue;
     }
-    claimed.push_back(i);
+    plan.claimed.push_back(row);
     if ((*owners)[k].fresh) {
       lookup_of.push_back(std::string::npos);
     } else {
       lookup_of.push_back(lookups.size());
-      lookups.emplace_back(incoming[i].grid_id(), incoming[i].resident_id());
+      lookups.emplace_back(row->incoming->grid_id(), row->incoming->resident_id());
     }
   }
   // New people (fresh claims) have no record: read only the others.
   auto found = deps_.store.GetResidents(lookups);
   if (!found.ok()) return found.status();
-  std::vector<std::optional<v1::Resident>> current(claimed.size());
-  for (size_t k = 0; k < claimed.size(); ++k) {
-    if (lookup_of[k] != std::string::npos) current[k] = std::move((*found)[lookup_of[k]]);
+  // One transaction per row, all committed in one round trip.
+  plan.responses.resize(plan.claimed.size());
+  plan.txns.reserve(plan.claimed.size());
+  for (size_t k = 0; k < plan.claimed.size(); ++k) {
+    const PreparedRow& row = *plan.claimed[k];
+    const std::optional<v1::Resident>* current =
+        lookup_of[k] == std::string::npos ? nullptr : &(*found)[lookup_of[k]];
+    const v1::Resident* before = current != nullptr && current->has_value() ? &**current : nullptr;
+    plan.txns.push_back(RegistrationTransaction(caller, row.row->resident().request_id(), before,
+                                                *row.incoming, plan.now, &plan.responses[k],
+                                                Answer::kBulkRow));
   }
-  // One transaction per row, all in one round trip.
-  std::vector<GridTransaction> txns;
-  std::vector<v1::RegisterResidentResponse> responses(claimed.size());
-  for (size_t k = 0; k < claimed.size(); ++k) {
-    size_t i = claimed[k];
-    const v1::Resident* before = current[k].has_value() ? &*current[k] : nullptr;
-    txns.push_back(RegistrationTransaction(caller, rows[i]->resident().request_id(), before,
-                                           incoming[i], now, &responses[k], Answer::kBulkRow));
-  }
-  auto outcomes = deps_.store.CommitBatch(txns);
+  return plan;
+}
+
+absl::Status IntakeServiceImpl::CommitImport(const Caller& caller, PlannedImport& plan) {
+  auto outcomes = deps_.store.CommitBatch(plan.txns);
   if (!outcomes.ok()) return outcomes.status();
   std::set<std::string> touched;
-  for (size_t k = 0; k < claimed.size(); ++k) {
-    size_t i = claimed[k];
-    const int64_t n = rows[i]->row_number();
+  for (size_t k = 0; k < plan.claimed.size(); ++k) {
+    PreparedRow& row = *plan.claimed[k];
+    const int64_t n = row.row->row_number();
     const auto& outcome = (*outcomes)[k];
     if (!outcome.ok()) {
-      prepared[i]->result = Rejected(n, outcome.status());
+      row.result = Rejected(n, outcome.status());
       continue;
     }
     if (outcome->kind == Outcome::Kind::kCommitted) {
-      touched.insert(incoming[i].grid_id());
-      prepared[i]->result = Accepted(n, responses[k], false);
+      touched.insert(row.incoming->grid_id());
+      row.result = Accepted(n, plan.responses[k], false);
     } else if (outcome->kind == Outcome::Kind::kDuplicate) {
       v1::RegisterResidentResponse prior;
       prior.ParseFromString(outcome->prior_response);
-      prepared[i]->result = Accepted(n, prior, true);
+      row.result = Accepted(n, prior, true);
     } else {
-      // Another writer (or an earlier row of this batch for the same person)
-      // changed the resident: redo this row alone.
-      const std::string& grid = incoming[i].grid_id();
+      // Another writer, an earlier row of this batch for the same person, or
+      // a batch committed after this one was planned changed the resident:
+      // redo this row alone, from a fresh read (batches commit in order, so
+      // rows still apply in the order of the file).
+      const std::string& grid = row.incoming->grid_id();
       v1::RegisterResidentResponse response;
       std::function<absl::StatusOr<GridTransaction>(v1::RegisterResidentResponse*)> build =
           [&](v1::RegisterResidentResponse* out) -> absl::StatusOr<GridTransaction> {
-        auto now_current = deps_.store.GetResident(grid, incoming[i].resident_id());
+        auto now_current = deps_.store.GetResident(grid, row.incoming->resident_id());
         if (!now_current.ok()) return now_current.status();
-        return RegistrationTransaction(caller, rows[i]->resident().request_id(),
+        return RegistrationTransaction(caller, row.row->resident().request_id(),
                                        now_current->has_value() ? &**now_current : nullptr,
-                                       incoming[i], now, out, Answer::kBulkRow);
+                                       *row.incoming, plan.now, out, Answer::kBulkRow);
       };
       absl::Status s = CommitWithRetry(deps_.store, grid, deps_.notify_outbox, build, &response);
       if (IsUnavailable(s)) return s;
-      prepared[i]->result = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
+      row.result = s.ok() ? Accepted(n, response, false) : Rejected(n, s);
     }
   }
   if (deps_.notify_outbox) {
@@ -546,86 +549,82 @@ grpc::Status IntakeServiceImpl::BulkImport(
     grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
     if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
-    // A reader thread reads and validates requests (CPU) while this thread
-    // commits earlier ones (Redis round trips); batches grow with load, so
-    // there are few round trips per row. Requests stay in order.
-    struct Item {
-      v1::BulkImportRequest request;
-      std::vector<PreparedRow> rows;
-    };
+    // Three stages on three threads, so that a batch's Redis round trips
+    // overlap the CPU work on the next ones: a reader reads and validates
+    // requests; this thread gathers them into batches (up to ~2000 rows:
+    // batches grow with load) and plans each (claims, reads, transactions);
+    // a committer commits the batches in order and answers. A batch planned
+    // while the one before it commits may have read a record that one
+    // changes: its version guard fails and the row is redone after it.
+    platform::BoundedQueue<std::unique_ptr<ImportRequest>> requests(8);
+    platform::BoundedQueue<PlannedImport> plans(1);
     std::mutex mu;
-    std::condition_variable cv;
-    std::deque<std::unique_ptr<Item>> queue;
-    bool reading_done = false;
-    bool stop_reading = false;
-    grpc::Status read_error;
-    std::thread reader([&] {
-      while (true) {
-        auto item = std::make_unique<Item>();
-        if (!stream->Read(&item->request)) break;
-        if (item->request.rows_size() > 1000) {
-          std::lock_guard lock(mu);
-          read_error =
-              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request");
-          break;
-        }
-        item->rows = PrepareRows(caller, item->request);
-        std::unique_lock lock(mu);
-        // Back-pressure: hold at most a few batches in memory.
-        cv.wait(lock, [&] { return queue.size() < 8 || stop_reading; });
-        if (stop_reading) break;
-        queue.push_back(std::move(item));
-        cv.notify_all();
-      }
-      std::lock_guard lock(mu);
-      reading_done = true;
-      cv.notify_all();
-    });
-    auto finish = [&](grpc::Status status) {
+    grpc::Status error;  // the first one, which ends the stream
+    auto fail = [&](grpc::Status status) {
       {
         std::lock_guard lock(mu);
-        stop_reading = true;
-        cv.notify_all();
+        if (error.ok()) error = std::move(status);
       }
-      if (!status.ok()) context->TryCancel();
-      reader.join();
-      return status;
+      requests.Cancel();
+      plans.Cancel();
+      context->TryCancel();  // unblocks the reader's Read
     };
-    while (true) {
-      std::vector<std::unique_ptr<Item>> batch;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return !queue.empty() || reading_done; });
-        if (queue.empty()) {
-          if (!read_error.ok()) {
-            grpc::Status error = read_error;
-            lock.unlock();
-            return finish(error);
+    std::thread reader([&] {
+      while (true) {
+        auto item = std::make_unique<ImportRequest>();
+        if (!stream->Read(&item->request)) break;
+        if (item->request.rows_size() > 1000) {
+          // Rows already read are still committed and answered.
+          std::lock_guard lock(mu);
+          if (error.ok()) {
+            error =
+                grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request");
           }
           break;
         }
-        size_t rows = 0;
-        while (!queue.empty() && rows < 2000) {
-          rows += queue.front()->rows.size();
-          batch.push_back(std::move(queue.front()));
-          queue.pop_front();
+        item->rows = PrepareRows(caller, item->request);
+        if (!requests.Push(std::move(item))) break;
+      }
+      requests.Close();
+    });
+    std::thread committer([&] {
+      while (auto plan = plans.Pop()) {
+        if (absl::Status s = CommitImport(caller, *plan); !s.ok()) {
+          fail(platform::ToGrpcStatus(s));
+          return;
         }
-        cv.notify_all();
+        for (const auto& request : plan->requests) {
+          v1::BulkImportResponse response;
+          for (auto& row : request->rows) *response.add_results() = std::move(row.result);
+          if (!stream->Write(response)) {
+            fail(grpc::Status::CANCELLED);
+            return;
+          }
+        }
       }
-      std::vector<PreparedRow*> rows;
-      for (auto& item : batch) {
-        for (auto& row : item->rows) rows.push_back(&row);
+    });
+    while (auto first = requests.Pop()) {
+      std::vector<std::unique_ptr<ImportRequest>> batch;
+      size_t rows = (*first)->rows.size();
+      batch.push_back(std::move(*first));
+      while (rows < 2000) {
+        auto more = requests.TryPop();
+        if (!more) break;
+        rows += (*more)->rows.size();
+        batch.push_back(std::move(*more));
       }
-      if (absl::Status s = ImportRows(caller, rows); !s.ok()) {
-        return finish(platform::ToGrpcStatus(s));
+      auto plan = PlanImport(caller, std::move(batch));
+      if (!plan.ok()) {
+        fail(platform::ToGrpcStatus(plan.status()));
+        break;
       }
-      for (const auto& item : batch) {
-        v1::BulkImportResponse response;
-        for (auto& row : item->rows) *response.add_results() = std::move(row.result);
-        if (!stream->Write(response)) return finish(grpc::Status::CANCELLED);
-      }
+      if (!plans.Push(std::move(*plan))) break;
     }
-    return finish(grpc::Status::OK);
+    plans.Close();
+    committer.join();
+    reader.join();
+    std::lock_guard lock(mu);
+    return error;
   });
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth.h"
 #include "clock.h"
@@ -71,12 +73,31 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
     v1::BulkImportRowResult result;
   };
   // CPU-only: runs on BulkImport's reader thread, overlapping the Redis
-  // round trips of the previous batch.
+  // round trips of earlier batches.
   std::vector<PreparedRow> PrepareRows(const platform::Caller& caller,
                                        const v1::BulkImportRequest& request) const;
-  // Registers the prepared residents in few round trips and fills each
-  // row's result. Non-OK only for a failed dependency.
-  absl::Status ImportRows(const platform::Caller& caller, const std::vector<PreparedRow*>& rows);
+  // One request of a BulkImport stream and its rows (which point into it).
+  struct ImportRequest {
+    v1::BulkImportRequest request;
+    std::vector<PreparedRow> rows;
+  };
+  // A batch of requests ready to commit: grids claimed, current records
+  // read, one transaction per claimed row.
+  struct PlannedImport {
+    absl::Time now;
+    std::vector<std::unique_ptr<ImportRequest>> requests;
+    std::vector<PreparedRow*> claimed;
+    std::vector<platform::GridTransaction> txns;          // per claimed row
+    std::vector<v1::RegisterResidentResponse> responses;  // per claimed row
+  };
+  // Claims, reads and builds (rows rejected on the way get their result).
+  // Non-OK only for a failed dependency.
+  absl::StatusOr<PlannedImport> PlanImport(const platform::Caller& caller,
+                                           std::vector<std::unique_ptr<ImportRequest>> requests);
+  // Commits a plan and fills each claimed row's result; a row whose record
+  // changed since it was planned is redone alone. Non-OK only for a failed
+  // dependency.
+  absl::Status CommitImport(const platform::Caller& caller, PlannedImport& plan);
 
   IntakeDeps deps_;
 };
