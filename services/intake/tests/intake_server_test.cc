@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "admin_tree.h"
 #include "auth.h"
 #include "dev_keys.h"
@@ -617,6 +619,56 @@ TEST_F(IntakeServerTest, BulkImportAnswersEveryRowAndOneBadRowNeverStopsTheRest)
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // Row 1, row 6, and row 7's update of row 1's person; the repeat adds nothing.
   EXPECT_EQ(Topic("gridbridge.intake.resident.v1", 3).size(), 3u);
+}
+
+// A valid ID-card number (GB 11643 check digit) for person `i` < 28,000.
+std::string TestIdCard(int i) {
+  const std::string body =
+      absl::StrFormat("4311021990%02d%02d%03d", 1 + i / 28000 % 12, 1 + i / 1000 % 28, i % 1000);
+  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int k = 0; k < 17; ++k) sum += (body[k] - '0') * kWeights[k];
+  return body + "10X98765432"[sum % 11];
+}
+
+// BulkImport plans a batch while the one before it commits: a person
+// changed by both must end up as the later row says.
+TEST_F(IntakeServerTest, BulkImportAppliesTheRowsOfOnePersonInFileOrderAcrossBatches) {
+  const std::string person = TestIdCard(5000);
+  std::vector<v1::BulkImportRequest> requests(4);
+  int64_t n = 0;
+  auto next_row = [&](const std::string& card) {
+    ++n;
+    return Row(n, absl::StrCat("order-", n), card);
+  };
+  for (int r = 0; r < 4; ++r) {
+    for (int k = 0; k < 999; ++k) *requests[r].add_rows() = next_row(TestIdCard(r * 1000 + k));
+    auto again = next_row(person);
+    again.mutable_resident()->set_phone(absl::StrCat("1380000000", r));
+    *requests[r].add_rows() = again;
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + worker_);
+  auto stream = stub_->BulkImport(&ctx);
+  for (const auto& request : requests) ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  v1::BulkImportResponse response;
+  std::string resident_id;
+  int accepted = 0;
+  while (stream->Read(&response)) {
+    for (const auto& r : response.results()) {
+      accepted += r.accepted();
+      if (r.row_number() == 1000) resident_id = r.resident_id();
+    }
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(accepted, 4000);
+  v1::GetResidentRequest get;
+  get.set_resident_id(resident_id);
+  v1::Resident seen;
+  ASSERT_TRUE(Call(&v1::IntakeService::Stub::GetResident, worker_, get, &seen).ok());
+  EXPECT_EQ(seen.phone(), "13800000003") << "the last row of the file wins";
+  EXPECT_EQ(Ledger().residents(), 3997);
 }
 
 TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {
