@@ -179,7 +179,7 @@ void OutboxRelay::Stop() {
   if (!thread_.joinable()) return;
   thread_.join();
   std::vector<std::pair<RedisArgs, RedisArgs>> releases;
-  for (const auto& unit : leased_) releases.push_back({{LeaseKey(unit)}, {token_}});
+  for (const auto& [unit, until] : leased_) releases.push_back({{LeaseKey(unit)}, {token_}});
   leased_.clear();
   // Best effort: a lease not released expires on its own.
   if (!releases.empty()) (void)redis_.EvalBatch(ReleaseLeaseScript(), releases);
@@ -219,19 +219,38 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
     Relay().pending.Set(static_cast<double>(pending));
     if (units.empty()) return 0;
   }
+  // Take (or renew) the lease of each unit unless this relay renewed it
+  // recently: a busy unit's lease is renewed by every delete, so its rounds
+  // skip the script. Times are taken before the request goes out, so the
+  // lease is held at least until the time noted.
   const std::string lease_ms = std::to_string(absl::ToInt64Milliseconds(options_.lease));
+  const absl::Time asked_at = absl::Now();
   std::vector<std::pair<RedisArgs, RedisArgs>> lease_calls;
-  for (const auto& unit : units) lease_calls.push_back({{LeaseKey(unit)}, {token_, lease_ms}});
-  auto leases = redis_.EvalBatch(AcquireLeaseScript(), lease_calls);
-  if (!leases.ok()) return leases.status();
+  std::vector<size_t> asked;
+  for (size_t i = 0; i < units.size(); ++i) {
+    auto held = leased_.find(units[i]);
+    if (held != leased_.end() && held->second - asked_at > options_.lease / 2) continue;
+    asked.push_back(i);
+    lease_calls.push_back({{LeaseKey(units[i])}, {token_, lease_ms}});
+  }
+  if (!lease_calls.empty()) {
+    auto leases = redis_.EvalBatch(AcquireLeaseScript(), lease_calls);
+    if (!leases.ok()) return leases.status();
+    for (size_t k = 0; k < asked.size(); ++k) {
+      if ((*leases)[k].integer == 1) {
+        leased_[units[asked[k]]] = asked_at + options_.lease;
+      } else {
+        leased_.erase(units[asked[k]]);
+      }
+    }
+  }
 
   std::vector<std::string> owned;
   std::vector<RedisArgs> reads;
   const int per_unit = options_.entries_per_unit;
   for (size_t i = 0; i < units.size(); ++i) {
-    if ((*leases)[i].integer != 1) continue;
+    if (!leased_.contains(units[i])) continue;
     owned.push_back(units[i]);
-    leased_.insert(units[i]);
     reads.push_back({"XRANGE", StreamKey(units[i]), "-", "+", "COUNT", std::to_string(per_unit)});
     if (static_cast<int>(owned.size()) * per_unit >= options_.max_entries_per_round) break;
   }
@@ -268,6 +287,7 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
 
   // Delete each unit's prefix of entries whose records were all delivered.
   std::vector<std::pair<RedisArgs, RedisArgs>> deletes;
+  std::vector<size_t> delete_units;  // index into owned
   std::vector<size_t> records_deleted;
   bool any_failure = false;
   for (size_t u = 0; u < owned.size(); ++u) {
@@ -286,17 +306,25 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
     }
     if (args.size() > 2) {
       deletes.push_back({{StreamKey(owned[u]), LeaseKey(owned[u])}, args});
+      delete_units.push_back(u);
       records_deleted.push_back(n);
     }
   }
   int deleted = 0;
   if (!deletes.empty()) {
+    const absl::Time renewed_at = absl::Now();
     auto results = redis_.EvalBatch(DeleteDeliveredScript(), deletes);
     if (!results.ok()) return results.status();
     // A unit whose lease was lost deleted nothing (-1); otherwise all of its
-    // delivered entries went.
+    // delivered entries went, and its lease was renewed.
     for (size_t k = 0; k < results->size(); ++k) {
-      if ((*results)[k].integer > 0) deleted += static_cast<int>(records_deleted[k]);
+      const std::string& unit = owned[delete_units[k]];
+      if ((*results)[k].integer < 0) {
+        leased_.erase(unit);
+        continue;
+      }
+      leased_[unit] = renewed_at + options_.lease;
+      deleted += static_cast<int>(records_deleted[k]);
     }
   }
   Relay().published.Increment(deleted);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -105,7 +106,9 @@ class OutboxRelay {
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> notified_;
-  std::set<std::string> leased_;  // units whose lease this relay took; loop thread only
+  // Units whose lease this relay holds, and until when at least; loop
+  // thread only.
+  std::map<std::string, absl::Time> leased_;
   bool stop_ = false;
   std::thread thread_;
 };

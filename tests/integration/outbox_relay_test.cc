@@ -1,0 +1,73 @@
+// The outbox relay's lease, in-process against a real redis-server and the
+// broker: one relay publishes a unit at a time, and a relay that renewed its
+// lease recently does not ask for it again each round.
+#include <thread>
+
+#include "grid_transaction.h"
+#include "gtest/gtest.h"
+#include "kafka_publisher.h"
+#include "outbox.h"
+#include "stack.h"
+
+namespace gridbridge::platform {
+namespace {
+
+constexpr char kTopic[] = "gridbridge.platform.probe.v1";
+
+class OutboxRelayTest : public ::testing::Test {
+ protected:
+  void Commit(int n) {
+    GridTransaction txn(GridKeys("probe", "u1"), "", "", absl::Now());
+    txn.Publish({kTopic, "u1", std::to_string(n), {{"ce_id", std::to_string(n)}}});
+    ASSERT_TRUE(GridTransaction::Commit(redis_, txn).ok());
+  }
+  std::unique_ptr<OutboxRelay> Relay(absl::Duration lease) {
+    OutboxRelayOptions options;
+    options.service = "probe";
+    options.lease = lease;
+    return std::make_unique<OutboxRelay>(
+        redis_, **publisher_, [] { return std::vector<std::string>{"u1"}; }, options);
+  }
+  long long ScriptRuns() {
+    auto info = redis_.Command({"INFO", "commandstats"});
+    const std::string& text = info->str;
+    auto at = text.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + 22));
+  }
+
+  testing::RedisServer server_;
+  testing::Broker broker_;
+  RedisClient redis_{*RedisOptionsFromAddr(server_.addr())};
+  absl::StatusOr<std::unique_ptr<KafkaPublisher>> publisher_ =
+      KafkaPublisher::Create({broker_.bootstrap(), "relay-test", {}});
+};
+
+TEST_F(OutboxRelayTest, ARelayKeepsItsLeaseWithoutAskingEachRoundAndOthersWaitForIt) {
+  ASSERT_TRUE(publisher_.ok());
+  auto a = Relay(absl::Seconds(2));
+  auto b = Relay(absl::Seconds(2));
+  Commit(1);
+  EXPECT_EQ(*a->RunRound({"u1"}), 1);
+  // a's lease was renewed by its delete: the next rounds run no lease script
+  // (one script per round: the delete).
+  for (int n = 2; n <= 4; ++n) {
+    Commit(n);
+    const long long before = ScriptRuns();
+    EXPECT_EQ(*a->RunRound({"u1"}), 1);
+    EXPECT_EQ(ScriptRuns() - before, 1) << "round " << n;
+  }
+  // b cannot publish u1 while a holds it...
+  Commit(5);
+  EXPECT_EQ(*b->RunRound({"u1"}), 0);
+  // ...until a stops renewing and its lease runs out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  EXPECT_EQ(*b->RunRound({"u1"}), 1);
+  // Now a must ask again (its lease is older than half its time) and is
+  // refused: it publishes nothing.
+  Commit(6);
+  EXPECT_EQ(*a->RunRound({"u1"}), 0);
+  EXPECT_EQ(*b->RunRound({"u1"}), 1);
+}
+
+}  // namespace
+}  // namespace gridbridge::platform
