@@ -544,6 +544,16 @@ absl::Status IntakeServiceImpl::CommitImport(const Caller& caller, PlannedImport
   return absl::OkStatus();
 }
 
+namespace {
+
+// Rows planned and committed together at most (whatever requests are
+// waiting, up to this): more rows per grid per script run amortize what a
+// run costs Redis. 4,000 measured ~8% faster than 2,000 end to end (200,000
+// rows over ~190 grids); the requests waiting are bounded anyway (8).
+constexpr size_t kImportBatchRows = 4000;
+
+}  // namespace
+
 grpc::Status IntakeServiceImpl::BulkImport(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) {
@@ -551,7 +561,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
     if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
     // Three stages on three threads, so that a batch's Redis round trips
     // overlap the CPU work on the next ones: a reader reads and validates
-    // requests; this thread gathers them into batches (up to ~2000 rows:
+    // requests; this thread gathers them into batches (up to kImportBatchRows:
     // batches grow with load) and plans each (claims, reads, transactions);
     // a committer commits the batches in order and answers. A batch planned
     // while the one before it commits may have read a record that one
@@ -607,7 +617,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
       std::vector<std::unique_ptr<ImportRequest>> batch;
       size_t rows = (*first)->rows.size();
       batch.push_back(std::move(*first));
-      while (rows < 2000) {
+      while (rows < kImportBatchRows) {
         auto more = requests.TryPop();
         if (!more) break;
         rows += (*more)->rows.size();

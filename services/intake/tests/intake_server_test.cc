@@ -634,14 +634,15 @@ std::string TestIdCard(int i) {
 // BulkImport plans a batch while the one before it commits: a person
 // changed by both must end up as the later row says.
 TEST_F(IntakeServerTest, BulkImportAppliesTheRowsOfOnePersonInFileOrderAcrossBatches) {
-  const std::string person = TestIdCard(5000);
-  std::vector<v1::BulkImportRequest> requests(4);
+  const std::string person = TestIdCard(9000);
+  // 6,000 rows: more than one batch (kImportBatchRows) whatever the timing.
+  std::vector<v1::BulkImportRequest> requests(6);
   int64_t n = 0;
   auto next_row = [&](const std::string& card) {
     ++n;
     return Row(n, absl::StrCat("order-", n), card);
   };
-  for (int r = 0; r < 4; ++r) {
+  for (int r = 0; r < 6; ++r) {
     for (int k = 0; k < 999; ++k) *requests[r].add_rows() = next_row(TestIdCard(r * 1000 + k));
     auto again = next_row(person);
     again.mutable_resident()->set_phone(absl::StrCat("1380000000", r));
@@ -662,13 +663,13 @@ TEST_F(IntakeServerTest, BulkImportAppliesTheRowsOfOnePersonInFileOrderAcrossBat
     }
   }
   ASSERT_TRUE(stream->Finish().ok());
-  EXPECT_EQ(accepted, 4000);
+  EXPECT_EQ(accepted, 6000);
   v1::GetResidentRequest get;
   get.set_resident_id(resident_id);
   v1::Resident seen;
   ASSERT_TRUE(Call(&v1::IntakeService::Stub::GetResident, worker_, get, &seen).ok());
-  EXPECT_EQ(seen.phone(), "13800000003") << "the last row of the file wins";
-  EXPECT_EQ(Ledger().residents(), 3997);
+  EXPECT_EQ(seen.phone(), "13800000005") << "the last row of the file wins";
+  EXPECT_EQ(Ledger().residents(), 5995);
 }
 
 TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {
