@@ -229,7 +229,27 @@ void KafkaConsumer::Run() {
     }
   }
   consumer_->commitSync();
-  consumer_->close();
+  Close();
+}
+
+void KafkaConsumer::Close() {
+  // A blocking close() never returns while the group coordinator cannot be
+  // reached (seen when the local broker stopped before a service did), so
+  // the group is left in the background and waited for a bounded time.
+  std::unique_ptr<RdKafka::Queue> events(RdKafka::Queue::create(consumer_.get()));
+  std::unique_ptr<RdKafka::Error> error(consumer_->close(events.get()));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.close_timeout_ms);
+  while (error == nullptr && !consumer_->closed() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> event(events->consume(100));
+  }
+  if (error != nullptr || !consumer_->closed()) {
+    spdlog::warn("kafka consumer {}: did not leave the group cleanly ({}); dropping it",
+                 options_.group_id, error != nullptr ? error->str() : "timed out");
+  }
+  events.reset();
+  // The C++ consumer's destructor does not close again (it destroys with
+  // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE).
   consumer_.reset();
 }
 

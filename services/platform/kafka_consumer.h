@@ -52,6 +52,11 @@ struct ConsumerOptions {
   int session_timeout_ms = 6000;
   int max_retry_backoff_ms = 5000;
   int max_batch = 500;  // records per BatchHandler call
+  // How long Run() waits, after Stop(), to commit and leave the group
+  // cleanly; past it the consumer is dropped without leaving (the group
+  // notices after session_timeout_ms, and uncommitted records are offered
+  // again: at least once still holds).
+  int close_timeout_ms = 5000;
 };
 
 bool IsRetryable(const absl::Status& status);
@@ -92,6 +97,8 @@ class KafkaConsumer {
   // a partition is to be retried.
   bool Settle(const std::vector<ConsumedRecord>& batch);
   void SeekTo(const ConsumedRecord& record);
+  // Leaves the group, waiting at most close_timeout_ms.
+  void Close();
 
   ConsumerOptions options_;
   BatchHandler handler_;
