@@ -211,7 +211,7 @@ TEST_F(GridTransactionTest, AKeysWritesKeepTheirOrderAcrossTheTransactionsOfABat
   next("a:3").ZAdd(w, 4, "m").ZAdd(w, 5, "n").ExpectVersion(rec, 1).PutRecord(rec, 2, "two");
   next("a:4").ZRemoveBelow(w, 4).ZAdd(w, 1, "p");
   next("a:5").ExpectVersion(rec, 1).PutRecord(rec, 2, "stale");  // a:3 wrote version 2
-  next("a:2").ZAdd(w, 9, "retried");  // a retry of a:2 in the same batch
+  next("a:2").ZAdd(w, 9, "retried");                             // a retry of a:2 in the same batch
   auto out = GridTransaction::CommitAll(redis_, txns);
   ASSERT_TRUE(out.ok()) << out.status();
   std::vector<Kind> kinds;
