@@ -39,18 +39,35 @@ absl::StatusOr<std::vector<IntakeStore::Claim>> IntakeStore::ClaimResidentGrids(
     }
     asked.push_back(i);
     commands.push_back({"HSETNX", DirectoryKey(rid), rid, grid});
-    commands.push_back({"HGET", DirectoryKey(rid), rid});
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
+  // A claim this call made names the caller's grid; only the people
+  // someone had claimed before need a second look (usually none: new
+  // people, or known ones the cache answered).
+  std::vector<size_t> taken;
+  std::vector<platform::RedisArgs> owners;
   for (size_t k = 0; k < asked.size(); ++k) {
-    const auto& set = (*replies)[2 * k];
-    const auto& get = (*replies)[2 * k + 1];
-    if (set.is_error() || get.is_error() || get.is_nil()) {
-      return absl::InternalError("resident directory: " + set.str + get.str);
+    const auto& set = (*replies)[k];
+    if (set.is_error()) return absl::InternalError("resident directory: " + set.str);
+    const auto& [rid, grid] = claims[asked[k]];
+    if (set.integer == 1) {
+      out[asked[k]] = {grid, true};
+      directory_cache_.Remember(rid, grid);
+    } else {
+      taken.push_back(asked[k]);
+      owners.push_back({"HGET", DirectoryKey(rid), rid});
     }
-    out[asked[k]] = {get.str, set.integer == 1};
-    directory_cache_.Remember(claims[asked[k]].first, get.str);
+  }
+  if (taken.empty()) return out;
+  auto found = redis_.Pipeline(owners);
+  if (!found.ok()) return found.status();
+  for (size_t k = 0; k < taken.size(); ++k) {
+    const auto& get = (*found)[k];
+    if (get.is_error() || get.is_nil())
+      return absl::InternalError("resident directory: " + get.str);
+    out[taken[k]] = {get.str, false};
+    directory_cache_.Remember(claims[taken[k]].first, get.str);
   }
   return out;
 }
