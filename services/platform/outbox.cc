@@ -324,7 +324,7 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
         continue;
       }
       leased_[unit] = renewed_at + options_.lease;
-      deleted += static_cast<int>(records_deleted[k]);
+      if ((*results)[k].integer > 0) deleted += static_cast<int>(records_deleted[k]);
     }
   }
   Relay().published.Increment(deleted);
