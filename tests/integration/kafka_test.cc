@@ -112,6 +112,48 @@ TEST(KafkaConsumer, CommitsOnlyWhatTheHandlerFinished) {
   EXPECT_EQ(second_seen, (std::set<std::string>{"5", "6", "7", "8", "9"}));
 }
 
+// A service must stop on SIGTERM even when Kafka is gone: leaving the group
+// then cannot finish, and the consumer gives up after close_timeout_ms.
+TEST(KafkaConsumer, StopsInBoundedTimeWhenTheBrokerIsDown) {
+  Broker broker;
+  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
+  ASSERT_TRUE(publisher.ok());
+  ASSERT_TRUE((*publisher)->Publish({kTopic, "k", "v", {}}, absl::Seconds(10)).ok());
+  std::atomic<bool> handled{false};
+  ConsumerOptions options = Options(broker, "g-stop");
+  options.close_timeout_ms = 2000;
+  auto consumer = KafkaConsumer::Create(
+      options,
+      [&](const ConsumedRecord&) {
+        handled = true;
+        return absl::OkStatus();
+      },
+      **publisher);
+  ASSERT_TRUE(consumer.ok());
+  std::atomic<bool> returned{false};
+  std::thread run([&] {
+    (*consumer)->Run();
+    returned = true;
+  });
+  for (int i = 0; i < 300 && !handled; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(handled) << "the consumer joined and handled the record";
+  broker.TakeDown();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const absl::Time stop_at = absl::Now();
+  (*consumer)->Stop();
+  while (!returned && absl::Now() - stop_at < absl::Seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const absl::Duration took = absl::Now() - stop_at;
+  if (!returned) run.detach();  // a hang: fail without blocking the test run
+  ASSERT_TRUE(returned) << "Run() still running 30 s after Stop()";
+  run.join();
+  std::fprintf(stderr, "stopped in %s\n", absl::FormatDuration(took).c_str());
+  EXPECT_LT(took, absl::Seconds(10)) << "a bounded close (2 s) and the consumer's destruction";
+  broker.BringUp();
+}
+
 TEST(KafkaConsumer, PermanentFailureGoesToTheDeadLetterTopicAndTheConsumerMovesOn) {
   Broker broker;
   auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
