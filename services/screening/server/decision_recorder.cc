@@ -29,6 +29,8 @@ v1::PersonDecision DecisionOf(const Verdict& v) {
   return d;
 }
 
+const std::optional<v1::Measure> kNoMeasure;
+
 }  // namespace
 
 DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival& arrival,
@@ -36,9 +38,8 @@ DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival
   Subject s;
   s.resident_id = arrival.resident_id();
   s.grid_id = arrival.grid_id();
-  s.key = rescreen_version == 0
-              ? "arrival:" + arrival.arrival_id()
-              : "rescreen:" + std::to_string(rescreen_version) + ":" + arrival.arrival_id();
+  // Re-screens keep no request log: idempotent by state (RecordRescreens).
+  if (rescreen_version == 0) s.key = "arrival:" + arrival.arrival_id();
   s.arrival_id = arrival.arrival_id();
   s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
   s.measure_start = FromProto(arrival.arrival_time());
@@ -50,12 +51,11 @@ DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-    const VerdictFn& verdict_of, long long rescreen_version, absl::Time now) {
-  std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
+    const VerdictFn& verdict_of, absl::Time now) {
   std::vector<Subject> subjects;
   std::vector<std::pair<std::string, std::string>> people;
   for (const auto* a : arrivals) {
-    subjects.push_back(ForArrival(*a, rescreen_version));
+    subjects.push_back(ForArrival(*a, 0));
     people.emplace_back(a->grid_id(), a->resident_id());
   }
   auto persons = store_.GetPersons(people);
@@ -71,20 +71,52 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
   if (!measures.ok()) {
     return std::vector<absl::StatusOr<v1::PersonDecision>>(arrivals.size(), measures.status());
   }
-
-  std::vector<platform::GridTransaction> txns;
-  std::vector<size_t> txn_of;  // the arrival of each transaction
+  std::vector<Read> reads;
   std::vector<Verdict> verdicts;
+  reads.reserve(arrivals.size());
   verdicts.reserve(arrivals.size());
   size_t next_measure = 0;
   for (size_t i = 0; i < arrivals.size(); ++i) {
-    verdicts.push_back(verdict_of(i, (*persons)[i].value));
-    std::optional<v1::Measure> current;
-    if (!(*persons)[i].value.measure().measure_id().empty()) {
-      current = (*measures)[next_measure++];
-    }
+    const auto& person = (*persons)[i];
+    const std::optional<v1::Measure>* current = &kNoMeasure;
+    if (!person.value.measure().measure_id().empty()) current = &(*measures)[next_measure++];
+    reads.push_back({&person, current});
+    verdicts.push_back(verdict_of(i, person.value));
+  }
+  return CommitDecisions(actor, subjects, reads, verdicts, now);
+}
+
+std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Actor& actor,
+                                                            const std::vector<Rescreen>& rescreens,
+                                                            long long version, absl::Time now) {
+  std::vector<Subject> subjects;
+  std::vector<Read> reads;
+  std::vector<Verdict> verdicts;
+  for (const auto& r : rescreens) {
+    subjects.push_back(ForArrival(*r.arrival, version));
+    reads.push_back({r.person, r.current});
+    verdicts.push_back(*r.verdict);
+  }
+  std::vector<absl::Status> out;
+  out.reserve(rescreens.size());
+  for (auto& decided : CommitDecisions(actor, subjects, reads, verdicts, now)) {
+    out.push_back(decided.status());
+  }
+  return out;
+}
+
+std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
+    const common::v1::Actor& actor, const std::vector<Subject>& subjects,
+    const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now) {
+  std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
+  std::vector<platform::GridTransaction> txns;
+  std::vector<size_t> txn_of;  // the subject of each transaction
+  txns.reserve(subjects.size());
+  txn_of.reserve(subjects.size());
+  for (size_t i = 0; i < subjects.size(); ++i) {
     v1::PersonDecision decision;
-    auto txn = Build(actor, subjects[i], verdicts[i], now, (*persons)[i], current, &decision);
+    auto txn =
+        Build(actor, subjects[i], verdicts[i], now, *reads[i].person, *reads[i].current, &decision);
     if (!txn.ok()) {
       out[i] = txn.status();
       continue;
@@ -234,7 +266,9 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     *decision.mutable_measure() = *measure;
   }
 
-  GridTransaction txn(ScreeningStore::Keys(grid), s.key, decision.SerializeAsString(), now);
+  // Without a request to remember there is no response to keep.
+  GridTransaction txn(ScreeningStore::Keys(grid), s.key,
+                      s.key.empty() ? std::string() : decision.SerializeAsString(), now);
   // The person's record: what is known keeps, what changed is set.
   v1::PersonStatus record = person.value;
   record.set_resident_id(rid);

@@ -44,26 +44,45 @@ class DecisionRecorder {
                             const intake::v1::NucleicAcidTest* latest_test, const Verdict& verdict,
                             absl::Time now);
 
-  // Arrivals (`rescreen_version` 0: from a checkpoint or intake's events;
-  // idempotent per arrival) or past arrivals decided again after the
-  // risk-area list changed (the list version; idempotent per arrival and
-  // version), many at once: the people's records and measures are read in
-  // two round trips and the decisions committed per grid in one script
-  // run; a decision that
-  // meets a concurrent change (the same person twice in the batch, another
-  // writer) is decided again on its own. `verdict_of(i, person)` decides
-  // arrival i given the person's record as read. One decision (or error)
-  // per arrival, in order; a repeated arrival gets its first decision.
+  // Arrivals, from a checkpoint or intake's events, many at once
+  // (idempotent per arrival): the people's records and measures are read
+  // in two round trips and the decisions committed per grid in one script
+  // run; a decision that meets a concurrent change (the same person twice
+  // in the batch, another writer) is decided again on its own.
+  // `verdict_of(i, person)` decides arrival i given the person's record as
+  // read. One decision (or error) per arrival, in order; a repeated arrival
+  // gets its first decision.
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
   std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
       const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-      const VerdictFn& verdict_of, long long rescreen_version, absl::Time now);
+      const VerdictFn& verdict_of, absl::Time now);
+
+  // Past arrivals decided again after the risk-area list changed to
+  // `version`, given what the caller read with them: the person's record
+  // (at its version) and the measure it names (nullopt: none). The
+  // re-screener has read both to find who needs more, so they are not read
+  // again. These decisions are not kept in the request log (no client
+  // retries them): a pass run again after a failure is idempotent by state,
+  // since the person's record is guarded by its version, a new measure's id
+  // derives from the arrival and is guarded to be absent, and a measure
+  // already placed or escalated calls for nothing more. One status per
+  // rescreen, in order; pointers must outlive the call.
+  struct Rescreen {
+    const intake::v1::Arrival* arrival;
+    const ScreeningStore::Versioned<v1::PersonStatus>* person;
+    const std::optional<v1::Measure>* current;
+    const Verdict* verdict;
+  };
+  std::vector<absl::Status> RecordRescreens(const common::v1::Actor& actor,
+                                            const std::vector<Rescreen>& rescreens,
+                                            long long version, absl::Time now);
 
  private:
   // Who and what is decided, and how it is remembered.
   struct Subject {
     std::string resident_id, grid_id;
     std::string key;         // request-log field: the same key is decided once
+                             // (empty: not logged)
     std::string arrival_id;  // empty for health reports
     const intake::v1::Arrival* arrival = nullptr;  // kept for re-screening
     bool rescreened = false;
@@ -75,6 +94,16 @@ class DecisionRecorder {
     const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
   };
   static Subject ForArrival(const intake::v1::Arrival& arrival, long long rescreen_version);
+  // What a decision was built on: the person's record and its measure.
+  struct Read {
+    const ScreeningStore::Versioned<v1::PersonStatus>* person;
+    const std::optional<v1::Measure>* current;
+  };
+  // Builds the decisions on what was read and commits them in one round
+  // trip; a conflict is decided again on its own (Decide).
+  std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
+      const common::v1::Actor& actor, const std::vector<Subject>& subjects,
+      const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now);
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,

@@ -141,7 +141,7 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
         [&](size_t k, const v1::PersonStatus&) {
           return Screen(*policy, **risk_areas, deps_.divisions, situations[k], now);
         },
-        0, now);
+        now);
     CheckpointStage("decide").Observe(SecondsSince(decide_start));
     for (size_t i = 0; i < decided.size(); ++i) {
       if (!decided[i].ok()) {

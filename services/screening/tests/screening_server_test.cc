@@ -14,6 +14,7 @@
 #include "gridbridge/screening/v1/screening_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "redis_client.h"
 #include "screening_store.h"
 #include "server_process.h"
 #include "stack.h"
@@ -470,6 +471,28 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the re-screen of v2 ran
   auto decisions = Topic(kDecisionTopic, 4);
   EXPECT_EQ(decisions.size(), 4u) << "3 at the checkpoint, 1 re-screen";
+  EXPECT_EQ(Counts().centralized_observation(), 1);
+
+  // A pass cut short after its commits but before it marked the version
+  // done (its replica died) is run again by the next pass: what it
+  // committed is not done twice, although re-screens keep no request log.
+  const long long started = Counts().measures_started();
+  const size_t measure_events = Topic(kMeasureTopic, 1).size();
+  platform::RedisClient redis({.port = redis_.port()});
+  const std::string marker = ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
+  ASSERT_TRUE(redis.Command({"DEL", marker}).ok());
+  std::string done;
+  for (int i = 0; i < 100 && done != "2"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto got = redis.Command({"GET", marker});
+    ASSERT_TRUE(got.ok());
+    done = got->str;
+  }
+  ASSERT_EQ(done, "2") << "the pass of list v2 ran again";
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // its events, had it made any
+  EXPECT_EQ(Topic(kDecisionTopic, 4).size(), 4u);
+  EXPECT_EQ(Topic(kMeasureTopic, 1).size(), measure_events);
+  EXPECT_EQ(Counts().measures_started(), started);
   EXPECT_EQ(Counts().centralized_observation(), 1);
 }
 

@@ -85,7 +85,7 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     if (person.has_latest_test()) AddTest(person.latest_test(), &s);
     return Screen(*policy, **risk_areas, deps_.divisions, s, now);
   };
-  auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, 0, now);
+  auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   return out;
 }

@@ -129,12 +129,15 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   }
   auto measures = deps_.store.GetMeasures(existing);
   if (!measures.ok()) return measures.status();
+  // Each candidate's measure, as read (none for people without one).
+  std::vector<std::optional<v1::Measure>> currents(candidates.size());
   size_t next_existing = 0;
-  std::vector<const intake::v1::Arrival*> changing;
-  std::vector<const Verdict*> verdicts;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    std::optional<v1::Measure> current;
-    if (!measure_keys[i].second.empty()) current = (*measures)[next_existing++];
+    if (!measure_keys[i].second.empty()) currents[i] = std::move((*measures)[next_existing++]);
+  }
+  std::vector<DecisionRecorder::Rescreen> changing;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::optional<v1::Measure>& current = currents[i];
     const auto& [a, verdict] = candidates[i];
     const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
     // The measure the arrival calls for counts from its time (as at the
@@ -145,15 +148,14 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
         current->measure_id() == MeasureIdFor(a->arrival.grid_id(), a->arrival.arrival_id())) {
       continue;  // this arrival's measure already ran its course
     }
-    changing.push_back(&a->arrival);
-    verdicts.push_back(&verdict);
+    // Decided on what was read above; the commit's version guards catch a
+    // change since.
+    changing.push_back({&a->arrival, &a->person, &current, &verdict});
   }
-  const auto statuses = deps_.decisions.RecordAll(
-      ServiceActor(), changing, [&](size_t k, const v1::PersonStatus&) { return *verdicts[k]; },
-      version, now);
-  for (const auto& decided : statuses) {
+  for (const auto& decided :
+       deps_.decisions.RecordRescreens(ServiceActor(), changing, version, now)) {
     // The next pass goes on (decisions are idempotent).
-    if (!decided.ok()) return decided.status();
+    if (!decided.ok()) return decided;
   }
   out.changed += static_cast<long long>(changing.size());
   return out;

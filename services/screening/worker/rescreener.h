@@ -38,9 +38,9 @@ struct RescreenResult {
 // the facts. People whose decision does not change are left alone, without
 // events. The job's progress is in Redis (the last re-screened version and
 // a lease), so with several replicas one does it, and a replica that dies
-// midway is followed by another (decisions are idempotent per arrival and
-// list version). Thread-safe: RunOnce from any thread; Start/Stop from the
-// owner.
+// midway is followed by another (who finds what the first committed and
+// does not do it again: a measure in force calls for nothing more). Thread-safe: RunOnce from any
+// thread; Start/Stop from the owner.
 class Rescreener {
  public:
   struct Deps {
