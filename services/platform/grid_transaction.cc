@@ -217,9 +217,16 @@ class GridBatchBuilder {
   int count() const { return count_; }
   int publishes() const { return publishes_; }
 
-  std::pair<RedisArgs, RedisArgs> Take() {
+  // The EVALSHA command of `script` over the transactions added (their
+  // arguments moved, not copied).
+  RedisArgs Take(const RedisScript& script) {
     args_[0] = std::to_string(count_);
-    return {std::move(keys_), std::move(args_)};
+    RedisArgs command;
+    command.reserve(3 + keys_.size() + args_.size());
+    command.insert(command.end(), {"EVALSHA", script.sha1, std::to_string(keys_.size())});
+    for (auto& k : keys_) command.push_back(std::move(k));
+    for (auto& a : args_) command.push_back(std::move(a));
+    return command;
   }
 
  private:
@@ -281,10 +288,10 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitPointers(
   Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
   // Runs in the making, per grid (outbox), and the finished ones.
   std::map<std::string, std::pair<GridBatchBuilder, std::vector<size_t>>> open;
-  std::vector<std::pair<RedisArgs, RedisArgs>> calls;
+  std::vector<RedisArgs> calls;
   std::vector<std::vector<size_t>> members;
   auto close = [&](auto it) {
-    calls.push_back(it->second.first.Take());
+    calls.push_back(it->second.first.Take(Script()));
     members.push_back(std::move(it->second.second));
     open.erase(it);
   };
@@ -309,7 +316,7 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitPointers(
   while (!open.empty()) close(open.begin());
   if (calls.empty()) return out;
 
-  auto replies = redis.EvalBatch(Script(), calls);
+  auto replies = redis.EvalCommands(Script(), calls);
   if (!replies.ok()) return replies.status();
   for (size_t c = 0; c < calls.size(); ++c) {
     const RedisReply& reply = (*replies)[c];

@@ -1,6 +1,7 @@
 #include "redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -138,6 +139,22 @@ namespace {
 // Bounds one combined round trip, so that a bulk caller does not make
 // everyone else wait for megabytes of replies.
 constexpr size_t kMaxCombinedCommands = 4096;
+
+// hiredis keeps unsent commands in one buffer, grown by doubling and, after
+// each partial write to the socket, shifted down by what was sent: a
+// pipeline of megabytes (a batch of commit scripts) cost copies on copies
+// and fresh pages. Sending whenever this much is buffered keeps the buffer
+// small and reused. (Redis reads as we write; replies wait in its output
+// buffer until we read them, so writing ahead cannot deadlock.)
+constexpr size_t kSendBufferedBytes = 256 * 1024;
+
+void SendBuffered(redisContext* ctx) {
+  int done = 0;
+  while (!done) {
+    // An error is left in ctx->err for the reply read that follows.
+    if (redisBufferWrite(ctx, &done) != REDIS_OK) return;
+  }
+}
 }  // namespace
 
 RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {
@@ -194,6 +211,7 @@ void RedisClient::RunBatch(Slot& slot, const std::vector<Request*>& batch) {
       }
       redisAppendCommandArgv(slot.ctx.get(), static_cast<int>(argv.size()), argv.data(),
                              argl.data());
+      if (sdslen(slot.ctx->obuf) >= kSendBufferedBytes) SendBuffered(slot.ctx.get());
     }
     total += r->commands->size();
   }
@@ -292,6 +310,11 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
     cmd.insert(cmd.end(), args.begin(), args.end());
     commands.push_back(std::move(cmd));
   }
+  return EvalCommands(script, commands);
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
+    const RedisScript& script, const std::vector<RedisArgs>& commands) {
   auto replies = Pipeline(commands);
   if (!replies.ok()) return replies;
   bool noscript = false;

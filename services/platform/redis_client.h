@@ -83,6 +83,11 @@ class RedisClient {
   // order. Scripts are loaded first, so NOSCRIPT cannot happen mid-batch.
   absl::StatusOr<std::vector<RedisReply>> EvalBatch(
       const RedisScript& script, const std::vector<std::pair<RedisArgs, RedisArgs>>& calls);
+  // EvalBatch with the commands built by the caller, each {"EVALSHA",
+  // script.sha1, <number of keys>, keys..., args...}: a caller with big
+  // arguments moves them in instead of having them copied once more.
+  absl::StatusOr<std::vector<RedisReply>> EvalCommands(const RedisScript& script,
+                                                       const std::vector<RedisArgs>& commands);
 
   // PING; OK when Redis answers.
   absl::Status Ping();
