@@ -274,10 +274,42 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     }
     // A connection is free again: the oldest waiter (if any) sends next.
     if (!waiting_.empty()) waiting_.front()->cv.notify_one();
+    session_waiting_.notify_one();
   }
   lock.unlock();
   if (!me.status.ok()) return me.status;
   return std::move(me.replies);
+}
+
+absl::Status RedisClient::WithSession(const std::function<absl::Status(Session&)>& fn) {
+  Slot* slot = nullptr;
+  {
+    std::unique_lock lock(mu_);
+    session_waiting_.wait(lock, [&] { return !free_.empty(); });
+    slot = free_.back();
+    free_.pop_back();
+  }
+  Session session(*this, *slot);
+  absl::Status status = fn(session);
+  if (!status.ok()) slot->ctx.reset();  // it may still be WATCHing
+  std::lock_guard lock(mu_);
+  free_.push_back(slot);
+  if (!waiting_.empty()) waiting_.front()->cv.notify_one();
+  session_waiting_.notify_one();
+  return status;
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisClient::Session::Pipeline(
+    const std::vector<RedisArgs>& commands) {
+  if (used_ && !slot_.ctx) {
+    return absl::UnavailableError("redis connection lost during a session");
+  }
+  used_ = true;
+  Request request;
+  request.commands = &commands;
+  client_.RunBatch(slot_, {&request});
+  if (!request.status.ok()) return request.status;
+  return std::move(request.replies);
 }
 
 absl::StatusOr<RedisReply> RedisClient::Command(const RedisArgs& args) {

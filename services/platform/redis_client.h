@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,9 @@ absl::StatusOr<RedisOptions> RedisOptionsFromAddr(const std::string& addr);
 //
 // Errors: UNAVAILABLE for connect, I/O or timeout failures (retryable).
 class RedisClient {
+  struct Slot;
+  struct Request;
+
  public:
   explicit RedisClient(RedisOptions options);
   ~RedisClient();
@@ -89,13 +93,33 @@ class RedisClient {
   absl::StatusOr<std::vector<RedisReply>> EvalCommands(const RedisScript& script,
                                                        const std::vector<RedisArgs>& commands);
 
+  // A connection held by one caller for several round trips, with no other
+  // caller's commands in between: what WATCH ... MULTI ... EXEC needs.
+  // Valid only inside WithSession's callback.
+  class Session {
+   public:
+    // One round trip on the session's connection. UNAVAILABLE if the
+    // connection was lost during the session (a new one would have
+    // forgotten what the session WATCHed, so none is made).
+    absl::StatusOr<std::vector<RedisReply>> Pipeline(const std::vector<RedisArgs>& commands);
+
+   private:
+    friend class RedisClient;
+    Session(RedisClient& client, Slot& slot) : client_(client), slot_(slot) {}
+    RedisClient& client_;
+    Slot& slot_;
+    bool used_ = false;
+  };
+  // Runs `fn` on a connection of the pool taken for it alone (waiting while
+  // all are busy). A session that fails leaves its connection to be made
+  // again (it may still be WATCHing). Returns what `fn` returns.
+  absl::Status WithSession(const std::function<absl::Status(Session&)>& fn);
+
   // PING; OK when Redis answers.
   absl::Status Ping();
   const RedisOptions& options() const { return options_; }
 
  private:
-  struct Slot;
-  struct Request;
   // Sends `batch` (several callers' commands) on `slot`; fills each request.
   void RunBatch(Slot& slot, const std::vector<Request*>& batch);
   absl::Status EnsureConnected(Slot& slot);
@@ -104,7 +128,8 @@ class RedisClient {
   std::mutex mu_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_;
-  std::deque<Request*> waiting_;  // not yet taken by a sender, oldest first
+  std::deque<Request*> waiting_;             // not yet taken by a sender, oldest first
+  std::condition_variable session_waiting_;  // a session waits for a free slot
 };
 
 }  // namespace gridbridge::platform

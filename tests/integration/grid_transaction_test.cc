@@ -253,5 +253,134 @@ TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {
   EXPECT_EQ(sizes, (std::vector<size_t>{64, 64, 22}));
 }
 
+// CommitWatched (no request log, WATCH + MULTI/EXEC): the same batch as
+// above without request fields ends as the script would leave it.
+TEST_F(GridTransactionTest, WatchedCommitsApplyInOrderLikeTheScript) {
+  GridKeys other("svc", "g2");
+  const std::string w = keys_.Key("w");
+  std::vector<GridTransaction> txns;
+  auto add = [&](const GridKeys& k, const std::string& rec, long long expect,
+                 const std::string& event) -> GridTransaction& {
+    txns.emplace_back(k, "", "", kNow);
+    return txns.back()
+        .ExpectVersion(k.Key("rec", rec), expect)
+        .PutRecord(k.Key("rec", rec), expect + 1, event)
+        .HashIncrement(k.Key("counts"), "n", 1)
+        .HashIncrement(k.Key("counts"), "m", 2)
+        .Publish({"t", rec, event, {}});
+  };
+  add(keys_, "x", 0, "x1").ZAdd(w, 1, "m").ZAdd(w, 3, "o");
+  add(other, "z", 0, "z1");
+  add(keys_, "x", 0, "x-again").ZAdd(w, 9, "never");  // sees x1: conflict
+  add(keys_, "y", 0, "y1").ZRemove(w, "m").ZRemoveBelow(w, 4).ZAdd(w, 5, "n");
+  add(keys_, "x", 1, "x2").Expire(keys_.Key("rec", "x"), absl::Hours(2));  // builds on x1
+  auto out = GridTransaction::CommitWatched(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<Kind> kinds;
+  for (const auto& o : *out) {
+    ASSERT_TRUE(o.ok()) << o.status();
+    kinds.push_back(o->kind);
+  }
+  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
+                                      Kind::kCommitted, Kind::kCommitted}));
+  EXPECT_EQ((*out)[2]->conflict_key, keys_.Key("rec", "x"));
+  EXPECT_EQ(Counter("n"), "3");
+  EXPECT_EQ(Counter("m"), "6");
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "p"})->str, "x2");
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "v"})->str, "2");
+  EXPECT_NEAR(redis_.Command({"TTL", keys_.Key("rec", "x")})->integer, 7200, 5);
+  auto members = redis_.Command({"ZRANGE", w, "0", "-1", "WITHSCORES"});
+  std::vector<std::string> got;
+  for (const auto& e : members->elements) got.push_back(e.str);
+  EXPECT_EQ(got, (std::vector<std::string>{"n", "5"}));
+  auto entries = OutboxEntries(keys_);
+  ASSERT_EQ(entries.size(), 1u);
+  std::vector<std::string> values;
+  for (const auto& r : entries[0]) values.push_back(r.value);
+  EXPECT_EQ(values, (std::vector<std::string>{"x1", "y1", "x2"}));
+  ASSERT_EQ(OutboxEntries(other).size(), 1u);
+  EXPECT_EQ(OutboxEntries(other)[0][0].value, "z1");
+  // Nothing is remembered: these transactions have no request.
+  EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("requests", "19093")})->integer, 0);
+}
+
+// Another writer changing a guarded key between the guard read and EXEC
+// aborts the round: it runs again on what is there now.
+TEST_F(GridTransactionTest, AWatchedCommitRunsAgainWhenAGuardedKeyChanges) {
+  const std::string rec = keys_.Key("rec", "x");
+  ASSERT_TRUE(redis_.Command({"HSET", rec, "v", "1", "p", "one"}).ok());
+  std::vector<GridTransaction> txns;
+  txns.emplace_back(keys_, "", "", kNow);
+  txns.back()
+      .ExpectVersion(rec, 1)
+      .PutRecord(rec, 2, "two")
+      .HashIncrement(keys_.Key("counts"), "n", 1)
+      .Publish({"t", "x", "two", {}});
+  RedisClient other{*RedisOptionsFromAddr(server_.addr())};
+  int rounds = 0;
+  auto out = GridTransaction::CommitWatched(redis_, txns, [&] {
+    // The first time, someone else rewrites the record at the same version.
+    if (rounds++ == 0) {
+      ASSERT_TRUE(other.Command({"HSET", rec, "p", "one-again"}).ok());
+    }
+  });
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(rounds, 2);
+  ASSERT_TRUE((*out)[0].ok());
+  EXPECT_EQ((*out)[0]->kind, Kind::kCommitted);
+  EXPECT_EQ(redis_.Command({"HGET", rec, "p"})->str, "two");
+  EXPECT_EQ(Counter("n"), "1");
+  EXPECT_EQ(OutboxEntries(keys_).size(), 1u);
+
+  // Changed before every round: after three it answers CONFLICT, and none
+  // of its writes, counters or events happened.
+  txns.clear();
+  txns.emplace_back(keys_, "", "", kNow);
+  txns.back()
+      .ExpectVersion(rec, 2)
+      .PutRecord(rec, 3, "three")
+      .HashIncrement(keys_.Key("counts"), "n", 1)
+      .Publish({"t", "x", "three", {}});
+  rounds = 0;
+  out = GridTransaction::CommitWatched(redis_, txns, [&] {
+    ++rounds;
+    ASSERT_TRUE(other.Command({"HSET", rec, "p", "busy"}).ok());
+  });
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(rounds, 3);
+  EXPECT_EQ((*out)[0]->kind, Kind::kConflict);
+  EXPECT_EQ(redis_.Command({"HGET", rec, "v"})->str, "2");
+  EXPECT_EQ(Counter("n"), "1");
+  EXPECT_EQ(OutboxEntries(keys_).size(), 1u);
+  // The session's connection went back to the pool in a usable state.
+  EXPECT_TRUE(redis_.Command({"SET", keys_.Key("after"), "1"}).ok());
+  EXPECT_EQ(redis_.Command({"GET", keys_.Key("after")})->str, "1");
+}
+
+TEST_F(GridTransactionTest, WatchedCommitsRefuseRequestsAndSplitBigOutboxEntries) {
+  std::vector<GridTransaction> txns;
+  txns.emplace_back(keys_, "alice:1", "answer", kNow);
+  txns.back().HashIncrement(keys_.Key("counts"), "n", 100);
+  int event = 0;
+  for (int i = 0; i < 40; ++i) {
+    txns.emplace_back(keys_, "", "", kNow);
+    txns.back().HashIncrement(keys_.Key("counts"), "n", 1);
+    for (int e = 0; e < 3; ++e) txns.back().Publish({"t", "k", std::to_string(event++), {}});
+  }
+  auto out = GridTransaction::CommitWatched(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].status().code(), absl::StatusCode::kInvalidArgument);
+  for (size_t i = 1; i < out->size(); ++i) ASSERT_EQ((*out)[i]->kind, Kind::kCommitted);
+  EXPECT_EQ(Counter("n"), "40");
+  std::vector<size_t> sizes;
+  int expected = 0;
+  for (const auto& e : OutboxEntries(keys_)) {
+    sizes.push_back(e.size());
+    for (const auto& r : e) EXPECT_EQ(r.value, std::to_string(expected++)) << "in commit order";
+  }
+  // Rounds of 32 transactions (96 events: entries of 64 and 32), then 8.
+  EXPECT_EQ(sizes, (std::vector<size_t>{64, 32, 24}));
+}
+
 }  // namespace
 }  // namespace gridbridge::platform

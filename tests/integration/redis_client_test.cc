@@ -151,5 +151,40 @@ TEST(RedisClient, UnavailableWhileDownThenReconnects) {
   EXPECT_TRUE(up.ok()) << up;
 }
 
+// A session keeps one connection across its round trips, while other
+// callers go on using the rest of the pool; if its connection is lost it
+// fails instead of going on over a new one (which would have forgotten
+// what the session WATCHed), and the pool recovers afterwards.
+TEST(RedisClient, ASessionKeepsItsConnectionAndFailsRatherThanReconnect) {
+  RedisServer server;
+  RedisClient redis(Options(server));
+  RedisClient admin(Options(server));
+  absl::Status status = redis.WithSession([&](RedisClient::Session& session) -> absl::Status {
+    auto id = session.Pipeline({{"CLIENT", "ID"}});
+    if (!id.ok()) return id.status();
+    // Another caller meanwhile gets the other connection.
+    auto other = redis.Command({"CLIENT", "ID"});
+    EXPECT_TRUE(other.ok());
+    EXPECT_NE(other->integer, (*id)[0].integer);
+    auto again = session.Pipeline({{"CLIENT", "ID"}});
+    if (!again.ok()) return again.status();
+    EXPECT_EQ((*again)[0].integer, (*id)[0].integer);
+    // Cut the session's connection: the next round trip fails, and so do
+    // the ones after it (no new connection is made for the session).
+    EXPECT_TRUE(admin.Command({"CLIENT", "KILL", "ID", std::to_string((*id)[0].integer)}).ok());
+    EXPECT_EQ(session.Pipeline({{"PING"}}).status().code(), absl::StatusCode::kUnavailable);
+    auto after = session.Pipeline({{"PING"}});
+    EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
+    return after.status();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  absl::Status up = absl::UnknownError("never tried");
+  for (int i = 0; i < 100 && !up.ok(); ++i) {
+    up = redis.Ping();
+    if (!up.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(up.ok()) << up;
+}
+
 }  // namespace
 }  // namespace gridbridge::platform

@@ -125,7 +125,11 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     txn_of.push_back(i);
     out[i] = std::move(decision);  // if it commits
   }
-  auto outcomes = store_.CommitAll(txns);
+  // Decisions kept in the request log commit through the script; the
+  // others (re-screens) with plain commands, which cost Redis about half.
+  const bool logged = std::any_of(subjects.begin(), subjects.end(),
+                                  [](const Subject& s) { return !s.key.empty(); });
+  auto outcomes = logged ? store_.CommitAll(txns) : store_.CommitWatched(txns);
   if (!outcomes.ok()) {
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;
@@ -262,6 +266,17 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
       after.has_value()                                                            ? &*after
       : (current.has_value() && (active || current->measure_id() == s.measure_id)) ? &*current
                                                                                    : nullptr;
+  // The person's record: what is known keeps, what changed is set (the
+  // record names the measure; the decision it keeps does not carry it).
+  v1::PersonStatus record = person.value;
+  record.set_resident_id(rid);
+  record.set_grid_id(grid);
+  if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
+  if (decides) *record.mutable_last_decision() = decision;
+  if (s.health) {
+    record.set_doses(s.doses);
+    if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
+  }
   if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr) {
     *decision.mutable_measure() = *measure;
   }
@@ -269,19 +284,6 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
   // Without a request to remember there is no response to keep.
   GridTransaction txn(ScreeningStore::Keys(grid), s.key,
                       s.key.empty() ? std::string() : decision.SerializeAsString(), now);
-  // The person's record: what is known keeps, what changed is set.
-  v1::PersonStatus record = person.value;
-  record.set_resident_id(rid);
-  record.set_grid_id(grid);
-  if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-  if (decides) {
-    *record.mutable_last_decision() = decision;
-    record.mutable_last_decision()->clear_measure();
-  }
-  if (s.health) {
-    record.set_doses(s.doses);
-    if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
-  }
   const std::string person_key = ScreeningStore::PersonKey(grid, rid);
   txn.ExpectVersion(person_key, person.version);
   txn.PutRecord(person_key, person.version + 1, record.SerializeAsString());
@@ -329,7 +331,7 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
   }
 
-  *out = decision;
+  *out = std::move(decision);
   return txn;
 }
 

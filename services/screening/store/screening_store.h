@@ -131,6 +131,11 @@ class ScreeningStore {
 
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
       const std::vector<platform::GridTransaction>& txns);
+  // For transactions without a request field (GridTransaction::CommitWatched).
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitWatched(
+      const std::vector<platform::GridTransaction>& txns) {
+    return platform::GridTransaction::CommitWatched(redis_, txns);
+  }
   absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn) {
     return platform::GridTransaction::Commit(redis_, txn);
   }

@@ -1,0 +1,247 @@
+// GridTransaction::CommitWatched: request-less transactions committed with
+// WATCH and MULTI/EXEC instead of the commit script.
+#include <map>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grid_transaction.h"
+#include "outbox.h"
+
+namespace gridbridge::platform {
+namespace {
+
+// Transactions per WATCH ... EXEC (see CommitWatched).
+constexpr size_t kTransactionsPerWatch = 32;
+
+}  // namespace
+
+// One grid's transactions, committed on a session (see CommitWatched).
+class WatchedGridCommit {
+ public:
+  WatchedGridCommit(const std::vector<GridTransaction>& txns, const std::vector<size_t>& members,
+                    GridTransaction::Outcomes& out)
+      : txns_(txns), members_(members), out_(out) {}
+
+  // One round: false when EXEC was aborted by a change to a watched key
+  // (nothing was written; run it again).
+  absl::StatusOr<bool> Run(RedisClient::Session& session, const std::function<void()>& between) {
+    auto versions = ReadGuards(session);
+    if (!versions.ok()) return versions.status();
+    if (between) between();
+    std::vector<size_t> committing;
+    std::vector<RedisArgs> commands = Writes(*versions, &committing);
+    if (committing.empty()) {
+      if (!versions->empty()) {
+        auto unwatched = session.Pipeline({{"UNWATCH"}});
+        if (!unwatched.ok()) return unwatched.status();
+      }
+      return true;
+    }
+    auto replies = session.Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    const RedisReply& exec = replies->back();
+    if (exec.is_nil()) return false;  // a watched key changed
+    absl::Status failed;
+    if (exec.is_error()) failed = absl::InternalError("grid transaction failed: " + exec.str);
+    for (const auto& r : exec.elements) {
+      if (r.is_error() && failed.ok()) {
+        // Like an error inside the script: what ran before it stays.
+        failed = absl::InternalError("grid transaction failed: " + r.str);
+      }
+    }
+    for (size_t i : committing) {
+      if (failed.ok()) {
+        out_[i] = GridTransaction::Outcome{};
+      } else {
+        out_[i] = failed;
+      }
+    }
+    return true;
+  }
+
+  // After too many aborted rounds: the caller decides again on fresh reads.
+  void GiveUp() {
+    for (size_t i : members_) {
+      GridTransaction::Outcome conflict;
+      conflict.kind = GridTransaction::Outcome::Kind::kConflict;
+      out_[i] = conflict;
+    }
+  }
+
+ private:
+  // WATCHes every guarded key and reads its version (0: absent).
+  absl::StatusOr<std::map<std::string, long long>> ReadGuards(RedisClient::Session& session) {
+    std::map<std::string, long long> versions;
+    RedisArgs watch{"WATCH"};
+    std::vector<RedisArgs> commands(1);
+    for (size_t i : members_) {
+      const GridTransaction& t = txns_[i];
+      for (const auto& [key, version] : t.guards_) {
+        if (!versions.emplace(t.keys_[key], 0).second) continue;
+        watch.push_back(t.keys_[key]);
+        commands.push_back({"HGET", t.keys_[key], "v"});
+      }
+    }
+    if (versions.empty()) return versions;
+    commands[0] = std::move(watch);
+    auto replies = session.Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    for (size_t c = 0; c < commands.size(); ++c) {
+      const RedisReply& r = (*replies)[c];
+      if (r.is_error()) return absl::InternalError("grid transaction guard read: " + r.str);
+      if (c == 0 || r.is_nil()) continue;
+      long long v = 0;
+      if (!absl::SimpleAtoi(r.str, &v)) {
+        return absl::DataLossError(absl::StrCat(commands[c][1], " has version '", r.str, "'"));
+      }
+      versions[commands[c][1]] = v;
+    }
+    return versions;
+  }
+
+  // MULTI, the writes of the transactions whose guards hold (in `out_`
+  // the others get CONFLICT), the counters, the outbox entries, EXEC.
+  std::vector<RedisArgs> Writes(std::map<std::string, long long>& versions,
+                                std::vector<size_t>* committing) {
+    std::vector<RedisArgs> commands{{"MULTI"}};
+    std::set<std::string> trimmed;
+    std::map<std::pair<std::string, std::string>, long long> sums;
+    std::vector<std::pair<std::string, std::string>> sum_order;
+    std::vector<std::string> entries(1);
+    int in_entry = 0;
+    for (size_t i : members_) {
+      const GridTransaction& t = txns_[i];
+      const std::string* conflict = nullptr;
+      for (const auto& [key, version] : t.guards_) {
+        if (versions[t.keys_[key]] != version) {
+          conflict = &t.keys_[key];
+          break;
+        }
+      }
+      if (conflict != nullptr) {
+        GridTransaction::Outcome outcome;
+        outcome.kind = GridTransaction::Outcome::Kind::kConflict;
+        outcome.conflict_key = *conflict;
+        out_[i] = outcome;
+        continue;
+      }
+      for (const auto& op : t.ops_) {
+        const std::string& key = t.keys_[op.key];
+        switch (op.code) {
+          case 'R': {
+            commands.push_back({"HSET", key, "v", op.a, "p", op.b});
+            // A later transaction's guard on this key sees this version.
+            auto it = versions.find(key);
+            if (it != versions.end()) (void)absl::SimpleAtoi(op.a, &it->second);
+            break;
+          }
+          case 'Z':
+            commands.push_back({"ZADD", key, op.a, op.b});
+            break;
+          case 'T':
+            if (trimmed.insert(key + " " + op.a).second) {
+              commands.push_back({"ZREMRANGEBYSCORE", key, "-inf", "(" + op.a});
+            }
+            break;
+          case 'X':
+            commands.push_back({"EXPIRE", key, op.a});
+            break;
+          case 'D':
+            commands.push_back({"ZREM", key, op.a});
+            break;
+          case 'C': {
+            long long delta = 0;
+            (void)absl::SimpleAtoi(op.b, &delta);
+            auto [it, fresh] = sums.try_emplace({key, op.a}, 0);
+            if (fresh) sum_order.push_back(it->first);
+            it->second += delta;
+            break;
+          }
+          case 'P':
+            if (in_entry == kMaxRecordsPerOutboxEntry) {
+              entries.emplace_back();
+              in_entry = 0;
+            }
+            entries.back() += op.a;  // frames concatenate into an OutboxBatch
+            ++in_entry;
+            break;
+        }
+      }
+      committing->push_back(i);
+    }
+    for (const auto& field : sum_order) {
+      const long long sum = sums[field];
+      if (sum != 0) commands.push_back({"HINCRBY", field.first, field.second, std::to_string(sum)});
+    }
+    const std::string& outbox = txns_[members_.front()].outbox_key();
+    for (auto& entry : entries) {
+      if (!entry.empty()) commands.push_back({"XADD", outbox, "*", "b", std::move(entry)});
+    }
+    commands.push_back({"EXEC"});
+    return commands;
+  }
+
+  const std::vector<GridTransaction>& txns_;
+  const std::vector<size_t>& members_;
+  GridTransaction::Outcomes& out_;
+};
+
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitWatched(
+    RedisClient& redis, const std::vector<GridTransaction>& txns,
+    const std::function<void()>& between) {
+  Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
+  // The transactions of each grid, grids in order of first appearance.
+  std::vector<std::string> grids;
+  std::map<std::string, std::vector<size_t>> members;
+  for (size_t i = 0; i < txns.size(); ++i) {
+    const GridTransaction& t = txns[i];
+    if (!t.request_field_.empty()) {
+      out[i] = absl::InvalidArgumentError(
+          "grid transaction with a request field: commit it with the script (CommitAll)");
+      continue;
+    }
+    const std::string_view tag = HashTagOf(t.outbox_key());
+    bool one_grid = true;
+    for (const auto& k : t.keys_) one_grid = one_grid && HashTagOf(k) == tag;
+    if (!one_grid) {
+      out[i] = absl::InvalidArgumentError(
+          absl::StrCat("grid transaction spans hash tags: ", t.outbox_key()));
+      continue;
+    }
+    auto [it, fresh] = members.try_emplace(t.outbox_key());
+    if (fresh) grids.push_back(t.outbox_key());
+    it->second.push_back(i);
+  }
+  // Rounds of a few transactions: Redis checks each key a WATCH adds
+  // against every key the connection watches already, so the cost of a
+  // round grows with the square of its keys.
+  std::vector<std::vector<size_t>> rounds;
+  for (const auto& grid : grids) {
+    for (size_t i : members[grid]) {
+      if (rounds.empty() || txns[rounds.back().front()].outbox_key() != grid ||
+          rounds.back().size() == kTransactionsPerWatch) {
+        rounds.emplace_back();
+      }
+      rounds.back().push_back(i);
+    }
+  }
+  if (rounds.empty()) return out;
+  absl::Status status = redis.WithSession([&](RedisClient::Session& session) -> absl::Status {
+    for (const auto& round : rounds) {
+      WatchedGridCommit commit(txns, round, out);
+      bool done = false;
+      for (int attempt = 0; attempt < 3 && !done; ++attempt) {
+        auto ran = commit.Run(session, between);
+        if (!ran.ok()) return ran.status();
+        done = *ran;
+      }
+      if (!done) commit.GiveUp();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;  // any of them may or may not have run
+  return out;
+}
+
+}  // namespace gridbridge::platform
