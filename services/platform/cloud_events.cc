@@ -21,6 +21,18 @@ const std::string* Find(const KafkaHeaders& headers, const std::string& name) {
   return nullptr;
 }
 
+// The events of one commit share their time: formatting it once per
+// thread and time saves most of what cctz costs per event.
+std::string FormatEventTime(absl::Time t) {
+  thread_local absl::Time last = absl::InfinitePast();
+  thread_local std::string formatted;
+  if (t != last) {
+    formatted = absl::FormatTime(kTimeFormat, t, absl::UTCTimeZone());
+    last = t;
+  }
+  return formatted;
+}
+
 }  // namespace
 
 KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
@@ -28,7 +40,7 @@ KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
           {"ce_id", e.id},
           {"ce_source", e.source},
           {"ce_type", e.type},
-          {"ce_time", absl::FormatTime(kTimeFormat, e.time, absl::UTCTimeZone())},
+          {"ce_time", FormatEventTime(e.time)},
           {"content-type", e.content_type}};
 }
 

@@ -277,7 +277,8 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     record.set_doses(s.doses);
     if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
   }
-  if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr) {
+  // The answer carries the measure; a re-screen has no one to answer.
+  if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr && !s.rescreened) {
     *decision.mutable_measure() = *measure;
   }
 
