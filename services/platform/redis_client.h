@@ -112,7 +112,9 @@ class RedisClient {
   };
   // Runs `fn` on a connection of the pool taken for it alone (waiting while
   // all are busy). A session that fails leaves its connection to be made
-  // again (it may still be WATCHing). Returns what `fn` returns.
+  // again (it may still be WATCHing). Returns what `fn` returns. `fn` may
+  // use the client's other connections meanwhile (with a pool of one it
+  // would wait for itself).
   absl::Status WithSession(const std::function<absl::Status(Session&)>& fn);
 
   // PING; OK when Redis answers.
