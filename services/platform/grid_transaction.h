@@ -79,19 +79,21 @@ class GridTransaction {
                                             const std::vector<GridTransaction>& txns);
   static absl::StatusOr<Outcome> Commit(RedisClient& redis, const GridTransaction& txn);
 
-  // CommitAll for transactions WITHOUT a request field (nothing to
-  // remember: the caller's own state makes a repeat harmless, as when a
-  // re-screen pass runs again), with plain commands instead of the script:
-  // per grid and round of up to 32 transactions (on one connection), the
-  // guarded keys are WATCHed and their versions read, then
-  // the writes of the transactions whose guards hold (in order, each seeing
+  // CommitAll with plain commands instead of the script: per grid and
+  // round of up to 32 transactions (on one connection held for it), the
+  // guarded keys and the request log buckets are WATCHed and read (versions;
+  // responses remembered for the requests), then the writes of the
+  // transactions that are neither retries nor stale (in order, each seeing
   // the ones before, as in the script) go in one MULTI/EXEC with the
-  // grid's outbox entries and summed counters. Redis spends about half
-  // what the script costs per transaction (docs/performance.md). If a
-  // watched key changes before EXEC, the round is run again, up to 3
-  // times, and its transactions then answer CONFLICT. A transaction with a
-  // request field or keys of two grids is refused (INVALID_ARGUMENT
-  // outcome). `between` (tests) runs after each guard read.
+  // grid's outbox entries, summed counters and remembered responses. Same
+  // outcomes and end state as CommitAll, for about half the Redis time per
+  // transaction (docs/performance.md). A change to a watched key before
+  // EXEC (another writer of the grid) aborts the round, which runs again up
+  // to 3 times; its transactions then answer CONFLICT (the caller builds
+  // them again on fresh reads). So it suits batches (a consumer's, a
+  // re-screen's), not many concurrent writers of one grid. Keys of two
+  // grids: INVALID_ARGUMENT outcome. `between` (tests) runs after each
+  // read.
   static absl::StatusOr<Outcomes> CommitWatched(RedisClient& redis,
                                                 const std::vector<GridTransaction>& txns,
                                                 const std::function<void()>& between = {});

@@ -1,5 +1,5 @@
-// GridTransaction::CommitWatched: request-less transactions committed with
-// WATCH and MULTI/EXEC instead of the commit script.
+// GridTransaction::CommitWatched: transactions committed with WATCH and
+// MULTI/EXEC instead of the commit script.
 #include <map>
 #include <set>
 
@@ -26,13 +26,13 @@ class WatchedGridCommit {
   // One round: false when EXEC was aborted by a change to a watched key
   // (nothing was written; run it again).
   absl::StatusOr<bool> Run(RedisClient::Session& session, const std::function<void()>& between) {
-    auto versions = ReadGuards(session);
-    if (!versions.ok()) return versions.status();
+    auto state = Read(session);
+    if (!state.ok()) return state.status();
     if (between) between();
     std::vector<size_t> committing;
-    std::vector<RedisArgs> commands = Writes(*versions, &committing);
+    std::vector<RedisArgs> commands = Writes(*state, &committing);
     if (committing.empty()) {
-      if (!versions->empty()) {
+      if (state->watching) {
         auto unwatched = session.Pipeline({{"UNWATCH"}});
         if (!unwatched.ok()) return unwatched.status();
       }
@@ -70,41 +70,70 @@ class WatchedGridCommit {
   }
 
  private:
-  // WATCHes every guarded key and reads its version (0: absent).
-  absl::StatusOr<std::map<std::string, long long>> ReadGuards(RedisClient::Session& session) {
+  // What the round's transactions depend on, as read under WATCH: the
+  // versions of the guarded keys (0: absent) and the responses the request
+  // log remembers for their request fields.
+  struct State {
+    bool watching = false;
     std::map<std::string, long long> versions;
+    std::map<std::string, std::string> remembered;  // request field -> response
+  };
+
+  absl::StatusOr<State> Read(RedisClient::Session& session) {
+    State state;
     RedisArgs watch{"WATCH"};
+    std::set<std::string> watched;
     std::vector<RedisArgs> commands(1);
+    std::vector<bool> is_guard(1);  // per command: a version read, or a request log read
+    auto watch_key = [&](const std::string& key) {
+      if (watched.insert(key).second) watch.push_back(key);
+    };
+    std::set<std::string> fields;
     for (size_t i : members_) {
       const GridTransaction& t = txns_[i];
+      if (!t.request_field_.empty() && fields.insert(t.request_field_).second) {
+        // The current bucket first, as the script looks.
+        for (int bucket : {1, 2}) {
+          watch_key(t.keys_[bucket]);
+          commands.push_back({"HGET", t.keys_[bucket], t.request_field_});
+          is_guard.push_back(false);
+        }
+      }
       for (const auto& [key, version] : t.guards_) {
-        if (!versions.emplace(t.keys_[key], 0).second) continue;
-        watch.push_back(t.keys_[key]);
+        if (!state.versions.emplace(t.keys_[key], 0).second) continue;
+        watch_key(t.keys_[key]);
         commands.push_back({"HGET", t.keys_[key], "v"});
+        is_guard.push_back(true);
       }
     }
-    if (versions.empty()) return versions;
+    if (watched.empty()) return state;
     commands[0] = std::move(watch);
     auto replies = session.Pipeline(commands);
     if (!replies.ok()) return replies.status();
+    state.watching = true;
     for (size_t c = 0; c < commands.size(); ++c) {
       const RedisReply& r = (*replies)[c];
-      if (r.is_error()) return absl::InternalError("grid transaction guard read: " + r.str);
+      if (r.is_error()) return absl::InternalError("grid transaction read: " + r.str);
       if (c == 0 || r.is_nil()) continue;
+      if (!is_guard[c]) {
+        state.remembered.try_emplace(commands[c][2], r.str);
+        continue;
+      }
       long long v = 0;
       if (!absl::SimpleAtoi(r.str, &v)) {
         return absl::DataLossError(absl::StrCat(commands[c][1], " has version '", r.str, "'"));
       }
-      versions[commands[c][1]] = v;
+      state.versions[commands[c][1]] = v;
     }
-    return versions;
+    return state;
   }
 
   // MULTI, the writes of the transactions whose guards hold (in `out_`
   // the others get CONFLICT), the counters, the outbox entries, EXEC.
-  std::vector<RedisArgs> Writes(std::map<std::string, long long>& versions,
-                                std::vector<size_t>* committing) {
+  std::vector<RedisArgs> Writes(State& state, std::vector<size_t>* committing) {
+    std::map<std::string, long long>& versions = state.versions;
     std::vector<RedisArgs> commands{{"MULTI"}};
+    std::map<std::string, long long> log_ttl;  // request log buckets written
     std::set<std::string> trimmed;
     std::map<std::pair<std::string, std::string>, long long> sums;
     std::vector<std::pair<std::string, std::string>> sum_order;
@@ -112,6 +141,16 @@ class WatchedGridCommit {
     int in_entry = 0;
     for (size_t i : members_) {
       const GridTransaction& t = txns_[i];
+      if (!t.request_field_.empty()) {
+        auto prior = state.remembered.find(t.request_field_);
+        if (prior != state.remembered.end()) {  // a retry: its first answer, nothing else
+          GridTransaction::Outcome duplicate;
+          duplicate.kind = GridTransaction::Outcome::Kind::kDuplicate;
+          duplicate.prior_response = prior->second;
+          out_[i] = duplicate;
+          continue;
+        }
+      }
       const std::string* conflict = nullptr;
       for (const auto& [key, version] : t.guards_) {
         if (versions[t.keys_[key]] != version) {
@@ -168,11 +207,19 @@ class WatchedGridCommit {
             break;
         }
       }
+      if (!t.request_field_.empty()) {
+        commands.push_back({"HSET", t.keys_[1], t.request_field_, t.response_});
+        state.remembered.emplace(t.request_field_, t.response_);
+        log_ttl[t.keys_[1]] = t.bucket_ttl_seconds_;
+      }
       committing->push_back(i);
     }
     for (const auto& field : sum_order) {
       const long long sum = sums[field];
       if (sum != 0) commands.push_back({"HINCRBY", field.first, field.second, std::to_string(sum)});
+    }
+    for (const auto& [key, ttl] : log_ttl) {
+      commands.push_back({"EXPIRE", key, std::to_string(ttl)});
     }
     const std::string& outbox = txns_[members_.front()].outbox_key();
     for (auto& entry : entries) {
@@ -196,11 +243,6 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitWatched(
   std::map<std::string, std::vector<size_t>> members;
   for (size_t i = 0; i < txns.size(); ++i) {
     const GridTransaction& t = txns[i];
-    if (!t.request_field_.empty()) {
-      out[i] = absl::InvalidArgumentError(
-          "grid transaction with a request field: commit it with the script (CommitAll)");
-      continue;
-    }
     const std::string_view tag = HashTagOf(t.outbox_key());
     bool one_grid = true;
     for (const auto& k : t.keys_) one_grid = one_grid && HashTagOf(k) == tag;

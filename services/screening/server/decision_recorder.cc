@@ -83,7 +83,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     reads.push_back({&person, current});
     verdicts.push_back(verdict_of(i, person.value));
   }
-  return CommitDecisions(actor, subjects, reads, verdicts, now);
+  return CommitDecisions(actor, subjects, reads, verdicts, now, Commit::kScript);
 }
 
 std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Actor& actor,
@@ -99,7 +99,7 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
   }
   std::vector<absl::Status> out;
   out.reserve(rescreens.size());
-  for (auto& decided : CommitDecisions(actor, subjects, reads, verdicts, now)) {
+  for (auto& decided : CommitDecisions(actor, subjects, reads, verdicts, now, Commit::kWatched)) {
     out.push_back(decided.status());
   }
   return out;
@@ -107,7 +107,8 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
     const common::v1::Actor& actor, const std::vector<Subject>& subjects,
-    const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now) {
+    const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now,
+    Commit commit) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
   std::vector<platform::GridTransaction> txns;
   std::vector<size_t> txn_of;  // the subject of each transaction
@@ -125,11 +126,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     txn_of.push_back(i);
     out[i] = std::move(decision);  // if it commits
   }
-  // Decisions kept in the request log commit through the script; the
-  // others (re-screens) with plain commands, which cost Redis about half.
-  const bool logged = std::any_of(subjects.begin(), subjects.end(),
-                                  [](const Subject& s) { return !s.key.empty(); });
-  auto outcomes = logged ? store_.CommitAll(txns) : store_.CommitWatched(txns);
+  auto outcomes = commit == Commit::kWatched ? store_.CommitWatched(txns) : store_.CommitAll(txns);
   if (!outcomes.ok()) {
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;

@@ -46,9 +46,9 @@ class DecisionRecorder {
 
   // Arrivals, from a checkpoint or intake's events, many at once
   // (idempotent per arrival): the people's records and measures are read
-  // in two round trips and the decisions committed per grid in one script
-  // run; a decision that meets a concurrent change (the same person twice
-  // in the batch, another writer) is decided again on its own.
+  // in two round trips and the decisions committed per grid; a decision
+  // that meets a concurrent change (the same person twice in the batch,
+  // another writer) is decided again on its own.
   // `verdict_of(i, person)` decides arrival i given the person's record as
   // read. One decision (or error) per arrival, in order; a repeated arrival
   // gets its first decision.
@@ -99,11 +99,19 @@ class DecisionRecorder {
     const ScreeningStore::Versioned<v1::PersonStatus>* person;
     const std::optional<v1::Measure>* current;
   };
-  // Builds the decisions on what was read and commits them in one round
-  // trip; a conflict is decided again on its own (Decide).
+  // How decisions are committed: one script run per grid (one round trip
+  // for a batch over many grids, and what concurrent writers of a grid,
+  // such as checkpoint calls, need), or WATCH + MULTI/EXEC rounds (half the
+  // Redis time, two round trips per grid and 32 decisions: for many
+  // decisions per grid, as a re-screen has). See
+  // GridTransaction::CommitWatched.
+  enum class Commit { kScript, kWatched };
+  // Builds the decisions on what was read and commits them; a conflict is
+  // decided again on its own (Decide).
   std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
       const common::v1::Actor& actor, const std::vector<Subject>& subjects,
-      const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now);
+      const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now,
+      Commit commit);
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,

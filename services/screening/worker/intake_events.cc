@@ -85,6 +85,9 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     if (person.has_latest_test()) AddTest(person.latest_test(), &s);
     return Screen(*policy, **risk_areas, deps_.divisions, s, now);
   };
+  // One script run per grid: a batch spreads over many grids, a few
+  // arrivals each, where watched rounds (two round trips per grid, one
+  // after another) cost more than they save (docs/performance.md).
   auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   return out;
