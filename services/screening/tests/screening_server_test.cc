@@ -496,6 +496,56 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   EXPECT_EQ(Counts().centralized_observation(), 1);
 }
 
+// A person back twice from a risk area, each measure released early: the
+// person's record names the second. A re-screen finding both arrivals
+// matching again leaves them alone: the first arrival's measure ran its
+// course and must not be started again (its id is taken; the pass used to
+// fail on it every second, never finishing its version).
+TEST_F(ScreeningServerTest, ARescreenLeavesAloneAMeasureThatRanItsCourseBeforeALaterOne) {
+  SetStoryRiskAreas();  // Shaoyang medium risk
+  auto screen_and_release = [&](const std::string& request_id) {
+    v1::ScreenArrivalRequest check;
+    check.set_request_id(request_id);
+    *check.add_people() = Person(request_id + "-p", "43110219900101123", "430500", 3);
+    v1::ScreenArrivalResponse screened;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, check, &screened).ok());
+    EXPECT_EQ(screened.decisions(0).decision(), v1::DECISION_MEASURE);
+    v1::ChangeMeasureRequest release;
+    release.set_request_id(request_id + "-release");
+    release.set_measure_id(screened.decisions(0).measure().measure_id());
+    release.set_release(true);
+    release.set_reason("核酸检测阴性，提前解除");
+    v1::Measure released;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::ChangeMeasure, worker_, release, &released).ok());
+    return screened.decisions(0).measure().measure_id();
+  };
+  const std::string first = screen_and_release("back-1");
+  const std::string second = screen_and_release("back-2");
+  ASSERT_NE(first, second);
+  const long long started = Counts().measures_started();
+
+  v1::SetRiskAreasRequest again;
+  again.set_request_id("areas-again");
+  v1::RiskAreaList current;
+  ASSERT_TRUE(
+      Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(), &current)
+          .ok());
+  *again.mutable_list()->mutable_areas() = current.areas();
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, again, &current).ok());
+  platform::RedisClient redis({.port = redis_.port()});
+  const std::string marker = ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
+  std::string done;
+  for (int i = 0; i < 100 && done != std::to_string(current.version()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto got = redis.Command({"GET", marker});
+    ASSERT_TRUE(got.ok());
+    done = got->str;
+  }
+  ASSERT_EQ(done, std::to_string(current.version())) << "the pass finished";
+  EXPECT_EQ(Counts().measures_started(), started);
+  EXPECT_EQ(Counts().centralized_observation() + Counts().home_isolation(), 0);
+}
+
 // Venue codes: when a person tests positive, whoever scanned the same venue
 // within 2 hours of them gets an exposure alert and home isolation; someone
 // who scanned hours apart does not.

@@ -135,10 +135,32 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (!measure_keys[i].second.empty()) currents[i] = std::move((*measures)[next_existing++]);
   }
+  // The arrival's own measure may have run its course before the person's
+  // record came to name a later one (also over): then it must not be
+  // started again (its id is taken). Read only for those few people.
+  std::vector<size_t> later;
+  std::vector<std::pair<std::string, std::string>> own_keys;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& current = currents[i];
+    const intake::v1::Arrival& arrival = candidates[i].first->arrival;
+    const std::string own = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
+    if (current.has_value() && current->status() != v1::MEASURE_STATUS_ACTIVE &&
+        current->measure_id() != own) {
+      later.push_back(i);
+      own_keys.emplace_back(arrival.grid_id(), own);
+    }
+  }
+  std::vector<bool> own_over(candidates.size(), false);
+  if (!own_keys.empty()) {
+    auto own = deps_.store.GetMeasures(own_keys);
+    if (!own.ok()) return own.status();
+    for (size_t k = 0; k < later.size(); ++k) own_over[later[k]] = (*own)[k].has_value();
+  }
   std::vector<DecisionRecorder::Rescreen> changing;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const std::optional<v1::Measure>& current = currents[i];
     const auto& [a, verdict] = candidates[i];
+    if (own_over[i]) continue;  // this arrival's measure ran its course, before a later one
     const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
     // The measure the arrival calls for counts from its time (as at the
     // checkpoint), not from now.
