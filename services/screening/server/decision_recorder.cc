@@ -116,8 +116,8 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
   txn_of.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) {
     v1::PersonDecision decision;
-    auto txn =
-        Build(actor, subjects[i], verdicts[i], now, *reads[i].person, *reads[i].current, &decision);
+    auto txn = Build(actor, subjects[i], verdicts[i], now, *reads[i].person, *reads[i].current,
+                     /*own_over=*/false, &decision);
     if (!txn.ok()) {
       out[i] = txn.status();
       continue;
@@ -210,7 +210,19 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       if (!got.ok()) return got.status();
       current = std::move((*got)[0]);
     }
-    return Build(actor, s, verdict, now, *person, current, out);
+    // The decision's own measure may have run its course before the
+    // person's record came to name a later one (an arrival decided again
+    // after the request log forgot it: a replayed topic). Its id is taken
+    // then; read it for this rare case only (a batch's attempt to start it
+    // again met its guard and came here).
+    bool own_over = false;
+    if (verdict.decision == v1::DECISION_MEASURE && current.has_value() &&
+        current->status() != v1::MEASURE_STATUS_ACTIVE && current->measure_id() != s.measure_id) {
+      auto own = store_.GetMeasures({{grid, s.measure_id}});
+      if (!own.ok()) return own.status();
+      own_over = (*own)[0].has_value() && (*own)[0]->status() != v1::MEASURE_STATUS_ACTIVE;
+    }
+    return Build(actor, s, verdict, now, *person, current, own_over, out);
   };
   v1::PersonDecision decision;
   absl::Status status = platform::CommitWithRetry(
@@ -225,7 +237,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
 absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
     const ScreeningStore::Versioned<v1::PersonStatus>& person,
-    const std::optional<v1::Measure>& current, v1::PersonDecision* out) const {
+    const std::optional<v1::Measure>& current, bool own_over, v1::PersonDecision* out) const {
   const std::string& rid = s.resident_id;
   const std::string& grid = s.grid_id;
   const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
@@ -237,9 +249,10 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
   std::optional<v1::Measure> after;
   const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
   if (verdict.decision == v1::DECISION_MEASURE) {
-    if (!active && current.has_value() && current->measure_id() == s.measure_id) {
+    if (own_over || (!active && current.has_value() && current->measure_id() == s.measure_id)) {
       // This measure already ran its course (decided again after the
-      // request log forgot the arrival): nothing to start again.
+      // request log forgot the arrival; the record may name a later one
+      // by now): nothing to start again.
     } else if (!active) {
       // Placed as it stands now: an old arrival's plan may be in a later
       // stage by now (its history says when each began), or over, and

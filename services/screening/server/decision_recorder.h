@@ -117,11 +117,13 @@ class DecisionRecorder {
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,
                                             const Verdict& verdict, absl::Time now);
   // The transaction of a decision, given the person's record and the
-  // measure it names (if any), as read; `out` gets the decision.
+  // measure it names (if any), as read, and whether the decision's own
+  // measure exists already, over, while the record names a later one;
+  // `out` gets the decision.
   absl::StatusOr<platform::GridTransaction> Build(
       const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
       const ScreeningStore::Versioned<v1::PersonStatus>& person,
-      const std::optional<v1::Measure>& current, v1::PersonDecision* out) const;
+      const std::optional<v1::Measure>& current, bool own_over, v1::PersonDecision* out) const;
 
   ScreeningStore& store_;
   std::function<void(const std::string&)> notify_;

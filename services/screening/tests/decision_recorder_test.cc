@@ -1,0 +1,105 @@
+// DecisionRecorder against a real redis-server, in process: decisions on
+// arrivals decided again long after (the request log has forgotten them).
+#include "decision_recorder.h"
+
+#include "calendar.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "measure_lifecycle.h"
+#include "stack.h"
+
+namespace gridbridge::screening {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr char kGrid[] = "431102001001g01";
+
+absl::Time T(int month, int day, int hour = 0) {
+  return StartOf(absl::CivilDay(2022, month, day)) + absl::Hours(hour);
+}
+
+// 14 days of centralized observation, then 7 at home.
+Verdict RiskArea() {
+  Verdict v;
+  v.decision = v1::DECISION_MEASURE;
+  v.rule = "risk-area";
+  v.explanation = "到访中高风险地区";
+  v.policy_version = "p1";
+  auto* observe = v.plan.add_stages();
+  observe->set_type(v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
+  observe->set_days(14);
+  auto* home = v.plan.add_stages();
+  home->set_type(v1::MEASURE_TYPE_HOME_ISOLATION);
+  home->set_days(7);
+  return v;
+}
+
+class DecisionRecorderTest : public ::testing::Test {
+ protected:
+  intake::v1::Arrival Arrival(const std::string& id, absl::Time at) {
+    intake::v1::Arrival a;
+    a.set_arrival_id(id);
+    a.set_resident_id("r-1");
+    a.set_grid_id(kGrid);
+    *a.mutable_arrival_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(at));
+    return a;
+  }
+  absl::StatusOr<v1::PersonDecision> Decide(const intake::v1::Arrival& arrival, absl::Time now) {
+    auto decided = decisions_.RecordAll(
+        common::v1::Actor(), {&arrival}, [](size_t, const v1::PersonStatus&) { return RiskArea(); },
+        now);
+    return decided[0];
+  }
+  void ReleaseMeasure(const std::string& id, absl::Time now) {
+    auto got = store_.GetMeasures({{kGrid, id}});
+    ASSERT_TRUE(got.ok() && (*got)[0].has_value());
+    auto released = Release(*(*got)[0], now, {"worker-1", "核酸阴性，提前解除"});
+    ASSERT_TRUE(released.ok()) << released.status();
+    std::vector<platform::GridTransaction> txns;
+    txns.emplace_back(ScreeningStore::Keys(kGrid), "", "", now);
+    AddMeasureChange(txns.back(), &*(*got)[0], *released, common::v1::Actor(), now);
+    auto out = store_.CommitAll(txns);
+    ASSERT_TRUE(out.ok() && (*out)[0].ok());
+    ASSERT_EQ((*out)[0]->kind, platform::GridTransaction::Outcome::Kind::kCommitted);
+  }
+
+  testing::RedisServer server_;
+  platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
+  ScreeningStore store_{redis_};
+  DecisionRecorder decisions_{store_, nullptr};
+};
+
+// Back twice from a risk area, each measure released early; then the first
+// arrival is decided again (a replayed topic, its request long forgotten).
+// Its measure ran its course before the person's record came to name the
+// second: it is not started again (its id is taken; the decision used to
+// fail with ABORTED, and a consumer retried it forever).
+TEST_F(DecisionRecorderTest, AnArrivalDecidedAgainDoesNotRestartItsMeasureAfterALaterOne) {
+  const intake::v1::Arrival first = Arrival("a-1", T(4, 11, 15));
+  auto decided = Decide(first, T(4, 11, 15));
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  const std::string first_measure = decided->measure().measure_id();
+  ReleaseMeasure(first_measure, T(4, 12));
+  const intake::v1::Arrival second = Arrival("a-2", T(4, 13, 9));
+  decided = Decide(second, T(4, 13, 9));
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  const std::string second_measure = decided->measure().measure_id();
+  ASSERT_NE(second_measure, first_measure);
+  ReleaseMeasure(second_measure, T(4, 14));
+
+  auto again = Decide(first, T(4, 20));  // other request-log buckets by then
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->decision(), v1::DECISION_MEASURE);
+  EXPECT_TRUE(again->measure().measure_id().empty()) << "no measure in force to name";
+  auto person = store_.GetPerson(kGrid, "r-1");
+  ASSERT_TRUE(person.ok());
+  EXPECT_EQ(person->value.measure().measure_id(), second_measure);
+  auto counts = store_.GetGridScreening(kGrid);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->measures_started(), 2);
+  EXPECT_EQ(counts->centralized_observation(), 0);
+}
+
+}  // namespace
+}  // namespace gridbridge::screening
