@@ -2,38 +2,20 @@
 // arrivals decided again long after (the request log has forgotten them).
 #include "decision_recorder.h"
 
-#include "calendar.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "measure_lifecycle.h"
 #include "stack.h"
+#include "store_test_fixtures.h"
 
 namespace gridbridge::screening {
 namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr char kGrid[] = "431102001001g01";
-
-absl::Time T(int month, int day, int hour = 0) {
-  return StartOf(absl::CivilDay(2022, month, day)) + absl::Hours(hour);
-}
-
-// 14 days of centralized observation, then 7 at home.
-Verdict RiskArea() {
-  Verdict v;
-  v.decision = v1::DECISION_MEASURE;
-  v.rule = "risk-area";
-  v.explanation = "到访中高风险地区";
-  v.policy_version = "p1";
-  auto* observe = v.plan.add_stages();
-  observe->set_type(v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
-  observe->set_days(14);
-  auto* home = v.plan.add_stages();
-  home->set_type(v1::MEASURE_TYPE_HOME_ISOLATION);
-  home->set_days(7);
-  return v;
-}
+using test::kGrid;
+using test::RiskArea;
+using test::T;
 
 class DecisionRecorderTest : public ::testing::Test {
  protected:

@@ -11,30 +11,14 @@
 #include "measure_lifecycle.h"
 #include "outbox.h"
 #include "stack.h"
+#include "store_test_fixtures.h"
 
 namespace gridbridge::screening {
 namespace {
 
-constexpr char kGrid[] = "431102001001g01";
-
-absl::Time T(int month, int day, int hour = 0) {
-  return StartOf(absl::CivilDay(2022, month, day)) + absl::Hours(hour);
-}
-
-Verdict RiskArea() {
-  Verdict v;
-  v.decision = v1::DECISION_MEASURE;
-  v.rule = "risk-area";
-  v.explanation = "到访中高风险地区";
-  v.policy_version = "p1";
-  auto* observe = v.plan.add_stages();
-  observe->set_type(v1::MEASURE_TYPE_CENTRALIZED_OBSERVATION);
-  observe->set_days(14);
-  auto* home = v.plan.add_stages();
-  home->set_type(v1::MEASURE_TYPE_HOME_ISOLATION);
-  home->set_days(7);
-  return v;
-}
+using test::kGrid;
+using test::RiskArea;
+using test::T;
 
 class MeasureTimerTest : public ::testing::Test {
  protected:

@@ -105,6 +105,38 @@ class ScreeningServerTest : public ::testing::Test {
     ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, req, &list).ok());
   }
 
+  // The list in force set again (a new version with the same areas);
+  // returns the new version.
+  long long SetRiskAreasAgain(const std::string& request_id) {
+    v1::SetRiskAreasRequest again;
+    again.set_request_id(request_id);
+    v1::RiskAreaList current;
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(),
+                     &current)
+                    .ok());
+    *again.mutable_list()->mutable_areas() = current.areas();
+    EXPECT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, again, &current).ok());
+    return current.version();
+  }
+
+  // Redis's marker of the list version last re-screened.
+  std::string RescreenMarkerKey() {
+    return ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
+  }
+  // Waits (up to 10 s) until the re-screen of `version` finished; returns
+  // the version last re-screened.
+  std::string WaitForRescreen(long long version) {
+    platform::RedisClient redis({.port = redis_.port()});
+    std::string done;
+    for (int i = 0; i < 100 && done != std::to_string(version); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto got = redis.Command({"GET", RescreenMarkerKey()});
+      EXPECT_TRUE(got.ok());
+      if (got.ok()) done = got->str;
+    }
+    return done;
+  }
+
   intake::v1::RecordArrivalRequest Person(const std::string& request_id, const std::string& id17,
                                           const std::string& visited, int days_ago,
                                           const std::string& grid = kGrid) {
@@ -459,16 +491,9 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   EXPECT_TRUE(status_of(2).measure().measure_id().empty()) << "Guangzhou is not either";
 
   // The same list again (a new version): nobody changes, no new decision.
-  v1::SetRiskAreasRequest again;
-  again.set_request_id("areas-2");
-  v1::RiskAreaList current;
-  ASSERT_TRUE(
-      Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(), &current)
-          .ok());
-  *again.mutable_list()->mutable_areas() = current.areas();
-  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, again, &current).ok());
-  EXPECT_EQ(current.version(), 2);
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // the re-screen of v2 ran
+  EXPECT_EQ(SetRiskAreasAgain("areas-2"), 2);
+  ASSERT_EQ(WaitForRescreen(2), "2");
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // its events, had it made any
   auto decisions = Topic(kDecisionTopic, 4);
   EXPECT_EQ(decisions.size(), 4u) << "3 at the checkpoint, 1 re-screen";
   EXPECT_EQ(Counts().centralized_observation(), 1);
@@ -479,16 +504,8 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   const long long started = Counts().measures_started();
   const size_t measure_events = Topic(kMeasureTopic, 1).size();
   platform::RedisClient redis({.port = redis_.port()});
-  const std::string marker = ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
-  ASSERT_TRUE(redis.Command({"DEL", marker}).ok());
-  std::string done;
-  for (int i = 0; i < 100 && done != "2"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto got = redis.Command({"GET", marker});
-    ASSERT_TRUE(got.ok());
-    done = got->str;
-  }
-  ASSERT_EQ(done, "2") << "the pass of list v2 ran again";
+  ASSERT_TRUE(redis.Command({"DEL", RescreenMarkerKey()}).ok());
+  ASSERT_EQ(WaitForRescreen(2), "2") << "the pass of list v2 ran again";
   std::this_thread::sleep_for(std::chrono::seconds(1));  // its events, had it made any
   EXPECT_EQ(Topic(kDecisionTopic, 4).size(), 4u);
   EXPECT_EQ(Topic(kMeasureTopic, 1).size(), measure_events);
@@ -524,24 +541,8 @@ TEST_F(ScreeningServerTest, ARescreenLeavesAloneAMeasureThatRanItsCourseBeforeAL
   ASSERT_NE(first, second);
   const long long started = Counts().measures_started();
 
-  v1::SetRiskAreasRequest again;
-  again.set_request_id("areas-again");
-  v1::RiskAreaList current;
-  ASSERT_TRUE(
-      Call(&v1::ScreeningService::Stub::GetRiskAreas, worker_, v1::GetRiskAreasRequest(), &current)
-          .ok());
-  *again.mutable_list()->mutable_areas() = current.areas();
-  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::SetRiskAreas, admin_, again, &current).ok());
-  platform::RedisClient redis({.port = redis_.port()});
-  const std::string marker = ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit).Key("rescreened");
-  std::string done;
-  for (int i = 0; i < 100 && done != std::to_string(current.version()); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto got = redis.Command({"GET", marker});
-    ASSERT_TRUE(got.ok());
-    done = got->str;
-  }
-  ASSERT_EQ(done, std::to_string(current.version())) << "the pass finished";
+  const long long version = SetRiskAreasAgain("areas-again");
+  ASSERT_EQ(WaitForRescreen(version), std::to_string(version)) << "the pass finished";
   EXPECT_EQ(Counts().measures_started(), started);
   EXPECT_EQ(Counts().centralized_observation() + Counts().home_isolation(), 0);
 }
