@@ -16,7 +16,8 @@ constexpr size_t kTransactionsPerWatch = 32;
 
 }  // namespace
 
-// One grid's transactions, committed on a session (see CommitWatched).
+// A round: up to kTransactionsPerWatch transactions of one grid, committed
+// on a session (see CommitWatched).
 class WatchedGridCommit {
  public:
   WatchedGridCommit(const std::vector<GridTransaction>& txns, const std::vector<size_t>& members,
