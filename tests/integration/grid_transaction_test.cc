@@ -27,6 +27,24 @@ class GridTransactionTest : public ::testing::Test {
     for (const auto& e : entries->elements) out.push_back(*DecodeOutboxEntry(e.elements[1]));
     return out;
   }
+  // The kind of each outcome (a failed outcome fails the test).
+  static std::vector<Kind> Kinds(const GridTransaction::Outcomes& out) {
+    std::vector<Kind> kinds;
+    for (const auto& o : out) {
+      EXPECT_TRUE(o.ok()) << o.status();
+      if (o.ok()) kinds.push_back(o->kind);
+    }
+    return kinds;
+  }
+  // A sorted set as member, score, member, score, ...
+  std::vector<std::string> MembersWithScores(const std::string& key) {
+    std::vector<std::string> out;
+    auto reply = redis_.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return out;
+    for (const auto& e : reply->elements) out.push_back(e.str);
+    return out;
+  }
   // The values of each outbox entry's records.
   std::vector<std::vector<std::string>> OutboxValues(const GridKeys& keys) {
     std::vector<std::vector<std::string>> out;
@@ -201,10 +219,8 @@ TEST_P(GridBatchTest, ABatchCommitsEachTransactionOnItsOwnWithOneOutboxEntryPerG
   add(keys_, "a:6", "x", 1, "x2");  // builds on a:1
   auto out = CommitBatch(txns);
   ASSERT_TRUE(out.ok()) << out.status();
-  std::vector<Kind> kinds;
-  for (const auto& o : *out) kinds.push_back(o->kind);
-  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
-                                      Kind::kCommitted, Kind::kDuplicate, Kind::kCommitted}));
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
+                                            Kind::kCommitted, Kind::kDuplicate, Kind::kCommitted}));
   EXPECT_EQ((*out)[4]->prior_response, "answer-a:4");
   EXPECT_EQ(Counter("n"), "3");
   EXPECT_EQ(Counter("m"), "6");
@@ -219,10 +235,8 @@ TEST_P(GridBatchTest, ABatchCommitsEachTransactionOnItsOwnWithOneOutboxEntryPerG
   // and is stale still. Nothing changes.
   out = CommitBatch(txns);
   ASSERT_TRUE(out.ok()) << out.status();
-  kinds.clear();
-  for (const auto& o : *out) kinds.push_back(o->kind);
-  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kDuplicate, Kind::kDuplicate, Kind::kConflict,
-                                      Kind::kDuplicate, Kind::kDuplicate, Kind::kDuplicate}));
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kDuplicate, Kind::kConflict,
+                                            Kind::kDuplicate, Kind::kDuplicate, Kind::kDuplicate}));
   EXPECT_EQ((*out)[5]->prior_response, "answer-a:6");
   EXPECT_EQ(Counter("n"), "3");
   EXPECT_EQ(OutboxEntries(keys_).size(), 1u);
@@ -245,16 +259,11 @@ TEST_P(GridBatchTest, AKeysWritesKeepTheirOrderAcrossTheTransactionsOfABatch) {
   next("a:2").ZAdd(w, 9, "retried");                             // a retry of a:2 in the same batch
   auto out = CommitBatch(txns);
   ASSERT_TRUE(out.ok()) << out.status();
-  std::vector<Kind> kinds;
-  for (const auto& o : *out) kinds.push_back(o->kind);
-  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kCommitted,
-                                      Kind::kCommitted, Kind::kConflict, Kind::kDuplicate}));
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kCommitted,
+                                            Kind::kCommitted, Kind::kConflict, Kind::kDuplicate}));
   EXPECT_EQ((*out)[5]->prior_response, "answer-a:2");
   // In order: m,n; -m, o; m=4, n=5; trim below 4 (o:3 goes); p=1.
-  auto members = redis_.Command({"ZRANGE", w, "0", "-1", "WITHSCORES"});
-  std::vector<std::string> got;
-  for (const auto& e : members->elements) got.push_back(e.str);
-  EXPECT_EQ(got, (std::vector<std::string>{"p", "1", "m", "4", "n", "5"}));
+  EXPECT_EQ(MembersWithScores(w), (std::vector<std::string>{"p", "1", "m", "4", "n", "5"}));
   EXPECT_EQ(redis_.Command({"HGET", rec, "p"})->str, "two");
   EXPECT_EQ(redis_.Command({"HGET", rec, "v"})->str, "2");
   // Every committed request is remembered, once.
@@ -307,23 +316,15 @@ TEST_F(GridTransactionTest, WatchedCommitsApplyInOrderLikeTheScript) {
   add(keys_, "x", 1, "x2").Expire(keys_.Key("rec", "x"), absl::Hours(2));  // builds on x1
   auto out = GridTransaction::CommitWatched(redis_, txns);
   ASSERT_TRUE(out.ok()) << out.status();
-  std::vector<Kind> kinds;
-  for (const auto& o : *out) {
-    ASSERT_TRUE(o.ok()) << o.status();
-    kinds.push_back(o->kind);
-  }
-  EXPECT_EQ(kinds, (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
-                                      Kind::kCommitted, Kind::kCommitted}));
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kConflict,
+                                            Kind::kCommitted, Kind::kCommitted}));
   EXPECT_EQ((*out)[2]->conflict_key, keys_.Key("rec", "x"));
   EXPECT_EQ(Counter("n"), "3");
   EXPECT_EQ(Counter("m"), "6");
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "p"})->str, "x2");
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "x"), "v"})->str, "2");
   EXPECT_NEAR(redis_.Command({"TTL", keys_.Key("rec", "x")})->integer, 7200, 5);
-  auto members = redis_.Command({"ZRANGE", w, "0", "-1", "WITHSCORES"});
-  std::vector<std::string> got;
-  for (const auto& e : members->elements) got.push_back(e.str);
-  EXPECT_EQ(got, (std::vector<std::string>{"n", "5"}));
+  EXPECT_EQ(MembersWithScores(w), (std::vector<std::string>{"n", "5"}));
   using Entries = std::vector<std::vector<std::string>>;
   EXPECT_EQ(OutboxValues(keys_), (Entries{{"x1", "y1", "x2"}}));
   EXPECT_EQ(OutboxValues(other), (Entries{{"z1"}}));
