@@ -80,10 +80,10 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const auto& person = (*persons)[i];
     const std::optional<v1::Measure>* current = &kNoMeasure;
     if (!person.value.measure().measure_id().empty()) current = &(*measures)[next_measure++];
-    reads.push_back({&person, current});
-    verdicts.push_back(verdict_of(i, person.value));
+    verdicts.push_back(verdict_of(i, person.value));  // reserved: pointers stay valid
+    reads.push_back({&person, current, &verdicts.back()});
   }
-  return CommitDecisions(actor, subjects, reads, verdicts, now, Commit::kScript);
+  return CommitDecisions(actor, subjects, reads, now, Commit::kScript);
 }
 
 std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Actor& actor,
@@ -91,15 +91,13 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
                                                             long long version, absl::Time now) {
   std::vector<Subject> subjects;
   std::vector<Read> reads;
-  std::vector<Verdict> verdicts;
   for (const auto& r : rescreens) {
     subjects.push_back(ForArrival(*r.arrival, version));
-    reads.push_back({r.person, r.current});
-    verdicts.push_back(*r.verdict);
+    reads.push_back({r.person, r.current, r.verdict});
   }
   std::vector<absl::Status> out;
   out.reserve(rescreens.size());
-  for (auto& decided : CommitDecisions(actor, subjects, reads, verdicts, now, Commit::kWatched)) {
+  for (auto& decided : CommitDecisions(actor, subjects, reads, now, Commit::kWatched)) {
     out.push_back(decided.status());
   }
   return out;
@@ -107,8 +105,7 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
     const common::v1::Actor& actor, const std::vector<Subject>& subjects,
-    const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now,
-    Commit commit) {
+    const std::vector<Read>& reads, absl::Time now, Commit commit) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
   std::vector<platform::GridTransaction> txns;
   std::vector<size_t> txn_of;  // the subject of each transaction
@@ -116,8 +113,9 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
   txn_of.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) {
     v1::PersonDecision decision;
-    auto txn = Build(actor, subjects[i], verdicts[i], now, *reads[i].person, *reads[i].current,
-                     /*own_over=*/false, &decision);
+    auto txn =
+        Build(actor, subjects[i], *reads[i].verdict, now, *reads[i].person, *reads[i].current,
+              /*own_over=*/false, &decision);
     if (!txn.ok()) {
       out[i] = txn.status();
       continue;
@@ -138,7 +136,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     if (!outcome.ok()) {
       out[i] = outcome.status();
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
-      out[i] = Decide(actor, subjects[i], verdicts[i], now);  // reads afresh
+      out[i] = Decide(actor, subjects[i], *reads[i].verdict, now);  // reads afresh
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kDuplicate) {
       v1::PersonDecision first;
       if (first.ParseFromString(outcome->prior_response)) {

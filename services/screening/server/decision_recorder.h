@@ -94,10 +94,12 @@ class DecisionRecorder {
     const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
   };
   static Subject ForArrival(const intake::v1::Arrival& arrival, long long rescreen_version);
-  // What a decision was built on: the person's record and its measure.
+  // What a decision is built on: the person's record and its measure as
+  // read, and the verdict.
   struct Read {
     const ScreeningStore::Versioned<v1::PersonStatus>* person;
     const std::optional<v1::Measure>* current;
+    const Verdict* verdict;
   };
   // How decisions are committed: one script run per grid (one round trip
   // for a batch over many grids, and what concurrent writers of a grid,
@@ -110,8 +112,7 @@ class DecisionRecorder {
   // decided again on its own (Decide).
   std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
       const common::v1::Actor& actor, const std::vector<Subject>& subjects,
-      const std::vector<Read>& reads, const std::vector<Verdict>& verdicts, absl::Time now,
-      Commit commit);
+      const std::vector<Read>& reads, absl::Time now, Commit commit);
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,

@@ -154,7 +154,10 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   if (!own_keys.empty()) {
     auto own = deps_.store.GetMeasures(own_keys);
     if (!own.ok()) return own.status();
-    for (size_t k = 0; k < later.size(); ++k) own_over[later[k]] = (*own)[k].has_value();
+    for (size_t k = 0; k < later.size(); ++k) {
+      own_over[later[k]] =
+          (*own)[k].has_value() && (*own)[k]->status() != v1::MEASURE_STATUS_ACTIVE;
+    }
   }
   std::vector<DecisionRecorder::Rescreen> changing;
   for (size_t i = 0; i < candidates.size(); ++i) {
