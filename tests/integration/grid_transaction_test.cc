@@ -271,6 +271,89 @@ TEST_P(GridBatchTest, AKeysWritesKeepTheirOrderAcrossTheTransactionsOfABatch) {
   EXPECT_EQ(log->integer, 4);
 }
 
+// Transactions that cannot see each other (no shared record, no shared
+// request): the script takes its batched path (see below); each still gets
+// its own verdict.
+TEST_P(GridBatchTest, TransactionsThatCannotSeeEachOtherStillGetTheirOwnVerdicts) {
+  const std::string old = keys_.Key("rec", "old"), idx = keys_.Key("idx");
+  GridTransaction setup(keys_, "a:1", "answer-a:1", kNow);
+  setup.ExpectVersion(old, 0).PutRecord(old, 1, "old-1").HashIncrement(keys_.Key("counts"), "n", 1);
+  ASSERT_EQ(Run(setup)->kind, Kind::kCommitted);
+
+  std::vector<GridTransaction> txns;
+  auto add = [&](const std::string& request, const std::string& rec) -> GridTransaction& {
+    GridTransaction& t = txns.emplace_back(keys_, request, "answer-" + request, kNow);
+    return t.ExpectVersion(keys_.Key("rec", rec), 0)
+        .PutRecord(keys_.Key("rec", rec), 1, rec + "-1")
+        .ZAdd(idx, 0, rec)
+        .HashIncrement(keys_.Key("counts"), "n", 1)
+        .Publish({"t", rec, rec + "-1", {}});
+  };
+  add("a:1", "p");                        // a retry: the first answer
+  add("a:2", "q");                        // new
+  add("a:3", "s").ExpectVersion(old, 5);  // stale: old is at 1
+  add("", "r");                           // new, no request to remember
+  auto out = CommitBatch(txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kCommitted, Kind::kConflict,
+                                            Kind::kCommitted}));
+  EXPECT_EQ((*out)[0]->prior_response, "answer-a:1");
+  EXPECT_EQ((*out)[2]->conflict_key, old);
+  EXPECT_EQ(Counter("n"), "3");
+  EXPECT_EQ(MembersWithScores(idx), (std::vector<std::string>{"q", "0", "r", "0"}));
+  EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("rec", "p"), keys_.Key("rec", "s")})->integer, 0);
+  EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"q-1", "r-1"}}));
+  EXPECT_EQ(redis_.Command({"HLEN", keys_.Key("requests", "19093")})->integer, 2);
+}
+
+// How many times Redis ran `command` since the last CONFIG RESETSTAT
+// (commands a script runs count too).
+long long CommandCalls(RedisClient& redis, const std::string& command) {
+  auto info = redis.Command({"INFO", "commandstats"});
+  const std::string prefix = "cmdstat_" + command + ":calls=";
+  const size_t at = info->str.find(prefix);
+  if (at == std::string::npos) return 0;
+  return std::stoll(info->str.substr(at + prefix.size()));
+}
+
+// A run of new records reads its request log with one HMGET per bucket and
+// its guards with one EXISTS; when one of the records exists after all (a
+// race, a retry), the run goes one by one and decides exactly.
+TEST_F(GridTransactionTest, ARunOfNewRecordsChecksThemTogetherAndOneByOneWhenOneExists) {
+  auto batch = [&](const std::string& prefix) {
+    std::vector<GridTransaction> txns;
+    for (int i = 0; i < 10; ++i) {
+      const std::string rec = keys_.Key("rec", prefix + std::to_string(i));
+      txns.emplace_back(keys_, prefix + ":" + std::to_string(i), "r", kNow);
+      txns.back()
+          .ExpectVersion(rec, 0)
+          .PutRecord(rec, 1, "p")
+          .ZAdd(keys_.Key("idx"), 0, rec)
+          .HashIncrement(keys_.Key("counts"), "n", 1);
+    }
+    return txns;
+  };
+  ASSERT_TRUE(redis_.Command({"CONFIG", "RESETSTAT"}).ok());
+  auto out = GridTransaction::CommitAll(redis_, batch("a"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), std::vector<Kind>(10, Kind::kCommitted));
+  EXPECT_EQ(CommandCalls(redis_, "exists"), 1);
+  EXPECT_EQ(CommandCalls(redis_, "hmget"), 2);
+  EXPECT_EQ(CommandCalls(redis_, "hget"), 0);
+  EXPECT_EQ(CommandCalls(redis_, "zadd"), 1);
+  EXPECT_EQ(CommandCalls(redis_, "hset"), 11);  // 10 records, 1 request log
+
+  ASSERT_TRUE(redis_.Command({"HSET", keys_.Key("rec", "b4"), "v", "1", "p", "x"}).ok());
+  ASSERT_TRUE(redis_.Command({"CONFIG", "RESETSTAT"}).ok());
+  out = GridTransaction::CommitAll(redis_, batch("b"));
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<Kind> expected(10, Kind::kCommitted);
+  expected[4] = Kind::kConflict;
+  EXPECT_EQ(Kinds(*out), expected);
+  EXPECT_GE(CommandCalls(redis_, "hget"), 10);  // one by one
+  EXPECT_EQ(Counter("n"), "19");
+}
+
 TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {
   std::vector<GridTransaction> txns;
   for (int i = 0; i < 150; ++i) {
