@@ -1,9 +1,11 @@
 #include "grid_transaction.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
-#include <set>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "outbox.h"
 
@@ -286,14 +288,18 @@ class GridBatchBuilder {
             absl::StrCat("grid transaction spans hash tags: ", keys_.front(), " and ", k));
       }
     }
+    std::vector<int> number(txn.keys_.size());
     std::vector<std::string> index(txn.keys_.size());
-    for (size_t k = 0; k < txn.keys_.size(); ++k) index[k] = std::to_string(Index(txn.keys_[k]));
+    for (size_t k = 0; k < txn.keys_.size(); ++k) {
+      number[k] = Index(txn.keys_[k]);
+      index[k] = std::to_string(number[k]);
+    }
     size_t op_args = 0;
     for (const auto& op : txn.ops_) op_args += ThreeArgs(op.code) ? 3 : 4;
     args_.insert(args_.end(), {txn.request_field_, txn.response_, index[1], index[2],
                                std::to_string(txn.bucket_ttl_seconds_),
                                std::to_string(txn.guards_.size()), std::to_string(op_args)});
-    if (batchable_) batchable_ = MayBatch(txn, index);
+    if (batchable_) batchable_ = MayBatch(txn, number);
     for (const auto& [key, version] : txn.guards_) {
       args_.push_back(index[key]);
       args_.push_back(std::to_string(version));
@@ -326,40 +332,53 @@ class GridBatchBuilder {
   }
 
  private:
+  // The key's 1-based number in KEYS (Lua's indexing).
   int Index(const std::string& key) {
-    auto [it, fresh] = index_.try_emplace(key, static_cast<int>(keys_.size()) + 1);
-    if (fresh) keys_.push_back(key);
-    return it->second;
+    auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+    const int number = static_cast<int>(keys_.size()) + 1;
+    index_.emplace(keys_.emplace_back(key), number);
+    return number;
   }
 
   // Whether `txn` keeps the run batchable (the script's batched path):
   // only R Z C P ops, no record or guarded key and no request field of an
   // earlier transaction, and the same request bucket as the others.
-  bool MayBatch(const GridTransaction& txn, const std::vector<std::string>& index) {
+  // `number` maps the transaction's key indexes to KEYS numbers.
+  bool MayBatch(const GridTransaction& txn, const std::vector<int>& number) {
     for (const auto& op : txn.ops_) {
       if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') return false;
     }
-    if (bucket_.empty()) bucket_ = index[1];
-    if (index[1] != bucket_) return false;
+    if (bucket_ == 0) bucket_ = number[1];
+    if (number[1] != bucket_) return false;
     if (!txn.request_field_.empty() && !fields_.insert(txn.request_field_).second) return false;
     // A transaction may guard and write the same key; another may not.
-    std::set<std::string> mine;
-    for (const auto& [key, version] : txn.guards_) mine.insert(index[key]);
-    for (const auto& op : txn.ops_) {
-      if (op.code == 'R') mine.insert(index[op.key]);
+    const int me = count_ + 1;
+    auto claim = [&](int key) {
+      if (static_cast<size_t>(key) >= owner_.size()) owner_.resize(key + 1, 0);
+      if (owner_[key] != 0 && owner_[key] != me) return false;
+      owner_[key] = me;
+      return true;
+    };
+    for (const auto& [key, version] : txn.guards_) {
+      if (!claim(number[key])) return false;
     }
-    for (const auto& key : mine) {
-      if (!records_.insert(key).second) return false;
+    for (const auto& op : txn.ops_) {
+      if (op.code == 'R' && !claim(number[op.key])) return false;
     }
     return true;
   }
 
-  RedisArgs keys_;
+  // Keys in KEYS order; a deque, so that index_'s views stay valid.
+  std::deque<std::string> keys_;
   RedisArgs args_;
-  std::map<std::string, int> index_{{keys_.front(), 1}};
+  absl::flat_hash_map<std::string_view, int> index_{{keys_.front(), 1}};
   bool batchable_ = true;
-  std::string bucket_;
-  std::set<std::string> fields_, records_;
+  int bucket_ = 0;  // KEYS number of the run's request bucket
+  // Request fields seen (views of the transactions', which outlive the
+  // builder) and, per KEYS number, the transaction guarding or writing it.
+  absl::flat_hash_set<std::string_view> fields_;
+  std::vector<int> owner_;
   int count_ = 0;
   int publishes_ = 0;
 };
