@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -280,7 +281,17 @@ class GridBatchBuilder {
   }
 
   // INVALID_ARGUMENT (and nothing added) if `txn` has keys of another grid.
-  absl::Status Add(const GridTransaction& txn) {
+  // `Txn` is GridTransaction (its strings are moved into the command) or
+  // const GridTransaction (copied).
+  template <typename Txn>
+  absl::Status Add(Txn& txn) {
+    auto take = [](auto& bytes) -> std::string {
+      if constexpr (std::is_const_v<Txn>) {
+        return bytes;
+      } else {
+        return std::move(bytes);
+      }
+    };
     const std::string_view tag = HashTagOf(keys_.front());
     for (const auto& k : txn.keys_) {
       if (HashTagOf(k) != tag) {
@@ -296,19 +307,20 @@ class GridBatchBuilder {
     }
     size_t op_args = 0;
     for (const auto& op : txn.ops_) op_args += ThreeArgs(op.code) ? 3 : 4;
-    args_.insert(args_.end(), {txn.request_field_, txn.response_, index[1], index[2],
-                               std::to_string(txn.bucket_ttl_seconds_),
-                               std::to_string(txn.guards_.size()), std::to_string(op_args)});
     if (batchable_) batchable_ = MayBatch(txn, number);
+    args_.push_back(take(txn.request_field_));
+    args_.push_back(take(txn.response_));
+    args_.insert(args_.end(), {index[1], index[2], std::to_string(txn.bucket_ttl_seconds_),
+                               std::to_string(txn.guards_.size()), std::to_string(op_args)});
     for (const auto& [key, version] : txn.guards_) {
       args_.push_back(index[key]);
       args_.push_back(std::to_string(version));
     }
-    for (const auto& op : txn.ops_) {
+    for (auto& op : txn.ops_) {
       args_.push_back(std::string(1, op.code));
       args_.push_back(index[op.key]);
-      args_.push_back(op.a);
-      if (!ThreeArgs(op.code)) args_.push_back(op.b);
+      args_.push_back(take(op.a));
+      if (!ThreeArgs(op.code)) args_.push_back(take(op.b));
     }
     ++count_;
     publishes_ += txn.publishes_;
@@ -375,9 +387,9 @@ class GridBatchBuilder {
   absl::flat_hash_map<std::string_view, int> index_{{keys_.front(), 1}};
   bool batchable_ = true;
   int bucket_ = 0;  // KEYS number of the run's request bucket
-  // Request fields seen (views of the transactions', which outlive the
-  // builder) and, per KEYS number, the transaction guarding or writing it.
-  absl::flat_hash_set<std::string_view> fields_;
+  // Request fields seen and, per KEYS number, the transaction guarding or
+  // writing it.
+  absl::flat_hash_set<std::string> fields_;
   std::vector<int> owner_;
   int count_ = 0;
   int publishes_ = 0;
@@ -413,18 +425,27 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
   std::vector<const GridTransaction*> pointers;
   pointers.reserve(txns.size());
   for (const auto& t : txns) pointers.push_back(&t);
-  return CommitPointers(redis, pointers);
+  return CommitRuns(redis, pointers);
+}
+
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
+    RedisClient& redis, std::vector<GridTransaction>&& txns) {
+  std::vector<GridTransaction*> pointers;
+  pointers.reserve(txns.size());
+  for (auto& t : txns) pointers.push_back(&t);
+  return CommitRuns(redis, pointers);
 }
 
 absl::StatusOr<GridTransaction::Outcome> GridTransaction::Commit(RedisClient& redis,
                                                                  const GridTransaction& txn) {
-  auto all = CommitPointers(redis, {&txn});
+  auto all = CommitRuns(redis, std::vector<const GridTransaction*>{&txn});
   if (!all.ok()) return all.status();
   return std::move(all->front());
 }
 
-absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitPointers(
-    RedisClient& redis, const std::vector<const GridTransaction*>& txns) {
+template <typename Txn>
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
+    RedisClient& redis, const std::vector<Txn*>& txns) {
   Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
   // Runs in the making, per grid (outbox), and the finished ones.
   std::map<std::string, std::pair<GridBatchBuilder, std::vector<size_t>>> open;

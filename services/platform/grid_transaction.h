@@ -77,6 +77,10 @@ class GridTransaction {
   // call, and then any of them may or may not have run.
   static absl::StatusOr<Outcomes> CommitAll(RedisClient& redis,
                                             const std::vector<GridTransaction>& txns);
+  // The same, moving the transactions' bytes (records, events) into the
+  // command instead of copying them; `txns` are left without them.
+  static absl::StatusOr<Outcomes> CommitAll(RedisClient& redis,
+                                            std::vector<GridTransaction>&& txns);
   static absl::StatusOr<Outcome> Commit(RedisClient& redis, const GridTransaction& txn);
 
   // CommitAll with plain commands instead of the script: per grid and
@@ -111,8 +115,9 @@ class GridTransaction {
 
   int KeyIndex(const std::string& key);
   static const RedisScript& Script();
-  static absl::StatusOr<Outcomes> CommitPointers(RedisClient& redis,
-                                                 const std::vector<const GridTransaction*>& txns);
+  // Txn: GridTransaction (moved from) or const GridTransaction (copied).
+  template <typename Txn>
+  static absl::StatusOr<Outcomes> CommitRuns(RedisClient& redis, const std::vector<Txn*>& txns);
 
   std::vector<std::string> keys_;  // [0] outbox, [1] current, [2] previous request bucket
   std::string request_field_;

@@ -4,7 +4,6 @@
 
 #include "absl/strings/numbers.h"
 #include "cloud_events.h"
-#include "gridbridge/common/v1/outbox.pb.h"
 #include "lease.h"
 #include "metrics.h"
 #include "redis_keys.h"
@@ -70,42 +69,6 @@ RelayMetrics& Relay() {
   return m;
 }
 
-}  // namespace
-
-std::string OutboxFrame(const KafkaRecord& r) {
-  // An OutboxBatch holding only this record encodes as exactly one element
-  // of its repeated field: the frame.
-  common::v1::OutboxBatch one;
-  common::v1::OutboxRecord* record = one.add_records();
-  record->set_topic(r.topic);
-  record->set_key(r.key);
-  record->set_value(r.value);
-  for (const auto& [name, value] : r.headers) {
-    common::v1::OutboxHeader* h = record->add_headers();
-    h->set_name(name);
-    h->set_value(value);
-  }
-  return one.SerializeAsString();
-}
-
-namespace {
-
-absl::StatusOr<std::vector<KafkaRecord>> DecodeBatch(const std::string& bytes) {
-  common::v1::OutboxBatch batch;
-  if (!batch.ParseFromString(bytes)) return absl::DataLossError("outbox batch does not parse");
-  std::vector<KafkaRecord> out;
-  out.reserve(batch.records_size());
-  for (auto& r : *batch.mutable_records()) {
-    if (r.topic().empty()) return absl::DataLossError("outbox record has no topic");
-    KafkaRecord record{r.topic(), std::move(*r.mutable_key()), std::move(*r.mutable_value()), {}};
-    for (auto& h : *r.mutable_headers()) {
-      record.headers.emplace_back(h.name(), std::move(*h.mutable_value()));
-    }
-    out.push_back(std::move(record));
-  }
-  return out;
-}
-
 // The first format: one record per entry, as fields t, k, v, h:<name>.
 absl::StatusOr<KafkaRecord> DecodeSingle(const RedisReply& fields) {
   KafkaRecord r;
@@ -135,7 +98,7 @@ absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fie
     return absl::DataLossError("outbox entry is not a field list");
   }
   if (fields.elements.size() == 2 && fields.elements[0].str == "b") {
-    return DecodeBatch(fields.elements[1].str);
+    return DecodeOutboxFrames(fields.elements[1].str);
   }
   auto single = DecodeSingle(fields);
   if (!single.ok()) return single.status();

@@ -41,6 +41,9 @@ inline constexpr int kMaxRecordsPerOutboxEntry = 64;
 // One record encoded as an element of OutboxBatch.records (field tag,
 // length, OutboxRecord bytes): frames concatenate into an OutboxBatch.
 std::string OutboxFrame(const KafkaRecord& record);
+// The records of concatenated frames (an encoded OutboxBatch), in order.
+// DATA_LOSS if they do not parse or a record has no topic.
+absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes);
 
 // Decodes one XRANGE entry's field list: the records of a batch entry
 // (field "b"), or the single record of an entry in the first format

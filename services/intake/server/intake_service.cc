@@ -500,7 +500,7 @@ absl::StatusOr<IntakeServiceImpl::PlannedImport> IntakeServiceImpl::PlanImport(
 }
 
 absl::Status IntakeServiceImpl::CommitImport(const Caller& caller, PlannedImport& plan) {
-  auto outcomes = deps_.store.CommitBatch(plan.txns);
+  auto outcomes = deps_.store.CommitBatch(std::move(plan.txns));
   if (!outcomes.ok()) return outcomes.status();
   std::set<std::string> touched;
   for (size_t k = 0; k < plan.claimed.size(); ++k) {

@@ -167,8 +167,8 @@ absl::StatusOr<platform::GridTransaction::Outcome> IntakeStore::Commit(
 }
 
 absl::StatusOr<platform::GridTransaction::Outcomes> IntakeStore::CommitBatch(
-    const std::vector<platform::GridTransaction>& txns) {
-  return platform::GridTransaction::CommitAll(redis_, txns);
+    std::vector<platform::GridTransaction>&& txns) {
+  return platform::GridTransaction::CommitAll(redis_, std::move(txns));
 }
 
 }  // namespace gridbridge::intake

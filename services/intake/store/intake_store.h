@@ -78,9 +78,9 @@ class IntakeStore {
   // Runs one transaction (see platform/grid_transaction.h).
   absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn);
   // Runs many transactions in one round trip, one script run per grid (see
-  // GridTransaction::CommitAll).
+  // GridTransaction::CommitAll), moving their bytes into the command.
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitBatch(
-      const std::vector<platform::GridTransaction>& txns);
+      std::vector<platform::GridTransaction>&& txns);
 
  private:
   static std::string DirectoryKey(const std::string& resident_id);

@@ -46,6 +46,54 @@ TEST(OutboxEntry, AFrameIsAnOutboxBatchOfOneRecord) {
   EXPECT_EQ(batch.records(0).headers(0).name(), "h");
 }
 
+// Frames are written and read field by field: the bytes must be what the
+// generated OutboxBatch class writes and reads, empty fields and lengths
+// of several varint bytes included.
+TEST(OutboxEntry, FramesAreTheBytesOfTheGeneratedClass) {
+  const std::vector<KafkaRecord> records = {
+      {"topic", "key", std::string(300, 'v'), {{"ce_id", "1"}, {"empty", ""}, {"", "x"}}},
+      {"t", "", "", {}},
+      {std::string(20000, 't'), std::string("k\0", 2), "v", {{"h", std::string(200, 'h')}}},
+  };
+  common::v1::OutboxBatch expected;
+  std::string frames;
+  for (const auto& r : records) {
+    frames += OutboxFrame(r);
+    auto* m = expected.add_records();
+    m->set_topic(r.topic);
+    m->set_key(r.key);
+    m->set_value(r.value);
+    for (const auto& [name, value] : r.headers) {
+      auto* h = m->add_headers();
+      h->set_name(name);
+      h->set_value(value);
+    }
+  }
+  EXPECT_EQ(frames, expected.SerializeAsString());
+  auto decoded = DecodeOutboxFrames(frames);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_EQ(decoded->size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ((*decoded)[i].topic, records[i].topic);
+    EXPECT_EQ((*decoded)[i].key, records[i].key);
+    EXPECT_EQ((*decoded)[i].value, records[i].value);
+    EXPECT_EQ((*decoded)[i].headers, records[i].headers);
+  }
+  // Fields a later version may add are skipped.
+  common::v1::OutboxBatch with_unknown = expected;
+  auto* second = with_unknown.mutable_records(1);
+  second->GetReflection()->MutableUnknownFields(second)->AddVarint(5, 7);
+  decoded = DecodeOutboxFrames(with_unknown.SerializeAsString());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ((*decoded)[1].topic, "t");
+  // Cut anywhere inside, the bytes are DATA_LOSS, never a shorter list.
+  for (size_t cut : {1ul, 5ul, frames.size() / 2, frames.size() - 1}) {
+    EXPECT_EQ(DecodeOutboxFrames(frames.substr(0, cut)).status().code(),
+              absl::StatusCode::kDataLoss)
+        << "cut at " << cut;
+  }
+}
+
 TEST(OutboxEntry, SingleRecordEntriesOfTheFirstFormatStillDecode) {
   auto records =
       DecodeOutboxEntry(Fields({"t", "topic", "k", "key", "v", "value", "h:ce_id", "42"}));

@@ -1,0 +1,139 @@
+// The outbox's record format (outbox.h): frames written by commits, read
+// back by the relay. Frames are written and read field by field with
+// protobuf's wire-format primitives rather than through OutboxBatch
+// messages: every record of every commit passes through here twice, and
+// building a message to serialize it (or parsing one to move its strings
+// out) copied each string once more and allocated per header
+// (~10 % of intake's CPU in a BulkImport). The bytes are exactly
+// OutboxBatch's (tests compare them), so either side may still use the
+// generated class.
+#include <cstring>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "outbox.h"
+
+namespace gridbridge::platform {
+namespace {
+
+using google::protobuf::io::CodedInputStream;
+using google::protobuf::io::CodedOutputStream;
+using Wire = google::protobuf::internal::WireFormatLite;
+
+// Field numbers of gridbridge.common.v1.OutboxBatch / OutboxRecord /
+// OutboxHeader (proto/gridbridge/common/v1/outbox.proto).
+constexpr int kBatchRecords = 1;
+constexpr int kRecordTopic = 1, kRecordKey = 2, kRecordValue = 3, kRecordHeaders = 4;
+constexpr int kHeaderName = 1, kHeaderValue = 2;
+
+constexpr uint32_t Tag(int field) { return Wire::MakeTag(field, Wire::WIRETYPE_LENGTH_DELIMITED); }
+
+// Bytes of a length-delimited field of `n` bytes (field numbers < 16: a
+// one-byte tag).
+size_t FieldSize(size_t n) { return 1 + CodedOutputStream::VarintSize32(n) + n; }
+// proto3 leaves out empty strings.
+size_t StringSize(const std::string& s) { return s.empty() ? 0 : FieldSize(s.size()); }
+size_t HeaderSize(const std::string& name, const std::string& value) {
+  return StringSize(name) + StringSize(value);
+}
+
+uint8_t* PutLength(int field, size_t n, uint8_t* p) {
+  p = CodedOutputStream::WriteVarint32ToArray(Tag(field), p);
+  return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(n), p);
+}
+
+uint8_t* PutString(int field, const std::string& s, uint8_t* p) {
+  if (s.empty()) return p;
+  p = PutLength(field, s.size(), p);
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// Reads a length-delimited field's contents with `read` (which reads tags
+// until the limit); false if they do not parse or do not end at the limit.
+template <typename Read>
+bool ReadNested(CodedInputStream& in, Read&& read) {
+  uint32_t length = 0;
+  if (!in.ReadVarint32(&length)) return false;
+  const auto limit = in.PushLimit(static_cast<int>(length));
+  const bool ok = read() && in.BytesUntilLimit() == 0;
+  in.PopLimit(limit);
+  return ok;
+}
+
+bool ReadHeader(CodedInputStream& in, KafkaHeaders& headers) {
+  auto& [name, value] = headers.emplace_back();
+  while (uint32_t tag = in.ReadTag()) {
+    bool ok = tag == Tag(kHeaderName)    ? Wire::ReadBytes(&in, &name)
+              : tag == Tag(kHeaderValue) ? Wire::ReadBytes(&in, &value)
+                                         : Wire::SkipField(&in, tag);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ReadRecord(CodedInputStream& in, KafkaRecord& r) {
+  while (uint32_t tag = in.ReadTag()) {
+    bool ok = false;
+    switch (tag) {
+      case Tag(kRecordTopic):
+        ok = Wire::ReadBytes(&in, &r.topic);
+        break;
+      case Tag(kRecordKey):
+        ok = Wire::ReadBytes(&in, &r.key);
+        break;
+      case Tag(kRecordValue):
+        ok = Wire::ReadBytes(&in, &r.value);
+        break;
+      case Tag(kRecordHeaders):
+        ok = ReadNested(in, [&] { return ReadHeader(in, r.headers); });
+        break;
+      default:
+        ok = Wire::SkipField(&in, tag);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string OutboxFrame(const KafkaRecord& r) {
+  size_t record = StringSize(r.topic) + StringSize(r.key) + StringSize(r.value);
+  for (const auto& [name, value] : r.headers) record += FieldSize(HeaderSize(name, value));
+  std::string out(FieldSize(record), '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(out.data());
+  p = PutLength(kBatchRecords, record, p);
+  p = PutString(kRecordTopic, r.topic, p);
+  p = PutString(kRecordKey, r.key, p);
+  p = PutString(kRecordValue, r.value, p);
+  for (const auto& [name, value] : r.headers) {
+    p = PutLength(kRecordHeaders, HeaderSize(name, value), p);
+    p = PutString(kHeaderName, name, p);
+    p = PutString(kHeaderValue, value, p);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes) {
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  std::vector<KafkaRecord> out;
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag != Tag(kBatchRecords)) {
+      if (!Wire::SkipField(&in, tag)) return absl::DataLossError("outbox batch does not parse");
+      continue;
+    }
+    KafkaRecord& record = out.emplace_back();
+    if (!ReadNested(in, [&] { return ReadRecord(in, record); })) {
+      return absl::DataLossError("outbox batch does not parse");
+    }
+    if (record.topic.empty()) return absl::DataLossError("outbox record has no topic");
+  }
+  if (in.CurrentPosition() != static_cast<int>(bytes.size())) {
+    return absl::DataLossError("outbox batch does not parse");
+  }
+  return out;
+}
+
+}  // namespace gridbridge::platform
