@@ -1,8 +1,9 @@
 // GridTransaction::CommitWatched: transactions committed with WATCH and
 // MULTI/EXEC instead of the commit script.
 #include <map>
-#include <set>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grid_transaction.h"
@@ -76,20 +77,20 @@ class WatchedGridCommit {
   // log remembers for their request fields.
   struct State {
     bool watching = false;
-    std::map<std::string, long long> versions;
-    std::map<std::string, std::string> remembered;  // request field -> response
+    absl::flat_hash_map<std::string, long long> versions;
+    absl::flat_hash_map<std::string, std::string> remembered;  // request field -> response
   };
 
   absl::StatusOr<State> Read(RedisClient::Session& session) {
     State state;
     RedisArgs watch{"WATCH"};
-    std::set<std::string> watched;
+    absl::flat_hash_set<std::string> watched;
     std::vector<RedisArgs> commands(1);
     std::vector<bool> is_guard(1);  // per command: a version read, or a request log read
     auto watch_key = [&](const std::string& key) {
       if (watched.insert(key).second) watch.push_back(key);
     };
-    std::set<std::string> fields;
+    absl::flat_hash_set<std::string> fields;
     for (size_t i : members_) {
       const GridTransaction& t = txns_[i];
       if (!t.request_field_.empty() && fields.insert(t.request_field_).second) {
@@ -132,11 +133,11 @@ class WatchedGridCommit {
   // MULTI, the writes of the transactions whose guards hold (in `out_`
   // the others get CONFLICT), the counters, the outbox entries, EXEC.
   std::vector<RedisArgs> Writes(State& state, std::vector<size_t>* committing) {
-    std::map<std::string, long long>& versions = state.versions;
+    absl::flat_hash_map<std::string, long long>& versions = state.versions;
     std::vector<RedisArgs> commands{{"MULTI"}};
     std::map<std::string, long long> log_ttl;  // request log buckets written
-    std::set<std::string> trimmed;
-    std::map<std::pair<std::string, std::string>, long long> sums;
+    absl::flat_hash_set<std::string> trimmed;
+    absl::flat_hash_map<std::pair<std::string, std::string>, long long> sums;
     std::vector<std::pair<std::string, std::string>> sum_order;
     std::vector<std::string> entries(1);
     int in_entry = 0;
