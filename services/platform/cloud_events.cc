@@ -21,9 +21,11 @@ const std::string* Find(const KafkaHeaders& headers, const std::string& name) {
   return nullptr;
 }
 
+}  // namespace
+
 // The events of one commit share their time: formatting it once per
 // thread and time saves most of what cctz costs per event.
-std::string FormatEventTime(absl::Time t) {
+const std::string& EventTimeText(absl::Time t) {
   thread_local absl::Time last = absl::InfinitePast();
   thread_local std::string formatted;
   if (t != last) {
@@ -33,15 +35,24 @@ std::string FormatEventTime(absl::Time t) {
   return formatted;
 }
 
-}  // namespace
+std::array<HeaderView, 6> CloudEventHeaderViews(std::string_view id, std::string_view type,
+                                                std::string_view source, std::string_view time_text,
+                                                std::string_view content_type) {
+  return {{{"ce_specversion", "1.0"},
+           {"ce_id", id},
+           {"ce_source", source},
+           {"ce_type", type},
+           {"ce_time", time_text},
+           {"content-type", content_type}}};
+}
 
 KafkaHeaders ToKafkaHeaders(const CloudEvent& e) {
-  return {{"ce_specversion", "1.0"},
-          {"ce_id", e.id},
-          {"ce_source", e.source},
-          {"ce_type", e.type},
-          {"ce_time", FormatEventTime(e.time)},
-          {"content-type", e.content_type}};
+  KafkaHeaders out;
+  for (const auto& [name, value] :
+       CloudEventHeaderViews(e.id, e.type, e.source, EventTimeText(e.time), e.content_type)) {
+    out.emplace_back(name, value);
+  }
+  return out;
 }
 
 absl::StatusOr<CloudEvent> FromKafkaHeaders(const KafkaHeaders& headers) {

@@ -2,6 +2,7 @@
 
 #include "cloud_events.h"
 #include "google/protobuf/util/time_util.h"
+#include "outbox.h"
 
 namespace gridbridge::platform {
 
@@ -19,13 +20,29 @@ common::v1::EventMeta NewEventMeta(const std::string& entity_id, long long versi
   return meta;
 }
 
+namespace {
+
+absl::Time OccurredAt(const common::v1::EventMeta& meta) {
+  return absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(meta.occurred_at()));
+}
+
+}  // namespace
+
 KafkaRecord EventRecord(const std::string& topic, const std::string& key,
                         const google::protobuf::Message& event, const common::v1::EventMeta& meta,
                         const std::string& source) {
-  const absl::Time time = absl::FromUnixNanos(
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(meta.occurred_at()));
-  CloudEvent ce{meta.event_id(), event.GetTypeName(), source, time};
+  CloudEvent ce{meta.event_id(), event.GetTypeName(), source, OccurredAt(meta)};
   return {topic, key, event.SerializeAsString(), ToKafkaHeaders(ce)};
+}
+
+std::string EventFrame(const std::string& topic, const std::string& key,
+                       const google::protobuf::Message& event, const common::v1::EventMeta& meta,
+                       const std::string& source) {
+  const auto headers =
+      CloudEventHeaderViews(meta.event_id(), event.GetDescriptor()->full_name(), source,
+                            EventTimeText(OccurredAt(meta)), kProtobufContentType);
+  return OutboxFrame(topic, key, event, headers);
 }
 
 }  // namespace gridbridge::platform

@@ -23,4 +23,12 @@ KafkaRecord EventRecord(const std::string& topic, const std::string& key,
                         const google::protobuf::Message& event, const common::v1::EventMeta& meta,
                         const std::string& source);
 
+// The outbox frame of EventRecord(...) (see outbox.h), written without the
+// record: the event serialized straight into the frame, the headers from
+// views. For GridTransaction::PublishFrame: every event of every commit
+// passes here.
+std::string EventFrame(const std::string& topic, const std::string& key,
+                       const google::protobuf::Message& event, const common::v1::EventMeta& meta,
+                       const std::string& source);
+
 }  // namespace gridbridge::platform

@@ -261,7 +261,11 @@ GridTransaction& GridTransaction::HashIncrement(const std::string& key, const st
 }
 
 GridTransaction& GridTransaction::Publish(const KafkaRecord& record) {
-  ops_.push_back({'P', 0, OutboxFrame(record), ""});
+  return PublishFrame(OutboxFrame(record));
+}
+
+GridTransaction& GridTransaction::PublishFrame(std::string frame) {
+  ops_.push_back({'P', 0, std::move(frame), ""});
   ++publishes_;
   return *this;
 }

@@ -60,6 +60,8 @@ class GridTransaction {
   GridTransaction& Expire(const std::string& key, absl::Duration ttl);
   GridTransaction& HashIncrement(const std::string& key, const std::string& field, long long delta);
   GridTransaction& Publish(const KafkaRecord& record);
+  // The same for a record already encoded as an outbox frame (EventFrame).
+  GridTransaction& PublishFrame(std::string frame);
 
   // What a transaction's run answered.
   struct Outcome {

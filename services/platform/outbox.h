@@ -6,12 +6,14 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message_lite.h"
 #include "kafka_publisher.h"
 #include "redis_client.h"
 
@@ -41,6 +43,11 @@ inline constexpr int kMaxRecordsPerOutboxEntry = 64;
 // One record encoded as an element of OutboxBatch.records (field tag,
 // length, OutboxRecord bytes): frames concatenate into an OutboxBatch.
 std::string OutboxFrame(const KafkaRecord& record);
+// The frame of a record whose value is `value`, serialized straight into
+// the frame (no string of its own), with `headers`.
+std::string OutboxFrame(std::string_view topic, std::string_view key,
+                        const google::protobuf::MessageLite& value,
+                        std::span<const HeaderView> headers);
 // The records of concatenated frames (an encoded OutboxBatch), in order.
 // DATA_LOSS if they do not parse or a record has no topic.
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes);

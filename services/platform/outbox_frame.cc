@@ -32,9 +32,9 @@ constexpr uint32_t Tag(int field) { return Wire::MakeTag(field, Wire::WIRETYPE_L
 // one-byte tag).
 size_t FieldSize(size_t n) { return 1 + CodedOutputStream::VarintSize32(n) + n; }
 // proto3 leaves out empty strings.
-size_t StringSize(const std::string& s) { return s.empty() ? 0 : FieldSize(s.size()); }
-size_t HeaderSize(const std::string& name, const std::string& value) {
-  return StringSize(name) + StringSize(value);
+size_t StringSize(size_t n) { return n == 0 ? 0 : FieldSize(n); }
+size_t HeaderSize(std::string_view name, std::string_view value) {
+  return StringSize(name.size()) + StringSize(value.size());
 }
 
 uint8_t* PutLength(int field, size_t n, uint8_t* p) {
@@ -42,7 +42,7 @@ uint8_t* PutLength(int field, size_t n, uint8_t* p) {
   return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(n), p);
 }
 
-uint8_t* PutString(int field, const std::string& s, uint8_t* p) {
+uint8_t* PutString(int field, std::string_view s, uint8_t* p) {
   if (s.empty()) return p;
   p = PutLength(field, s.size(), p);
   std::memcpy(p, s.data(), s.size());
@@ -96,23 +96,45 @@ bool ReadRecord(CodedInputStream& in, KafkaRecord& r) {
   return true;
 }
 
-}  // namespace
-
-std::string OutboxFrame(const KafkaRecord& r) {
-  size_t record = StringSize(r.topic) + StringSize(r.key) + StringSize(r.value);
-  for (const auto& [name, value] : r.headers) record += FieldSize(HeaderSize(name, value));
+// A frame whose value has `value_size` bytes, which `write_value` writes
+// at the pointer it is given.
+template <typename WriteValue, typename Headers>
+std::string EncodeFrame(std::string_view topic, std::string_view key, size_t value_size,
+                        WriteValue&& write_value, const Headers& headers) {
+  size_t record = StringSize(topic.size()) + StringSize(key.size()) + StringSize(value_size);
+  for (const auto& [name, value] : headers) record += FieldSize(HeaderSize(name, value));
   std::string out(FieldSize(record), '\0');
   uint8_t* p = reinterpret_cast<uint8_t*>(out.data());
   p = PutLength(kBatchRecords, record, p);
-  p = PutString(kRecordTopic, r.topic, p);
-  p = PutString(kRecordKey, r.key, p);
-  p = PutString(kRecordValue, r.value, p);
-  for (const auto& [name, value] : r.headers) {
+  p = PutString(kRecordTopic, topic, p);
+  p = PutString(kRecordKey, key, p);
+  if (value_size > 0) p = write_value(PutLength(kRecordValue, value_size, p));
+  for (const auto& [name, value] : headers) {
     p = PutLength(kRecordHeaders, HeaderSize(name, value), p);
     p = PutString(kHeaderName, name, p);
     p = PutString(kHeaderValue, value, p);
   }
   return out;
+}
+
+}  // namespace
+
+std::string OutboxFrame(const KafkaRecord& r) {
+  return EncodeFrame(
+      r.topic, r.key, r.value.size(),
+      [&](uint8_t* p) {
+        std::memcpy(p, r.value.data(), r.value.size());
+        return p + r.value.size();
+      },
+      r.headers);
+}
+
+std::string OutboxFrame(std::string_view topic, std::string_view key,
+                        const google::protobuf::MessageLite& value,
+                        std::span<const HeaderView> headers) {
+  return EncodeFrame(
+      topic, key, value.ByteSizeLong(),
+      [&](uint8_t* p) { return value.SerializeWithCachedSizesToArray(p); }, headers);
 }
 
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes) {

@@ -44,10 +44,10 @@ common::v1::EventMeta Meta(const std::string& entity_id, long long version,
   return platform::NewEventMeta(entity_id, version, grid_id, caller.ToActor(), now);
 }
 
-platform::KafkaRecord Record(const char* topic, const std::string& key,
-                             const google::protobuf::Message& event,
-                             const common::v1::EventMeta& meta) {
-  return platform::EventRecord(topic, key, event, meta, kSource);
+// The event's outbox frame (GridTransaction::PublishFrame).
+std::string Frame(const char* topic, const std::string& key, const google::protobuf::Message& event,
+                  const common::v1::EventMeta& meta) {
+  return platform::EventFrame(topic, key, event, meta, kSource);
 }
 
 // Names a client request in the grid's request log (see GridTransaction):
@@ -159,7 +159,7 @@ GridTransaction RegistrationTransaction(const Caller& caller, const std::string&
   GridTransaction txn(IntakeStore::Keys(grid), std::move(field), std::move(remembered), now);
   AddResidentWrite(txn, current, next);
   v1::ResidentChanged event = ResidentEvent(current, next, caller, now);
-  txn.Publish(Record(kResidentTopic, next.resident_id(), event, event.meta()));
+  txn.PublishFrame(Frame(kResidentTopic, next.resident_id(), event, event.meta()));
   return txn;
 }
 
@@ -252,7 +252,7 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
         v1::Resident created = ApplyRegistration(nullptr, draft->person, now);
         AddResidentWrite(txn, nullptr, created);
         v1::ResidentChanged event = ResidentEvent(nullptr, created, caller, now);
-        txn.Publish(Record(kResidentTopic, rid, event, event.meta()));
+        txn.PublishFrame(Frame(kResidentTopic, rid, event, event.meta()));
       } else {
         // Guard: the resident must still exist as read.
         txn.ExpectVersion(IntakeStore::ResidentKey(grid, rid), (*current)->version());
@@ -265,7 +265,7 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       *event.mutable_meta() = Meta(arrival_id, 1, grid, caller, now);
       *event.mutable_arrival() = arrival;
       RedactPersonalData(event.mutable_arrival());
-      txn.Publish(Record(kArrivalTopic, rid, event, event.meta()));
+      txn.PublishFrame(Frame(kArrivalTopic, rid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -302,7 +302,7 @@ grpc::Status IntakeServiceImpl::RecordHealthStatus(grpc::ServerContext* context,
       *event.mutable_doses() = request->doses();
       *event.mutable_tests() = request->tests();
       *event.mutable_resident() = Snapshot(next);
-      txn.Publish(Record(kHealthStatusTopic, next.resident_id(), event, event.meta()));
+      txn.PublishFrame(Frame(kHealthStatusTopic, next.resident_id(), event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -337,7 +337,7 @@ grpc::Status IntakeServiceImpl::RecordVisit(grpc::ServerContext* context,
       v1::VisitRecorded event;
       *event.mutable_meta() = Meta(visit_id, 1, *grid, caller, now);
       *event.mutable_visit() = v;
-      txn.Publish(Record(kVisitTopic, *grid, event, event.meta()));
+      txn.PublishFrame(Frame(kVisitTopic, *grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -371,7 +371,7 @@ grpc::Status IntakeServiceImpl::RequestHelp(grpc::ServerContext* context,
       v1::HelpRequested event;
       *event.mutable_meta() = Meta(help_id, 1, *grid, caller, now);
       *event.mutable_help_request() = h;
-      txn.Publish(Record(kHelpRequestTopic, *grid, event, event.meta()));
+      txn.PublishFrame(Frame(kHelpRequestTopic, *grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(
@@ -416,7 +416,7 @@ grpc::Status IntakeServiceImpl::ReportDisputeLead(grpc::ServerContext* context,
       *event.mutable_meta() = Meta(lead_id, 1, grid, caller, now);
       *event.mutable_lead() = l;
       *event.mutable_report_time() = l.report_time();
-      txn.Publish(Record(kDisputeLeadTopic, grid, event, event.meta()));
+      txn.PublishFrame(Frame(kDisputeLeadTopic, grid, event, event.meta()));
       return txn;
     };
     return platform::ToGrpcStatus(

@@ -1,4 +1,5 @@
 // The outbox entry formats: what commit scripts write, what the relay reads.
+#include "event_records.h"
 #include "gridbridge/common/v1/outbox.pb.h"
 #include "gtest/gtest.h"
 #include "outbox.h"
@@ -92,6 +93,28 @@ TEST(OutboxEntry, FramesAreTheBytesOfTheGeneratedClass) {
               absl::StatusCode::kDataLoss)
         << "cut at " << cut;
   }
+}
+
+// Commits publish events as frames written straight from the event: the
+// same bytes as the frame of the event's Kafka record.
+TEST(OutboxEntry, AnEventsFrameIsTheFrameOfItsRecord) {
+  common::v1::EventMeta meta =
+      NewEventMeta("r1", 3, "g1", common::v1::Actor(), absl::FromUnixMicros(1649642400123456));
+  common::v1::OutboxHeader event;  // any message will do
+  event.set_name(std::string(200, 'n'));
+  event.set_value("v");
+  const std::string frame = EventFrame("topic", "key", event, meta, "/gridbridge/test");
+  EXPECT_EQ(frame, OutboxFrame(EventRecord("topic", "key", event, meta, "/gridbridge/test")));
+  auto decoded = DecodeOutboxFrames(frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  auto ce = FromKafkaHeaders((*decoded)[0].headers);
+  ASSERT_TRUE(ce.ok()) << ce.status();
+  EXPECT_EQ(ce->id, meta.event_id());
+  EXPECT_EQ(ce->type, "gridbridge.common.v1.OutboxHeader");
+  EXPECT_EQ(ce->time, absl::FromUnixMicros(1649642400123456));
+  // An empty event has an empty value, left out like any empty field.
+  EXPECT_EQ(EventFrame("topic", "key", common::v1::OutboxHeader(), meta, "/s"),
+            OutboxFrame(EventRecord("topic", "key", common::v1::OutboxHeader(), meta, "/s")));
 }
 
 TEST(OutboxEntry, SingleRecordEntriesOfTheFirstFormatStillDecode) {

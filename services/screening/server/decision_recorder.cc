@@ -330,14 +330,14 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     }
     *event.mutable_test_days() = decision.test_days();
     event.set_rescreened(s.rescreened);
-    txn.Publish(platform::EventRecord(kDecisionTopic, rid, event, event.meta(), kEventSource));
+    txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid, event, event.meta(), kEventSource));
     txn.HashIncrement(ScreeningStore::Keys(grid).Key("counts"), "decisions", 1);
   }
   if (s.exposure != nullptr) {
     v1::ExposureAlerted alert = *s.exposure;
     *alert.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
     if (measure != nullptr) alert.set_measure_id(measure->measure_id());
-    txn.Publish(platform::EventRecord(kExposureTopic, rid, alert, alert.meta(), kEventSource));
+    txn.PublishFrame(platform::EventFrame(kExposureTopic, rid, alert, alert.meta(), kEventSource));
   }
 
   *out = std::move(decision);

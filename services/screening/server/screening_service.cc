@@ -187,8 +187,8 @@ grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,
       *event.mutable_meta() =
           platform::NewEventMeta("risk-areas", next->version(), "", caller.ToActor(), now);
       *event.mutable_list() = *next;
-      txn.Publish(
-          platform::EventRecord(kRiskAreasTopic, "risk-areas", event, event.meta(), kEventSource));
+      txn.PublishFrame(
+          platform::EventFrame(kRiskAreasTopic, "risk-areas", event, event.meta(), kEventSource));
       return txn;
     };
     return platform::ToGrpcStatus(platform::CommitWithRetry(

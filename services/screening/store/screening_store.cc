@@ -378,8 +378,8 @@ void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
     *event.mutable_meta() = platform::NewEventMeta(after.measure_id(), version, grid, actor, now);
     *event.mutable_measure() = after;
     *event.mutable_change() = after.history(i);
-    txn.Publish(platform::EventRecord(kMeasureTopic, after.resident_id(), event, event.meta(),
-                                      kEventSource));
+    txn.PublishFrame(platform::EventFrame(kMeasureTopic, after.resident_id(), event, event.meta(),
+                                          kEventSource));
     const v1::MeasureChange& c = after.history(i);
     const bool begins_stage = c.kind() == v1::MEASURE_CHANGE_KIND_STARTED ||
                               c.kind() == v1::MEASURE_CHANGE_KIND_STAGE_CHANGED ||
@@ -395,7 +395,8 @@ void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
     care.set_measure_type(type);
     *care.mutable_starts_at() = c.at();
     *care.mutable_ends_at() = c.stage_ends_at();
-    txn.Publish(platform::EventRecord(kCareRequestTopic, grid, care, care.meta(), kEventSource));
+    txn.PublishFrame(
+        platform::EventFrame(kCareRequestTopic, grid, care, care.meta(), kEventSource));
   }
 }
 
