@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "absl/container/flat_hash_map.h"
 #include "kafka_config.h"
 #include "metrics.h"
 
@@ -33,15 +34,24 @@ prometheus::Family<prometheus::Counter>& DeliveryCounter() {
   return family;
 }
 
+// The delivery counter of a topic and outcome. Reports come from one
+// thread per producer and almost all are "ok": those counters are kept
+// per thread and topic instead of looked up by their labels per record.
+prometheus::Counter& Delivered(const std::string& topic, bool ok) {
+  if (!ok) return DeliveryCounter().Add({{"topic", topic}, {"outcome", "failed"}});
+  thread_local absl::flat_hash_map<std::string, prometheus::Counter*> delivered;
+  prometheus::Counter*& counter = delivered[topic];
+  if (counter == nullptr) counter = &DeliveryCounter().Add({{"topic", topic}, {"outcome", "ok"}});
+  return *counter;
+}
+
 class DeliveryReports final : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
     auto* pending = static_cast<PendingRecord*>(message.msg_opaque());
     if (pending == nullptr) return;
     bool ok = message.err() == RdKafka::ERR_NO_ERROR;
-    DeliveryCounter()
-        .Add({{"topic", message.topic_name()}, {"outcome", ok ? "ok" : "failed"}})
-        .Increment();
+    Delivered(message.topic_name(), ok).Increment();
     {
       std::lock_guard lock(pending->batch->mu);
       pending->batch->statuses[pending->index] =
@@ -98,23 +108,48 @@ KafkaPublisher::~KafkaPublisher() {
   producer_->poll(0);
 }
 
+KafkaRecordView ViewOf(const KafkaRecord& r) {
+  KafkaRecordView v{r.topic, r.key, r.value, {}};
+  v.headers.reserve(r.headers.size());
+  for (const auto& [name, value] : r.headers) v.headers.emplace_back(name, value);
+  return v;
+}
+
+KafkaRecord Owned(const KafkaRecordView& v) {
+  KafkaRecord r{std::string(v.topic), std::string(v.key), std::string(v.value), {}};
+  r.headers.reserve(v.headers.size());
+  for (const auto& [name, value] : v.headers) r.headers.emplace_back(name, value);
+  return r;
+}
+
 std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRecord>& records,
+                                                       absl::Duration timeout) {
+  std::vector<KafkaRecordView> views;
+  views.reserve(records.size());
+  for (const auto& r : records) views.push_back(ViewOf(r));
+  return PublishBatch(views, timeout);
+}
+
+std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRecordView>& records,
                                                        absl::Duration timeout) {
   auto batch = std::make_shared<BatchState>();
   batch->statuses.assign(records.size(),
                          absl::UnavailableError("kafka delivery not confirmed in time"));
   batch->remaining = records.size();
   const absl::Time deadline = absl::Now() + timeout;
+  std::string topic;
   for (size_t i = 0; i < records.size(); ++i) {
-    const KafkaRecord& r = records[i];
+    const KafkaRecordView& r = records[i];
     RdKafka::Headers* headers = RdKafka::Headers::create();
-    for (const auto& [k, v] : r.headers) headers->add(k, v.data(), v.size());
+    for (const auto& [k, v] : r.headers) headers->add(std::string(k), v.data(), v.size());
+    // The C++ API takes the topic as a string: one per topic, not per record.
+    if (topic != r.topic) topic.assign(r.topic);
     auto* pending = new PendingRecord{batch, i};
     RdKafka::ErrorCode code;
     while (true) {
-      code = producer_->produce(r.topic, RdKafka::Topic::PARTITION_UA,
-                                RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(r.value.data()),
-                                r.value.size(), r.key.data(), r.key.size(), 0, headers, pending);
+      code = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                const_cast<char*>(r.value.data()), r.value.size(), r.key.data(),
+                                r.key.size(), 0, headers, pending);
       // A full local queue drains as the broker acknowledges: wait a bit.
       if (code != RdKafka::ERR__QUEUE_FULL || absl::Now() > deadline) break;
       producer_->poll(10);
@@ -123,7 +158,7 @@ std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRe
       delete headers;  // ownership passes to librdkafka only on success
       delete pending;
       std::lock_guard lock(batch->mu);
-      batch->statuses[i] = absl::UnavailableError("kafka produce to " + r.topic +
+      batch->statuses[i] = absl::UnavailableError("kafka produce to " + topic +
                                                   " failed: " + RdKafka::err2str(code));
       --batch->remaining;
     }

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,18 @@ struct KafkaRecord {
   std::string value;
   KafkaHeaders headers;
 };
+
+// The same as views of bytes kept elsewhere (an outbox entry read from
+// Redis): what the relay publishes without copying them first.
+struct KafkaRecordView {
+  std::string_view topic;
+  std::string_view key;
+  std::string_view value;
+  std::vector<HeaderView> headers;
+};
+
+KafkaRecordView ViewOf(const KafkaRecord& record);
+KafkaRecord Owned(const KafkaRecordView& record);
 
 struct KafkaOptions {
   std::string bootstrap;  // host:port[,host:port]
@@ -49,6 +62,8 @@ class KafkaPublisher {
   // One status per record, in order: OK once acknowledged (acks=all),
   // UNAVAILABLE if delivery failed or `timeout` passed first (the record may
   // still arrive later: callers must treat that as "maybe sent").
+  std::vector<absl::Status> PublishBatch(const std::vector<KafkaRecordView>& records,
+                                         absl::Duration timeout);
   std::vector<absl::Status> PublishBatch(const std::vector<KafkaRecord>& records,
                                          absl::Duration timeout);
   absl::Status Publish(const KafkaRecord& record, absl::Duration timeout);

@@ -70,8 +70,8 @@ RelayMetrics& Relay() {
 }
 
 // The first format: one record per entry, as fields t, k, v, h:<name>.
-absl::StatusOr<KafkaRecord> DecodeSingle(const RedisReply& fields) {
-  KafkaRecord r;
+absl::StatusOr<KafkaRecordView> DecodeSingle(const RedisReply& fields) {
+  KafkaRecordView r;
   bool has_topic = false;
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
     const std::string& name = fields.elements[i].str;
@@ -84,7 +84,7 @@ absl::StatusOr<KafkaRecord> DecodeSingle(const RedisReply& fields) {
     } else if (name == "v") {
       r.value = value;
     } else if (name.rfind("h:", 0) == 0) {
-      r.headers.emplace_back(name.substr(2), value);
+      r.headers.emplace_back(std::string_view(name).substr(2), value);
     }
   }
   if (!has_topic || r.topic.empty()) return absl::DataLossError("outbox entry has no topic");
@@ -93,17 +93,26 @@ absl::StatusOr<KafkaRecord> DecodeSingle(const RedisReply& fields) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields) {
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisReply& fields) {
   if (fields.type != RedisReply::Type::kArray || fields.elements.size() % 2 != 0) {
     return absl::DataLossError("outbox entry is not a field list");
   }
   if (fields.elements.size() == 2 && fields.elements[0].str == "b") {
-    return DecodeOutboxFrames(fields.elements[1].str);
+    return DecodeOutboxFrameViews(fields.elements[1].str);
   }
   auto single = DecodeSingle(fields);
   if (!single.ok()) return single.status();
-  std::vector<KafkaRecord> out;
+  std::vector<KafkaRecordView> out;
   out.push_back(std::move(*single));
+  return out;
+}
+
+absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields) {
+  auto views = DecodeOutboxEntryViews(fields);
+  if (!views.ok()) return views.status();
+  std::vector<KafkaRecord> out;
+  out.reserve(views->size());
+  for (const auto& v : *views) out.push_back(Owned(v));
   return out;
 }
 
@@ -226,12 +235,12 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
     std::string id;
     size_t first, end;
   };
-  std::vector<KafkaRecord> records;
+  std::vector<KafkaRecordView> records;  // views of `ranges`
   std::vector<std::vector<Entry>> entries(owned.size());
   for (size_t u = 0; u < owned.size(); ++u) {
     for (const auto& entry : (*ranges)[u].elements) {
       if (entry.elements.size() != 2) continue;
-      auto decoded = DecodeOutboxEntry(entry.elements[1]);
+      auto decoded = DecodeOutboxEntryViews(entry.elements[1]);
       if (!decoded.ok()) {
         // A corrupt entry can never be published; leave it in place and
         // stop this unit's prefix here so an operator sees it (pending

@@ -51,12 +51,17 @@ std::string OutboxFrame(std::string_view topic, std::string_view key,
 // The records of concatenated frames (an encoded OutboxBatch), in order.
 // DATA_LOSS if they do not parse or a record has no topic.
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes);
+// The same as views of `bytes` (valid while they are).
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxFrameViews(std::string_view bytes);
 
 // Decodes one XRANGE entry's field list: the records of a batch entry
 // (field "b"), or the single record of an entry in the first format
 // (fields t, k, v, h:<name>), which entries written before the batch format
 // still carry. DATA_LOSS if the entry is neither.
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields);
+// The same as views of `fields` (valid while it is): what the relay
+// publishes.
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisReply& fields);
 
 struct OutboxRelayOptions {
   std::string service;  // the middle part of the outbox key

@@ -49,52 +49,93 @@ uint8_t* PutString(int field, std::string_view s, uint8_t* p) {
   return p + s.size();
 }
 
-// Reads a length-delimited field's contents with `read` (which reads tags
-// until the limit); false if they do not parse or do not end at the limit.
-template <typename Read>
-bool ReadNested(CodedInputStream& in, Read&& read) {
-  uint32_t length = 0;
-  if (!in.ReadVarint32(&length)) return false;
-  const auto limit = in.PushLimit(static_cast<int>(length));
-  const bool ok = read() && in.BytesUntilLimit() == 0;
-  in.PopLimit(limit);
-  return ok;
-}
+// Frames are read as views of the bytes given (the relay publishes them
+// from the XRANGE reply without copying).
+class FrameReader {
+ public:
+  explicit FrameReader(std::string_view bytes)
+      : bytes_(bytes),
+        in_(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size())) {}
 
-bool ReadHeader(CodedInputStream& in, KafkaHeaders& headers) {
-  auto& [name, value] = headers.emplace_back();
-  while (uint32_t tag = in.ReadTag()) {
-    bool ok = tag == Tag(kHeaderName)    ? Wire::ReadBytes(&in, &name)
-              : tag == Tag(kHeaderValue) ? Wire::ReadBytes(&in, &value)
-                                         : Wire::SkipField(&in, tag);
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool ReadRecord(CodedInputStream& in, KafkaRecord& r) {
-  while (uint32_t tag = in.ReadTag()) {
-    bool ok = false;
-    switch (tag) {
-      case Tag(kRecordTopic):
-        ok = Wire::ReadBytes(&in, &r.topic);
-        break;
-      case Tag(kRecordKey):
-        ok = Wire::ReadBytes(&in, &r.key);
-        break;
-      case Tag(kRecordValue):
-        ok = Wire::ReadBytes(&in, &r.value);
-        break;
-      case Tag(kRecordHeaders):
-        ok = ReadNested(in, [&] { return ReadHeader(in, r.headers); });
-        break;
-      default:
-        ok = Wire::SkipField(&in, tag);
+  absl::StatusOr<std::vector<KafkaRecordView>> Records() {
+    std::vector<KafkaRecordView> out;
+    while (uint32_t tag = in_.ReadTag()) {
+      if (tag != Tag(kBatchRecords)) {
+        if (!Wire::SkipField(&in_, tag)) return Corrupt();
+        continue;
+      }
+      KafkaRecordView& record = out.emplace_back();
+      if (!ReadNested([&] { return ReadRecord(record); })) return Corrupt();
+      if (record.topic.empty()) return absl::DataLossError("outbox record has no topic");
     }
-    if (!ok) return false;
+    if (in_.CurrentPosition() != static_cast<int>(bytes_.size())) return Corrupt();
+    return out;
   }
-  return true;
-}
+
+ private:
+  static absl::Status Corrupt() { return absl::DataLossError("outbox batch does not parse"); }
+
+  // A length-delimited field's bytes, as a view.
+  bool ReadView(std::string_view* out) {
+    uint32_t length = 0;
+    if (!in_.ReadVarint32(&length)) return false;
+    const int at = in_.CurrentPosition();
+    if (!in_.Skip(static_cast<int>(length))) return false;
+    *out = bytes_.substr(at, length);
+    return true;
+  }
+
+  // Reads a length-delimited field's contents with `read` (which reads
+  // tags until the limit); false if they do not parse or do not end at
+  // the limit.
+  template <typename Read>
+  bool ReadNested(Read&& read) {
+    uint32_t length = 0;
+    if (!in_.ReadVarint32(&length)) return false;
+    const auto limit = in_.PushLimit(static_cast<int>(length));
+    const bool ok = read() && in_.BytesUntilLimit() == 0;
+    in_.PopLimit(limit);
+    return ok;
+  }
+
+  bool ReadHeader(std::vector<HeaderView>& headers) {
+    auto& [name, value] = headers.emplace_back();
+    while (uint32_t tag = in_.ReadTag()) {
+      bool ok = tag == Tag(kHeaderName)    ? ReadView(&name)
+                : tag == Tag(kHeaderValue) ? ReadView(&value)
+                                           : Wire::SkipField(&in_, tag);
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  bool ReadRecord(KafkaRecordView& r) {
+    while (uint32_t tag = in_.ReadTag()) {
+      bool ok = false;
+      switch (tag) {
+        case Tag(kRecordTopic):
+          ok = ReadView(&r.topic);
+          break;
+        case Tag(kRecordKey):
+          ok = ReadView(&r.key);
+          break;
+        case Tag(kRecordValue):
+          ok = ReadView(&r.value);
+          break;
+        case Tag(kRecordHeaders):
+          ok = ReadNested([&] { return ReadHeader(r.headers); });
+          break;
+        default:
+          ok = Wire::SkipField(&in_, tag);
+      }
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  std::string_view bytes_;
+  CodedInputStream in_;
+};
 
 // A frame whose value has `value_size` bytes, which `write_value` writes
 // at the pointer it is given.
@@ -137,24 +178,16 @@ std::string OutboxFrame(std::string_view topic, std::string_view key,
       [&](uint8_t* p) { return value.SerializeWithCachedSizesToArray(p); }, headers);
 }
 
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxFrameViews(std::string_view bytes) {
+  return FrameReader(bytes).Records();
+}
+
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes) {
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
-                      static_cast<int>(bytes.size()));
+  auto views = DecodeOutboxFrameViews(bytes);
+  if (!views.ok()) return views.status();
   std::vector<KafkaRecord> out;
-  while (uint32_t tag = in.ReadTag()) {
-    if (tag != Tag(kBatchRecords)) {
-      if (!Wire::SkipField(&in, tag)) return absl::DataLossError("outbox batch does not parse");
-      continue;
-    }
-    KafkaRecord& record = out.emplace_back();
-    if (!ReadNested(in, [&] { return ReadRecord(in, record); })) {
-      return absl::DataLossError("outbox batch does not parse");
-    }
-    if (record.topic.empty()) return absl::DataLossError("outbox record has no topic");
-  }
-  if (in.CurrentPosition() != static_cast<int>(bytes.size())) {
-    return absl::DataLossError("outbox batch does not parse");
-  }
+  out.reserve(views->size());
+  for (const auto& v : *views) out.push_back(Owned(v));
   return out;
 }
 
