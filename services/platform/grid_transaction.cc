@@ -21,8 +21,9 @@ constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
 
 }  // namespace
 
-// ARGV layout: [1] number of transactions, [2] '1' if the run may take the
-// batched path (see below), then per transaction:
+// ARGV layout: [1] number of transactions, [2] the path: '0' one by one,
+// '1' batched checks, '2' batched checks and sorted-set adds (see below),
+// then per transaction:
 //   request field, response, current bucket key index, previous bucket key
 //   index, current bucket's time to live (s), guard count, op arg count,
 //   guards (key index, version)..., ops...
@@ -35,12 +36,13 @@ constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
 //
 // Every redis.call costs Redis several microseconds on top of the command
 // itself, so a run whose transactions cannot see each other (the builder
-// checked: no record or guarded key and no request field in two of them,
-// one request bucket, only R Z C P ops) reads its request log with one
-// HMGET per bucket and its new-record guards with one EXISTS, and adds its
-// sorted-set members and remembered responses with one call per key. If
-// EXISTS finds any of the new records (a retry, a race), nothing has been
-// written yet and the run goes the one-by-one way, which decides exactly.
+// checked: no record, guarded or expiring key and no request field in two
+// of them, one request bucket) reads its request log with one HMGET per
+// bucket and its new-record guards with one EXISTS, and remembers its
+// responses with one HSET; with only R Z C P ops it also adds its
+// sorted-set members with one ZADD per key. If EXISTS finds any of the new
+// records (a retry, a race), nothing has been written yet and the run goes
+// the one-by-one way, which decides exactly.
 const RedisScript& GridTransaction::Script() {
   static const RedisScript script(std::string(kOutboxLua) + R"lua(
 -- Redis protects the global table, which makes every use of a global a
@@ -139,8 +141,9 @@ local function one_by_one()
   end
 end
 
--- The batched path; false if a new record already exists (nothing done).
-local function batched()
+-- The batched path (`group`: one ZADD per key); false if a new record
+-- already exists (nothing done).
+local function batched(group)
   local starts, fields, field_txn, new_keys = {}, {}, {}, {}
   local i = 3
   for t = 1, n do
@@ -173,7 +176,7 @@ local function batched()
       if key then
         out[t] = {'CONFLICT', key}
       else
-        apply(first_op, starts[t + 1], zadds, zorder)
+        apply(first_op, starts[t + 1], group and zadds or nil, zorder)
         if ARGV[i] ~= '' then
           remembered[#remembered + 1] = ARGV[i]
           remembered[#remembered + 1] = ARGV[i + 1]
@@ -188,7 +191,7 @@ local function batched()
   return true
 end
 
-if not (ARGV[2] == '1' and batched()) then
+if not (ARGV[2] ~= '0' and batched(ARGV[2] == '2')) then
   local failure = one_by_one()
   if failure then return failure end
 end
@@ -338,7 +341,8 @@ class GridBatchBuilder {
   // arguments moved, not copied).
   RedisArgs Take(const RedisScript& script) {
     args_[0] = std::to_string(count_);
-    args_[1] = std::string(1, batchable_ ? '1' : '0');  // (a literal trips g++ 12 -Wrestrict)
+    // (a literal trips g++ 12 -Wrestrict)
+    args_[1] = std::string(1, !batchable_ ? '0' : group_zadds_ ? '2' : '1');
     RedisArgs command;
     command.reserve(3 + keys_.size() + args_.size());
     command.insert(command.end(), {"EVALSHA", script.sha1, std::to_string(keys_.size())});
@@ -357,13 +361,17 @@ class GridBatchBuilder {
     return number;
   }
 
-  // Whether `txn` keeps the run batchable (the script's batched path):
-  // only R Z C P ops, no record or guarded key and no request field of an
-  // earlier transaction, and the same request bucket as the others.
-  // `number` maps the transaction's key indexes to KEYS numbers.
+  // Whether `txn` keeps the run batchable (the script's batched path): no
+  // record, guarded or expiring key and no request field of an earlier
+  // transaction, and the same request bucket as the others. Only R Z C P
+  // ops keep its sorted-set adds groupable (a trim, a removal or an expiry
+  // must see the adds before it). `number` maps the transaction's key
+  // indexes to KEYS numbers.
   bool MayBatch(const GridTransaction& txn, const std::vector<int>& number) {
     for (const auto& op : txn.ops_) {
-      if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') return false;
+      if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') {
+        group_zadds_ = false;
+      }
     }
     if (bucket_ == 0) bucket_ = number[1];
     if (number[1] != bucket_) return false;
@@ -380,7 +388,7 @@ class GridBatchBuilder {
       if (!claim(number[key])) return false;
     }
     for (const auto& op : txn.ops_) {
-      if (op.code == 'R' && !claim(number[op.key])) return false;
+      if ((op.code == 'R' || op.code == 'X') && !claim(number[op.key])) return false;
     }
     return true;
   }
@@ -390,6 +398,7 @@ class GridBatchBuilder {
   RedisArgs args_;
   absl::flat_hash_map<std::string_view, int> index_{{keys_.front(), 1}};
   bool batchable_ = true;
+  bool group_zadds_ = true;
   int bucket_ = 0;  // KEYS number of the run's request bucket
   // Request fields seen and, per KEYS number, the transaction guarding or
   // writing it.

@@ -354,6 +354,36 @@ TEST_F(GridTransactionTest, ARunOfNewRecordsChecksThemTogetherAndOneByOneWhenOne
   EXPECT_EQ(Counter("n"), "19");
 }
 
+// Transactions that cannot see each other but trim, remove or expire: the
+// script checks them together and applies their writes one transaction
+// after the other (adds to a sorted set are not grouped ahead of a
+// removal or a trim that must see them).
+TEST_P(GridBatchTest, IndependentTransactionsThatTrimAndRemoveKeepTheirWriteOrder) {
+  const std::string w = keys_.Key("w");
+  std::vector<GridTransaction> txns;
+  auto next = [&](const std::string& request, const std::string& rec) -> GridTransaction& {
+    GridTransaction& t = txns.emplace_back(keys_, request, "answer-" + request, kNow);
+    return t.ExpectVersion(keys_.Key("rec", rec), 0).PutRecord(keys_.Key("rec", rec), 1, rec);
+  };
+  next("a:1", "r1").ZAdd(w, 1, "m");
+  next("a:2", "r2").ZRemove(w, "m").ZAdd(w, 3, "o");
+  next("a:3", "r3")
+      .ZRemoveBelow(w, 3)
+      .ZAdd(w, 1, "p")
+      .Expire(keys_.Key("rec", "r3"), absl::Hours(1));
+  ASSERT_TRUE(redis_.Command({"CONFIG", "RESETSTAT"}).ok());
+  auto out = CommitBatch(txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), std::vector<Kind>(3, Kind::kCommitted));
+  EXPECT_EQ(MembersWithScores(w), (std::vector<std::string>{"p", "1", "o", "3"}));
+  EXPECT_NEAR(redis_.Command({"TTL", keys_.Key("rec", "r3")})->integer, 3600, 5);
+  if (!GetParam()) {  // the script's batched checks
+    EXPECT_EQ(CommandCalls(redis_, "hmget"), 2);
+    EXPECT_EQ(CommandCalls(redis_, "exists"), 1);
+    EXPECT_EQ(CommandCalls(redis_, "zadd"), 3);
+  }
+}
+
 TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {
   std::vector<GridTransaction> txns;
   for (int i = 0; i < 150; ++i) {
