@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <thread>
@@ -21,6 +22,29 @@ prometheus::Family<prometheus::Counter>& ConsumedCounter() {
           .Help("Kafka records handled, by topic and outcome (ok, retry, dead_letter)")
           .Register(Metrics());
   return family;
+}
+
+// What a batch held and how long its handler took, per consumer group:
+// small batches with idle handlers mean the fetch is the limit, big ones
+// with long handlers the handler's dependencies (Redis).
+struct BatchMetrics {
+  prometheus::Histogram& records;
+  prometheus::Histogram& seconds;
+};
+
+BatchMetrics BatchMetricsFor(const std::string& group) {
+  static auto& records = prometheus::BuildHistogram()
+                             .Name("gridbridge_kafka_consumer_batch_records")
+                             .Help("Records per batch handed to the handler, by consumer group")
+                             .Register(Metrics());
+  static auto& seconds = prometheus::BuildHistogram()
+                             .Name("gridbridge_kafka_consumer_batch_seconds")
+                             .Help("Time the handler took per batch, by consumer group")
+                             .Register(Metrics());
+  static const prometheus::Histogram::BucketBoundaries kSizes = {1,   10,   50,   100, 250,
+                                                                 500, 1000, 2000, 5000};
+  return {records.Add({{"group", group}}, kSizes),
+          seconds.Add({{"group", group}}, LatencyBuckets())};
 }
 
 ConsumedRecord ToRecord(RdKafka::Message& m) {
@@ -215,10 +239,16 @@ bool KafkaConsumer::Settle(const std::vector<ConsumedRecord>& batch) {
 
 void KafkaConsumer::Run() {
   int backoff_ms = 0;
+  const BatchMetrics metrics = BatchMetricsFor(options_.group_id);
   while (!stop_.load()) {
     std::vector<ConsumedRecord> batch = Fetch();
     if (batch.empty()) continue;
-    if (!Settle(batch)) {
+    metrics.records.Observe(static_cast<double>(batch.size()));
+    const auto started = std::chrono::steady_clock::now();
+    const bool retry = Settle(batch);
+    metrics.seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!retry) {
       backoff_ms = 0;
       continue;
     }

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "kafka_consumer.h"
 #include "kafka_publisher.h"
+#include "metrics.h"
 #include "stack.h"
 #include "topic_reader.h"
 
@@ -29,6 +30,19 @@ void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   consumer.Stop();
   t.join();
+}
+
+// The consumer group's batch-size histogram, as a scrape would see it.
+prometheus::ClientMetric::Histogram BatchRecordsOf(const std::string& group) {
+  for (const auto& family : Metrics().Collect()) {
+    if (family.name != "gridbridge_kafka_consumer_batch_records") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "group" && label.value == group) return metric.histogram;
+      }
+    }
+  }
+  return {};
 }
 
 ConsumerOptions Options(const Broker& broker, const std::string& group) {
@@ -208,7 +222,7 @@ TEST(KafkaConsumer, BatchesResumeAPartitionAtItsFirstRetryableRecord) {
   std::map<int, int> offers;
   std::set<int> seen_ok;
   int failures_left = 2;
-  size_t largest_batch = 0;
+  size_t largest_batch = 0, batches = 0, offered = 0;
   ConsumerOptions options = Options(broker, "g3");
   options.max_batch = 64;
   auto consumer = KafkaConsumer::Create(
@@ -216,6 +230,8 @@ TEST(KafkaConsumer, BatchesResumeAPartitionAtItsFirstRetryableRecord) {
       [&](const std::vector<ConsumedRecord>& batch) {
         std::lock_guard lock(mu);
         largest_batch = std::max(largest_batch, batch.size());
+        ++batches;
+        offered += batch.size();
         std::vector<absl::Status> out;
         for (const auto& r : batch) {
           const int n = std::stoi(r.value);
@@ -249,6 +265,10 @@ TEST(KafkaConsumer, BatchesResumeAPartitionAtItsFirstRetryableRecord) {
   auto dead = testing::ReadWholeTopic(broker.bootstrap(), kDlq);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].value, "120");
+  // Operators see the batches: one histogram observation per handler call.
+  auto batch_records = BatchRecordsOf("g3");
+  EXPECT_EQ(batch_records.sample_count, batches);
+  EXPECT_EQ(batch_records.sample_sum, static_cast<double>(offered));
 
   // The committed offsets cover everything: a new member of the group
   // gets nothing.
