@@ -341,8 +341,10 @@ class GridBatchBuilder {
   // arguments moved, not copied).
   RedisArgs Take(const RedisScript& script) {
     args_[0] = std::to_string(count_);
-    // (a literal trips g++ 12 -Wrestrict)
-    args_[1] = std::string(1, !batchable_ ? '0' : group_zadds_ ? '2' : '1');
+    // A lone transaction has nothing to check together: the batched path
+    // would only add its tables. (A literal trips g++ 12 -Wrestrict.)
+    const bool batched = batchable_ && count_ > 1;
+    args_[1] = std::string(1, !batched ? '0' : group_zadds_ ? '2' : '1');
     RedisArgs command;
     command.reserve(3 + keys_.size() + args_.size());
     command.insert(command.end(), {"EVALSHA", script.sha1, std::to_string(keys_.size())});
