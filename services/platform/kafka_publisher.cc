@@ -122,6 +122,13 @@ KafkaRecord Owned(const KafkaRecordView& v) {
   return r;
 }
 
+std::vector<KafkaRecord> Owned(const std::vector<KafkaRecordView>& records) {
+  std::vector<KafkaRecord> out;
+  out.reserve(records.size());
+  for (const auto& r : records) out.push_back(Owned(r));
+  return out;
+}
+
 std::vector<absl::Status> KafkaPublisher::PublishBatch(const std::vector<KafkaRecord>& records,
                                                        absl::Duration timeout) {
   std::vector<KafkaRecordView> views;

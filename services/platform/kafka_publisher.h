@@ -38,6 +38,7 @@ struct KafkaRecordView {
 
 KafkaRecordView ViewOf(const KafkaRecord& record);
 KafkaRecord Owned(const KafkaRecordView& record);
+std::vector<KafkaRecord> Owned(const std::vector<KafkaRecordView>& records);
 
 struct KafkaOptions {
   std::string bootstrap;  // host:port[,host:port]

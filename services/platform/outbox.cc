@@ -110,10 +110,7 @@ absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisR
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields) {
   auto views = DecodeOutboxEntryViews(fields);
   if (!views.ok()) return views.status();
-  std::vector<KafkaRecord> out;
-  out.reserve(views->size());
-  for (const auto& v : *views) out.push_back(Owned(v));
-  return out;
+  return Owned(*views);
 }
 
 OutboxRelay::OutboxRelay(RedisClient& redis, KafkaPublisher& publisher,

@@ -185,10 +185,7 @@ absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxFrameViews(std::string_
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes) {
   auto views = DecodeOutboxFrameViews(bytes);
   if (!views.ok()) return views.status();
-  std::vector<KafkaRecord> out;
-  out.reserve(views->size());
-  for (const auto& v : *views) out.push_back(Owned(v));
-  return out;
+  return Owned(*views);
 }
 
 }  // namespace gridbridge::platform
