@@ -11,6 +11,7 @@ extern "C" {
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -160,6 +161,7 @@ void SendBuffered(redisContext* ctx) {
     if (redisBufferWrite(ctx, &done) != REDIS_OK) return;
   }
 }
+
 // Appends `args` to the connection's output buffer as one RESP command:
 // what redisAppendCommandArgv does, without its printf-style length fields
 // and its intermediate copy of the whole command (together ~7 % of
@@ -175,6 +177,7 @@ void AppendCommand(redisContext* ctx, const RedisArgs& args) {
   size_t most = 24;  // *<count>\r\n
   for (const auto& a : args) most += 24 + a.size() + 2;
   sds buf = sdsMakeRoomFor(ctx->obuf, most);
+  if (buf == nullptr) throw std::bad_alloc();  // as operator new would
   char* const start = buf + sdslen(buf);
   char* p = header(start, '*', args.size());
   for (const auto& a : args) {
