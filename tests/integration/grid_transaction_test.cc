@@ -450,13 +450,18 @@ TEST_F(GridTransactionTest, WatchedCommitsApplyInOrderLikeTheScript) {
 TEST_F(GridTransactionTest, AWatchedCommitRunsAgainWhenAGuardedKeyChanges) {
   const std::string rec = keys_.Key("rec", "x");
   ASSERT_TRUE(redis_.Command({"HSET", rec, "v", "1", "p", "one"}).ok());
-  std::vector<GridTransaction> txns;
-  txns.emplace_back(keys_, "", "", kNow);
-  txns.back()
-      .ExpectVersion(rec, 1)
-      .PutRecord(rec, 2, "two")
-      .HashIncrement(keys_.Key("counts"), "n", 1)
-      .Publish({"t", "x", "two", {}});
+  // One transaction moving the record from `version` to the next.
+  auto moving_from = [&](long long version, const std::string& payload) {
+    std::vector<GridTransaction> txns;
+    txns.emplace_back(keys_, "", "", kNow);
+    txns.back()
+        .ExpectVersion(rec, version)
+        .PutRecord(rec, version + 1, payload)
+        .HashIncrement(keys_.Key("counts"), "n", 1)
+        .Publish({"t", "x", payload, {}});
+    return txns;
+  };
+  std::vector<GridTransaction> txns = moving_from(1, "two");
   RedisClient other{*RedisOptionsFromAddr(server_.addr())};
   int rounds = 0;
   auto out = GridTransaction::CommitWatched(redis_, txns, [&] {
@@ -475,13 +480,7 @@ TEST_F(GridTransactionTest, AWatchedCommitRunsAgainWhenAGuardedKeyChanges) {
 
   // Changed before every round: after three it answers CONFLICT, and none
   // of its writes, counters or events happened.
-  txns.clear();
-  txns.emplace_back(keys_, "", "", kNow);
-  txns.back()
-      .ExpectVersion(rec, 2)
-      .PutRecord(rec, 3, "three")
-      .HashIncrement(keys_.Key("counts"), "n", 1)
-      .Publish({"t", "x", "three", {}});
+  txns = moving_from(2, "three");
   rounds = 0;
   out = GridTransaction::CommitWatched(redis_, txns, [&] {
     ++rounds;
