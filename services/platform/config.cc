@@ -60,6 +60,10 @@ void AddServerFlags(CLI::App& app, ServerConfig& c) {
   app.add_option("--max_message_bytes", c.max_message_bytes, "gRPC message size limit")
       ->envname("GRIDBRIDGE_MAX_MESSAGE_BYTES")
       ->capture_default_str();
+  app.add_option("--kafka_fetch_wait_ms", c.kafka_fetch_wait_ms,
+                 "longest wait of a consumer's fetch at the broker (fetch.wait.max.ms)")
+      ->envname("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS")
+      ->capture_default_str();
   app.add_option("--clock_file", c.clock_file,
                  "REHEARSALS AND TESTS ONLY: the service's time is read from this file "
                  "(RFC 3339) and runs on from when it was written")
@@ -95,6 +99,8 @@ std::string ValidateServerConfig(const ServerConfig& c) {
     return "GRIDBRIDGE_DRAIN_SECONDS must be in 0..300";
   if (c.max_message_bytes < 1024 || c.max_message_bytes > 64 * 1024 * 1024)
     return "GRIDBRIDGE_MAX_MESSAGE_BYTES must be in 1024..67108864";
+  if (c.kafka_fetch_wait_ms < 1 || c.kafka_fetch_wait_ms > 10000)
+    return "GRIDBRIDGE_KAFKA_FETCH_WAIT_MS must be in 1..10000";
   return "";
 }
 

@@ -22,6 +22,13 @@ struct ServerConfig {
   std::string log_level = "info";
   int drain_seconds = 10;  // graceful drain on SIGTERM
   int max_message_bytes = 4 * 1024 * 1024;
+  // How long a consumer's fetch may wait at the broker for records
+  // (librdkafka fetch.wait.max.ms). Apache Kafka answers a waiting fetch as
+  // soon as a record arrives, so its default of 500 costs no latency there;
+  // the local broker (librdkafka's mock cluster) holds every empty fetch
+  // for the whole wait, so a stack on it sets a few milliseconds, or records
+  // reach consumers in half-second bursts.
+  int kafka_fetch_wait_ms = 500;
   // Rehearsals and end-to-end tests only: the service's domain clock
   // follows this file (see FileClock); token expiry keeps real time.
   std::string clock_file;

@@ -80,6 +80,23 @@ bool IsRetryable(const absl::Status& s) {
   }
 }
 
+std::map<std::string, std::string> ConsumerProperties(const ConsumerOptions& options) {
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options.kafka.bootstrap},
+      {"client.id", options.kafka.client_id},
+      {"group.id", options.group_id},
+      {"enable.auto.commit", "true"},
+      // Offsets are stored by us after the handler, and only then committed.
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+      {"heartbeat.interval.ms", std::to_string(std::max(100, options.session_timeout_ms / 6))},
+      {"fetch.wait.max.ms", std::to_string(options.fetch_wait_ms)},
+  };
+  for (const auto& [k, v] : options.kafka.properties) props[k] = v;
+  return props;
+}
+
 absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const ConsumerOptions& options,
                                                                      RecordHandler handler,
                                                                      KafkaPublisher& dlq) {
@@ -111,19 +128,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const Consu
   if (options.dead_letter_topic.empty()) {
     return absl::InvalidArgumentError("consumer needs a dead-letter topic");
   }
-  std::map<std::string, std::string> props = {
-      {"bootstrap.servers", options.kafka.bootstrap},
-      {"client.id", options.kafka.client_id},
-      {"group.id", options.group_id},
-      {"enable.auto.commit", "true"},
-      // Offsets are stored by us after the handler, and only then committed.
-      {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-      {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
-      {"heartbeat.interval.ms", std::to_string(std::max(100, options.session_timeout_ms / 6))},
-  };
-  for (const auto& [k, v] : options.kafka.properties) props[k] = v;
-  auto conf = MakeKafkaConf(props);
+  auto conf = MakeKafkaConf(ConsumerProperties(options));
   if (!conf.ok()) return conf.status();
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct ConsumerOptions {
   std::vector<std::string> topics;
   std::string dead_letter_topic;
   int session_timeout_ms = 6000;
+  // fetch.wait.max.ms: see ServerConfig::kafka_fetch_wait_ms.
+  int fetch_wait_ms = 500;
   int max_retry_backoff_ms = 5000;
   int max_batch = 500;  // records per BatchHandler call
   // How long Run() waits, after Stop(), to commit and leave the group
@@ -60,6 +63,10 @@ struct ConsumerOptions {
 };
 
 bool IsRetryable(const absl::Status& status);
+
+// The librdkafka properties of a consumer with `options`; those of
+// options.kafka.properties are applied last and win.
+std::map<std::string, std::string> ConsumerProperties(const ConsumerOptions& options);
 
 // A consumer-group member with at-least-once delivery: an offset is stored
 // for commit only after its handler returned OK or the record was safely in

@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   consumer_options.topics = {screening::kIntakeArrivalTopic, screening::kIntakeHealthStatusTopic};
   consumer_options.dead_letter_topic = "gridbridge.screening.dlq.v1";
   consumer_options.max_batch = 2000;
+  consumer_options.fetch_wait_ms = config.kafka_fetch_wait_ms;
   std::vector<std::unique_ptr<platform::KafkaConsumer>> members;
   for (int i = 0; i < consumers; ++i) {
     auto consumer = platform::KafkaConsumer::Create(

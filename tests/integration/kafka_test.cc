@@ -52,6 +52,7 @@ ConsumerOptions Options(const Broker& broker, const std::string& group) {
   o.topics = {kTopic};
   o.dead_letter_topic = kDlq;
   o.max_retry_backoff_ms = 200;
+  o.fetch_wait_ms = 10;  // the mock broker holds empty fetches for the whole wait
   return o;
 }
 

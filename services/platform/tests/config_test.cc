@@ -38,6 +38,9 @@ TEST(Config, BadValueIsNamedByItsVariable) {
   c = ValidConfig();
   c.log_level = "loud";
   EXPECT_NE(ValidateServerConfig(c).find("GRIDBRIDGE_LOG_LEVEL"), std::string::npos);
+  c = ValidConfig();
+  c.kafka_fetch_wait_ms = 0;
+  EXPECT_NE(ValidateServerConfig(c).find("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS"), std::string::npos);
 }
 
 TEST(Config, EnvironmentFillsFlagsAndFlagsWin) {
@@ -45,6 +48,7 @@ TEST(Config, EnvironmentFillsFlagsAndFlagsWin) {
   setenv("GRIDBRIDGE_KAFKA_BOOTSTRAP", "k:9092", 1);
   setenv("GRIDBRIDGE_JWT_PUBLIC_KEY_FILE", "/k.pem", 1);
   setenv("GRIDBRIDGE_ADMIN_TREE_FILE", "/t.json", 1);
+  setenv("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS", "10", 1);
   CLI::App app;
   ServerConfig c;
   AddServerFlags(app, c);
@@ -52,6 +56,8 @@ TEST(Config, EnvironmentFillsFlagsAndFlagsWin) {
   app.parse(3, const_cast<char**>(argv));
   EXPECT_EQ(c.redis_addr, "127.0.0.1:7000");
   EXPECT_EQ(c.kafka_bootstrap, "k:9092");
+  EXPECT_EQ(c.kafka_fetch_wait_ms, 10);
+  unsetenv("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS");
   unsetenv("GRIDBRIDGE_REDIS_ADDR");
   unsetenv("GRIDBRIDGE_KAFKA_BOOTSTRAP");
   unsetenv("GRIDBRIDGE_JWT_PUBLIC_KEY_FILE");
