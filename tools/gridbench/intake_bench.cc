@@ -11,6 +11,7 @@
 #include "load.h"
 #include "redis_client.h"
 #include "redis_keys.h"
+#include "stack_quiet.h"
 
 namespace gridbridge::bench {
 namespace {
@@ -88,8 +89,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       std::fprintf(stderr, "RecordArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
-  const auto [saturated, half] =
-      RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration);
+  const auto [saturated, half, settle_s] = RunSaturatedThenHalf(
+      "RecordArrival", arrival, env.threads, env.duration, [&] { return WaitUntilQuiet(env); });
   out["unary_qps"] = saturated.calls_per_s;
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
@@ -98,6 +99,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       echo_result.calls_per_s > 0 ? saturated.calls_per_s / echo_result.calls_per_s : 0;
   out["p50_half_load_ms"] = half.p50_ms;
   out["p99_half_load_ms"] = half.p99_ms;
+  out["half_load_settle_s"] = settle_s;
 
   // 3. BulkImport, answered and end to end.
   platform::RedisClient redis(*platform::RedisOptionsFromAddr(env.redis_addr));

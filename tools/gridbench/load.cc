@@ -83,11 +83,15 @@ LoadResult RunAtRate(const CallFn& call, double rate, int threads,
 }
 
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const CallFn& call, int threads,
-                                       std::chrono::milliseconds duration) {
+                                       std::chrono::milliseconds duration,
+                                       const std::function<double()>& settle) {
   SaturationAndHalf r;
   r.saturated = RunSaturated(call, threads, duration, 0);
   std::fprintf(stderr, "%s saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s, r.saturated.p50_ms, r.saturated.p99_ms, r.saturated.errors);
+  r.settle_s = settle();
+  std::fprintf(stderr, "%s: the stack worked off the saturated phase in %.1f s\n", name,
+               r.settle_s);
   r.half =
       RunAtRate(call, r.saturated.calls_per_s / 2, threads, duration, r.saturated.calls + 1000);
   std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,

@@ -29,10 +29,14 @@ LoadResult RunAtRate(const CallFn& call, double rate, int threads,
 
 // Saturation (closed loop) and then half of its rate (open loop), each
 // printed to stderr as "<name> saturated: ..." / "<name> at N calls/s: ...".
+// `settle` runs between the two (waits for the stack to work off the
+// saturated phase) and returns the seconds it took.
 struct SaturationAndHalf {
   LoadResult saturated, half;
+  double settle_s = 0;
 };
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const CallFn& call, int threads,
-                                       std::chrono::milliseconds duration);
+                                       std::chrono::milliseconds duration,
+                                       const std::function<double()>& settle);
 
 }  // namespace gridbridge::bench

@@ -14,6 +14,7 @@
 #include "load.h"
 #include "redis_client.h"
 #include "redis_keys.h"
+#include "stack_quiet.h"
 
 namespace gridbridge::bench {
 namespace {
@@ -130,8 +131,8 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
       std::fprintf(stderr, "ScreenArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
-  const auto [saturated, half] =
-      RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration);
+  const auto [saturated, half, settle_s] = RunSaturatedThenHalf(
+      "ScreenArrival", screen, env.threads, env.duration, [&] { return WaitUntilQuiet(env); });
   out["screen_qps"] = saturated.calls_per_s;
   out["screen_p50_saturation_ms"] = saturated.p50_ms;
   out["screen_p99_saturation_ms"] = saturated.p99_ms;
@@ -139,6 +140,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["screen_p50_half_load_ms"] = half.p50_ms;
   out["screen_p99_half_load_ms"] = half.p99_ms;
   out["screen_half_load_errors"] = half.errors;
+  out["screen_half_load_settle_s"] = settle_s;
 
   // 2. Decisions from intake's events: produced to intake's topic as fast
   // as the producer goes; done when every one is counted in Redis and

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <chrono>
+
+#include "bench_env.h"
+
+namespace gridbridge::bench {
+
+// Waits until the stack has worked off what the calls before left it to do:
+// every outbox of intake and screening empty, and screening's decision count
+// unchanged for `still` (while it decides a backlog of arrivals the count
+// moves). Gives up after `limit`. Returns the seconds waited.
+//
+// A measurement at a fixed rate that starts right after a saturated one
+// otherwise measures the stack catching up, not the rate.
+double WaitUntilQuiet(const BenchEnv& env,
+                      std::chrono::milliseconds still = std::chrono::milliseconds(1000),
+                      std::chrono::milliseconds limit = std::chrono::milliseconds(60000));
+
+}  // namespace gridbridge::bench
