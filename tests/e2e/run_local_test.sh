@@ -2,7 +2,9 @@
 # End to end: the README's first command. `run-local --demo` must exit 0 and
 # print endpoints and a summary; `run-local` without --demo must stay up until
 # SIGINT (Ctrl-C) and then leave no process behind.
-# Usage: run_local_test.sh SOURCE_DIR BUILD_DIR {demo|ctrl-c}
+# `bench`: the README's benchmark commands, short, print the figures the
+# issues name as JSON.
+# Usage: run_local_test.sh SOURCE_DIR BUILD_DIR {demo|ctrl-c|bench}
 set -euo pipefail
 SRC=$1 BUILD=$2 MODE=$3
 RUN_DIR=$(mktemp -d /tmp/gridbridge-e2e-XXXXXX)
@@ -48,5 +50,35 @@ case "$MODE" in
     sleep 0.5
     if [ -n "$(leftovers)" ]; then ps -o pid,args -p "$(leftovers | tr '\n' ',' | sed 's/,$//')"; echo "FAIL: processes left behind"; exit 1; fi
     echo "ok: stopped cleanly on SIGINT, nothing left behind"
+    ;;
+  bench)
+    # The README's benchmark commands, short: each must run on its own fresh
+    # stack, end with one JSON object holding the issue's keys, and count
+    # every row and event it sent.
+    check_json() {  # FILE KEY... ; then python conditions on `j`
+      /usr/bin/python3 - "$@" <<'PY'
+import json, sys
+path, keys, conds = sys.argv[1], [], []
+for a in sys.argv[2:]:
+    (conds if ' ' in a else keys).append(a)
+j = json.loads(open(path).read().strip().splitlines()[-1])
+missing = [k for k in keys if k not in j]
+failed = [c for c in conds if not eval(c, {}, {"j": j})]
+if missing or failed:
+    print("FAIL:", path, "missing", missing, "failed", failed, "in", j)
+    sys.exit(1)
+PY
+    }
+    GRIDBRIDGE_RUN_DIR=$RUN_DIR/intake "$SRC/scripts/bench" intake --json --seconds 1 \
+      --bulk_rows 2000 >"$RUN_DIR/intake.json" 2>"$OUT" || { cat "$OUT"; echo "FAIL: bench intake"; exit 1; }
+    check_json "$RUN_DIR/intake.json" unary_qps echo_qps unary_ratio p99_half_load_ms \
+      bulk_rows_per_s rss_mib_after_200k "j['bulk_accepted'] == 2000" "j['unary_errors'] == 0" \
+      "j['bulk_status'] == 'OK'" "0 < j['unary_ratio'] < 5" || { cat "$OUT"; exit 1; }
+    GRIDBRIDGE_RUN_DIR=$RUN_DIR/screening "$SRC/scripts/bench" screening --json --seconds 1 \
+      --events 2000 >"$RUN_DIR/screening.json" 2>"$OUT" || { cat "$OUT"; echo "FAIL: bench screening"; exit 1; }
+    check_json "$RUN_DIR/screening.json" decisions_per_s screen_p99_half_load_ms rescreen_100k_s \
+      "j['decisions'] == 2000" "j['rescreen_measures_started'] == 2000" "j['screen_errors'] == 0" \
+      || { cat "$OUT"; exit 1; }
+    echo "ok: both benchmarks ran and counted everything they sent"
     ;;
 esac
