@@ -137,13 +137,13 @@ int main(int argc, char** argv) {
   screening::MeasureTimer timer(
       background_store, d.clock(), [&] { return d.tree.UnitIds(); }, notify);
   screening::DecisionRecorder decisions(store, notify);
-  screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
-                                           policy_holder, risk_areas, divisions, d.clock(),
-                                           notify});
   // Past arrivals screened again when the risk-area list changes.
   screening::Rescreener rescreener({background_store, *d.background_redis, decisions, policy_holder,
                                     risk_areas, divisions, d.clock(),
                                     [&] { return d.tree.UnitIds(); }});
+  screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
+                                           policy_holder, risk_areas, divisions, d.clock(), notify,
+                                           [&] { rescreener.Notify(); }});
   // Intake's arrival and health events, screened as they come.
   screening::IntakeEventHandler handler(
       {store, decisions, policy_holder, risk_areas, divisions, d.clock()});

@@ -195,6 +195,7 @@ grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,
         [&](const GridTransaction& txn) { return deps_.store.Commit(txn); }, build, response,
         [&] {
           if (deps_.notify_outbox) deps_.notify_outbox(unit);
+          if (deps_.risk_areas_changed) deps_.risk_areas_changed();
         }));
   });
 }

@@ -27,6 +27,8 @@ struct ScreeningDeps {
   const platform::Clock& clock;
   // Tells the outbox relay a unit has new entries (may be a no-op).
   std::function<void(const std::string& unit)> notify_outbox;
+  // Called after a new risk-area list is committed (starts the re-screen).
+  std::function<void()> risk_areas_changed;
 };
 
 // gridbridge.screening.v1.ScreeningService: validate -> authorize -> intake

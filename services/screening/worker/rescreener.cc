@@ -202,15 +202,25 @@ void Rescreener::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Rescreener::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Rescreener::Loop() {
   while (true) {
     auto result = RunOnce();
     if (!result.ok()) spdlog::warn("screening re-screen: {}", result.status().ToString());
     std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.interval),
-                     [this] { return stop_; })) {
-      return;
-    }
+    // A hint that came during the pass is kept: the pass may have read the
+    // list before the change.
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.interval),
+                 [this] { return stop_ || notified_; });
+    if (stop_) return;
+    notified_ = false;
   }
 }
 

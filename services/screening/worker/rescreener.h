@@ -59,6 +59,9 @@ class Rescreener {
   absl::StatusOr<RescreenResult> RunOnce();
   void Start();
   void Stop();
+  // A hint that the list has changed (this replica took the change): the
+  // next pass starts now rather than at the next look. Any thread.
+  void Notify();
 
  private:
   void Loop();
@@ -75,6 +78,7 @@ class Rescreener {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool notified_ = false;
   std::thread thread_;
 };
 
