@@ -45,4 +45,12 @@ std::string EventFrame(const std::string& topic, const std::string& key,
   return OutboxFrame(topic, key, event, headers);
 }
 
+std::string EventFrame(const std::string& topic, const std::string& key, std::string_view type_name,
+                       std::string_view value, const common::v1::EventMeta& meta,
+                       const std::string& source) {
+  const auto headers = CloudEventHeaderViews(meta.event_id(), type_name, source,
+                                             EventTimeText(OccurredAt(meta)), kProtobufContentType);
+  return OutboxFrame(topic, key, value, headers);
+}
+
 }  // namespace gridbridge::platform

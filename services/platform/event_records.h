@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
@@ -29,6 +30,11 @@ KafkaRecord EventRecord(const std::string& topic, const std::string& key,
 // passes here.
 std::string EventFrame(const std::string& topic, const std::string& key,
                        const google::protobuf::Message& event, const common::v1::EventMeta& meta,
+                       const std::string& source);
+// The same for an event of proto type `type_name` that its producer
+// serialized itself (`value`), e.g. around bytes it had already.
+std::string EventFrame(const std::string& topic, const std::string& key, std::string_view type_name,
+                       std::string_view value, const common::v1::EventMeta& meta,
                        const std::string& source);
 
 }  // namespace gridbridge::platform

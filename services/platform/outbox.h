@@ -48,6 +48,9 @@ std::string OutboxFrame(const KafkaRecord& record);
 std::string OutboxFrame(std::string_view topic, std::string_view key,
                         const google::protobuf::MessageLite& value,
                         std::span<const HeaderView> headers);
+// The frame of a record whose value is already serialized (`value`).
+std::string OutboxFrame(std::string_view topic, std::string_view key, std::string_view value,
+                        std::span<const HeaderView> headers);
 // The records of concatenated frames (an encoded OutboxBatch), in order.
 // DATA_LOSS if they do not parse or a record has no topic.
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& bytes);

@@ -178,6 +178,17 @@ std::string OutboxFrame(std::string_view topic, std::string_view key,
       [&](uint8_t* p) { return value.SerializeWithCachedSizesToArray(p); }, headers);
 }
 
+std::string OutboxFrame(std::string_view topic, std::string_view key, std::string_view value,
+                        std::span<const HeaderView> headers) {
+  return EncodeFrame(
+      topic, key, value.size(),
+      [&](uint8_t* p) {
+        std::memcpy(p, value.data(), value.size());
+        return p + value.size();
+      },
+      headers);
+}
+
 absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxFrameViews(std::string_view bytes) {
   return FrameReader(bytes).Records();
 }

@@ -117,6 +117,19 @@ TEST(OutboxEntry, AnEventsFrameIsTheFrameOfItsRecord) {
             OutboxFrame(EventRecord("topic", "key", common::v1::OutboxHeader(), meta, "/s")));
 }
 
+// An event its producer serialized itself makes the same frame.
+TEST(OutboxEntry, AnEventSerializedByItsProducerMakesTheSameFrame) {
+  common::v1::EventMeta meta =
+      NewEventMeta("r1", 3, "g1", common::v1::Actor(), absl::FromUnixMicros(1649642400123456));
+  common::v1::OutboxHeader event;
+  event.set_name(std::string(200, 'n'));
+  EXPECT_EQ(EventFrame("topic", "key", "gridbridge.common.v1.OutboxHeader",
+                       event.SerializeAsString(), meta, "/gridbridge/test"),
+            EventFrame("topic", "key", event, meta, "/gridbridge/test"));
+  EXPECT_EQ(EventFrame("topic", "key", "gridbridge.common.v1.OutboxHeader", "", meta, "/s"),
+            EventFrame("topic", "key", common::v1::OutboxHeader(), meta, "/s"));
+}
+
 TEST(OutboxEntry, SingleRecordEntriesOfTheFirstFormatStillDecode) {
   auto records =
       DecodeOutboxEntry(Fields({"t", "topic", "k", "key", "v", "value", "h:ce_id", "42"}));

@@ -1,10 +1,13 @@
 #include "screening_store.h"
 
 #include <array>
+#include <cstring>
 
 #include "absl/strings/str_split.h"
 #include "event_records.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "gridbridge/screening/v1/events.pb.h"
 
 namespace gridbridge::screening {
@@ -344,13 +347,35 @@ absl::StatusOr<std::vector<ScreeningStore::VenueScan>> ScreeningStore::ScansAt(
   return out;
 }
 
+std::string MeasureChangedBytes(const common::v1::EventMeta& meta, std::string_view measure,
+                                const v1::MeasureChange& change) {
+  using google::protobuf::io::CodedOutputStream;
+  using Wire = google::protobuf::internal::WireFormatLite;
+  // Fields 1 meta, 2 measure, 3 change (events.proto), in that order as the
+  // generated code writes them; each length-delimited with a one-byte tag.
+  const size_t meta_size = meta.ByteSizeLong(), change_size = change.ByteSizeLong();
+  auto field = [](size_t n) { return 1 + CodedOutputStream::VarintSize64(n) + n; };
+  auto head = [](int number, size_t n, uint8_t* p) {
+    p = Wire::WriteTagToArray(number, Wire::WIRETYPE_LENGTH_DELIMITED, p);
+    return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(n), p);
+  };
+  std::string out(field(meta_size) + field(measure.size()) + field(change_size), '\0');
+  uint8_t* p = reinterpret_cast<uint8_t*>(out.data());
+  p = meta.SerializeWithCachedSizesToArray(head(1, meta_size, p));
+  p = head(2, measure.size(), p);
+  std::memcpy(p, measure.data(), measure.size());
+  change.SerializeWithCachedSizesToArray(head(3, change_size, p + measure.size()));
+  return out;
+}
+
 void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
                       const v1::Measure& after, const common::v1::Actor& actor, absl::Time now) {
   const std::string& grid = after.grid_id();
   const platform::GridKeys k = ScreeningStore::Keys(grid);
   const std::string key = ScreeningStore::MeasureKey(grid, after.measure_id());
+  const std::string measure = after.SerializeAsString();  // the record's and the events'
   txn.ExpectVersion(key, before == nullptr ? 0 : before->version());
-  txn.PutRecord(key, after.version(), after.SerializeAsString());
+  txn.PutRecord(key, after.version(), measure);
   if (after.status() == v1::MEASURE_STATUS_ACTIVE) {
     txn.ZAdd(k.Key("due"), TimeUtil::TimestampToMilliseconds(after.stage_ends_at()),
              after.measure_id());
@@ -374,12 +399,11 @@ void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
   const long long first_version = after.version() - (after.history_size() - first_new) + 1;
   for (int i = first_new; i < after.history_size(); ++i) {
     const long long version = first_version + (i - first_new);
-    v1::MeasureChanged event;
-    *event.mutable_meta() = platform::NewEventMeta(after.measure_id(), version, grid, actor, now);
-    *event.mutable_measure() = after;
-    *event.mutable_change() = after.history(i);
-    txn.PublishFrame(platform::EventFrame(kMeasureTopic, after.resident_id(), event, event.meta(),
-                                          kEventSource));
+    const common::v1::EventMeta meta =
+        platform::NewEventMeta(after.measure_id(), version, grid, actor, now);
+    txn.PublishFrame(platform::EventFrame(
+        kMeasureTopic, after.resident_id(), v1::MeasureChanged::descriptor()->full_name(),
+        MeasureChangedBytes(meta, measure, after.history(i)), meta, kEventSource));
     const v1::MeasureChange& c = after.history(i);
     const bool begins_stage = c.kind() == v1::MEASURE_CHANGE_KIND_STARTED ||
                               c.kind() == v1::MEASURE_CHANGE_KIND_STAGE_CHANGED ||

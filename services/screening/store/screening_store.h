@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "absl/time/time.h"
 #include "grid_transaction.h"
 #include "gridbridge/common/v1/actor.pb.h"
+#include "gridbridge/common/v1/event.pb.h"
 #include "gridbridge/intake/v1/ledger.pb.h"
 #include "gridbridge/screening/v1/measure.pb.h"
 #include "gridbridge/screening/v1/risk_area.pb.h"
@@ -161,5 +163,12 @@ std::string GridOfScopedId(char kind, const std::string& id);
 // care link to relief). `actor` is recorded in the events' meta.
 void AddMeasureChange(platform::GridTransaction& txn, const v1::Measure* before,
                       const v1::Measure& after, const common::v1::Actor& actor, absl::Time now);
+
+// The bytes of a MeasureChanged event with `meta`, the measure whose bytes
+// are `measure` and `change`: what setting the three fields and serializing
+// gives, without copying the measure into the event and serializing it a
+// second time (its record has the bytes already).
+std::string MeasureChangedBytes(const common::v1::EventMeta& meta, std::string_view measure,
+                                const v1::MeasureChange& change);
 
 }  // namespace gridbridge::screening
