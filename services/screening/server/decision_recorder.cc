@@ -124,13 +124,16 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     txn_of.push_back(i);
     out[i] = std::move(decision);  // if it commits
   }
-  auto outcomes = commit == Commit::kWatched ? store_.CommitWatched(txns) : store_.CommitAll(txns);
+  // Nothing below needs the transactions: the script's arguments take their
+  // bytes rather than a copy.
+  auto outcomes =
+      commit == Commit::kWatched ? store_.CommitWatched(txns) : store_.CommitAll(std::move(txns));
   if (!outcomes.ok()) {
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;
   }
   std::vector<std::string> committed_grids;
-  for (size_t t = 0; t < txns.size(); ++t) {
+  for (size_t t = 0; t < txn_of.size(); ++t) {
     const size_t i = txn_of[t];
     const auto& outcome = (*outcomes)[t];
     if (!outcome.ok()) {

@@ -257,6 +257,11 @@ absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
   return platform::GridTransaction::CommitAll(redis_, txns);
 }
 
+absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
+    std::vector<platform::GridTransaction>&& txns) {
+  return platform::GridTransaction::CommitAll(redis_, std::move(txns));
+}
+
 std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {
   return "m." + grid_id + "." + arrival_id;
 }

@@ -133,6 +133,10 @@ class ScreeningStore {
 
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
       const std::vector<platform::GridTransaction>& txns);
+  // The same, moving the transactions' bytes into the command (`txns` are
+  // left without them): for callers done with them.
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
+      std::vector<platform::GridTransaction>&& txns);
   // For transactions without a request field (GridTransaction::CommitWatched).
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitWatched(
       const std::vector<platform::GridTransaction>& txns) {
