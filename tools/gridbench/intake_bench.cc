@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "bench_env.h"
+#include "counts_probe.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
@@ -39,15 +40,7 @@ class IntakeProbe {
       : redis_(*platform::RedisOptionsFromAddr(env.redis_addr)), grids_(env.grids) {}
 
   // Residents counted over all grids (-1 if Redis did not answer).
-  long long Residents() {
-    std::vector<platform::RedisArgs> cmds;
-    for (const auto& g : grids_) cmds.push_back({"HGET", Keys(g).Key("counts"), "residents"});
-    auto replies = redis_.Pipeline(cmds);
-    if (!replies.ok()) return -1;
-    long long n = 0;
-    for (const auto& r : *replies) n += r.is_nil() ? 0 : std::stoll(r.str);
-    return n;
-  }
+  long long Residents() { return SumOfCounts(redis_, "intake", grids_, "residents"); }
 
   // Those of `units` whose outbox still has entries (all of them if Redis
   // did not answer).

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bench_env.h"
+#include "counts_probe.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
@@ -62,15 +63,7 @@ class ScreeningRedis {
     return t;
   }
   // Decisions counted over all grids (-1 if Redis did not answer).
-  long long Decisions() {
-    std::vector<platform::RedisArgs> cmds;
-    for (const auto& g : grids_) cmds.push_back({"HGET", Keys(g).Key("counts"), "decisions"});
-    auto replies = redis_.Pipeline(cmds);
-    if (!replies.ok()) return -1;
-    long long n = 0;
-    for (const auto& r : *replies) n += r.is_nil() ? 0 : std::stoll(r.str);
-    return n;
-  }
+  long long Decisions() { return SumOfCounts(redis_, "screening", grids_, "decisions"); }
   // Decision and measure events not yet on Kafka (-1 if Redis did not answer).
   long long PendingEvents() {
     std::vector<platform::RedisArgs> cmds;
