@@ -4,14 +4,13 @@
 #include <thread>
 
 #include "bench_env.h"
-#include "counts_probe.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
 #include "id_numbers.h"
 #include "load.h"
 #include "redis_client.h"
-#include "redis_keys.h"
+#include "stack_probe.h"
 #include "stack_quiet.h"
 
 namespace gridbridge::bench {
@@ -45,21 +44,16 @@ class IntakeProbe {
   // Those of `units` whose outbox still has entries (all of them if Redis
   // did not answer).
   std::vector<std::string> Undrained(const std::vector<std::string>& units) {
-    std::vector<platform::RedisArgs> cmds;
-    for (const auto& u : units) cmds.push_back({"XLEN", Keys(u).Outbox()});
-    auto replies = redis_.Pipeline(cmds);
-    if (!replies.ok()) return units;
+    auto lengths = OutboxLengths(redis_, "intake", units);
+    if (!lengths.has_value()) return units;
     std::vector<std::string> out;
     for (size_t i = 0; i < units.size(); ++i) {
-      if ((*replies)[i].integer > 0) out.push_back(units[i]);
+      if ((*lengths)[i] > 0) out.push_back(units[i]);
     }
     return out;
   }
 
  private:
-  static platform::GridKeys Keys(const std::string& unit) {
-    return platform::GridKeys("intake", unit);
-  }
   platform::RedisClient redis_;
   std::vector<std::string> grids_;
 };

@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "bench_env.h"
-#include "counts_probe.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
@@ -15,6 +14,7 @@
 #include "load.h"
 #include "redis_client.h"
 #include "redis_keys.h"
+#include "stack_probe.h"
 #include "stack_quiet.h"
 
 namespace gridbridge::bench {
@@ -66,12 +66,10 @@ class ScreeningRedis {
   long long Decisions() { return SumOfCounts(redis_, "screening", grids_, "decisions"); }
   // Decision and measure events not yet on Kafka (-1 if Redis did not answer).
   long long PendingEvents() {
-    std::vector<platform::RedisArgs> cmds;
-    for (const auto& u : units_) cmds.push_back({"XLEN", Keys(u).Outbox()});
-    auto replies = redis_.Pipeline(cmds);
-    if (!replies.ok()) return -1;
+    auto lengths = OutboxLengths(redis_, "screening", units_);
+    if (!lengths.has_value()) return -1;
     long long n = 0;
-    for (const auto& r : *replies) n += r.integer;
+    for (long long len : *lengths) n += len;
     return n;
   }
   // The risk-area list version last re-screened ("" if none).

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "redis_client.h"
-#include "redis_keys.h"
+#include "stack_probe.h"
 
 namespace gridbridge::bench {
 namespace {
@@ -18,22 +18,17 @@ struct Backlog {
   bool ok = false;
 };
 
-Backlog ReadBacklog(platform::RedisClient& redis, const std::vector<std::string>& units) {
-  std::vector<platform::RedisArgs> cmds;
-  for (const auto& unit : units) {
-    cmds.push_back({"XLEN", platform::GridKeys("intake", unit).Outbox()});
-    platform::GridKeys screening("screening", unit);
-    cmds.push_back({"XLEN", screening.Outbox()});
-    cmds.push_back({"HGET", screening.Key("counts"), "decisions"});
-  }
+// Outbox entries of intake and screening over `env.units`, and screening's
+// decisions over `env.grids`.
+Backlog ReadBacklog(platform::RedisClient& redis, const BenchEnv& env) {
   Backlog b;
-  auto replies = redis.Pipeline(cmds);
-  if (!replies.ok()) return b;
-  for (size_t i = 0; i + 2 < replies->size(); i += 3) {
-    b.outbox_entries += (*replies)[i].integer + (*replies)[i + 1].integer;
-    if (!(*replies)[i + 2].is_nil()) b.decisions += std::stoll((*replies)[i + 2].str);
+  for (const char* service : {"intake", "screening"}) {
+    auto lengths = OutboxLengths(redis, service, env.units);
+    if (!lengths.has_value()) return b;
+    for (long long n : *lengths) b.outbox_entries += n;
   }
-  b.ok = true;
+  b.decisions = SumOfCounts(redis, "screening", env.grids, "decisions");
+  b.ok = b.decisions >= 0;
   return b;
 }
 
@@ -46,7 +41,7 @@ double WaitUntilQuiet(const BenchEnv& env, std::chrono::milliseconds still,
   Backlog last;
   auto unchanged_since = start;
   while (Clock::now() - start < limit) {
-    Backlog now = ReadBacklog(redis, env.units);
+    Backlog now = ReadBacklog(redis, env);
     if (!now.ok || now.outbox_entries > 0 || now.decisions != last.decisions) {
       unchanged_since = Clock::now();
     } else if (Clock::now() - unchanged_since >= still) {
