@@ -219,9 +219,13 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
   const int per_unit = options_.entries_per_unit;
   for (size_t i = 0; i < units.size(); ++i) {
     if (!leased_.contains(units[i])) continue;
+    if (static_cast<int>(owned.size()) * per_unit >= options_.max_entries_per_round) {
+      // Over this round's bound: the next round takes it, not the next scan.
+      Notify(units[i]);
+      continue;
+    }
     owned.push_back(units[i]);
     reads.push_back({"XRANGE", StreamKey(units[i]), "-", "+", "COUNT", std::to_string(per_unit)});
-    if (static_cast<int>(owned.size()) * per_unit >= options_.max_entries_per_round) break;
   }
   auto ranges = redis_.Pipeline(reads);
   if (!ranges.ok()) return ranges.status();

@@ -1,6 +1,7 @@
-// The outbox relay's lease, in-process against a real redis-server and the
-// broker: one relay publishes a unit at a time, and a relay that renewed its
-// lease recently does not ask for it again each round.
+// The outbox relay, in-process against a real redis-server and the broker:
+// one relay publishes a unit at a time, a relay that renewed its lease
+// recently does not ask for it again each round, and units past a round's
+// bound go in the next round.
 #include <thread>
 
 #include "grid_transaction.h"
@@ -16,9 +17,9 @@ constexpr char kTopic[] = "gridbridge.platform.probe.v1";
 
 class OutboxRelayTest : public ::testing::Test {
  protected:
-  void Commit(int n) {
-    GridTransaction txn(GridKeys("probe", "u1"), "", "", absl::Now());
-    txn.Publish({kTopic, "u1", std::to_string(n), {{"ce_id", std::to_string(n)}}});
+  void Commit(int n, const std::string& unit = "u1") {
+    GridTransaction txn(GridKeys("probe", unit), "", "", absl::Now());
+    txn.Publish({kTopic, unit, std::to_string(n), {{"ce_id", std::to_string(n)}}});
     ASSERT_TRUE(GridTransaction::Commit(redis_, txn).ok());
   }
   std::unique_ptr<OutboxRelay> Relay(absl::Duration lease) {
@@ -67,6 +68,29 @@ TEST_F(OutboxRelayTest, ARelayKeepsItsLeaseWithoutAskingEachRoundAndOthersWaitFo
   Commit(6);
   EXPECT_EQ(*a->RunRound({"u1"}), 0);
   EXPECT_EQ(*b->RunRound({"u1"}), 1);
+}
+
+// A round reads a bounded number of entries; the units past the bound are
+// taken by the next round, not left to the next scan of all units.
+TEST_F(OutboxRelayTest, UnitsPastARoundsBoundGoInTheNextRoundNotTheNextScan) {
+  ASSERT_TRUE(publisher_.ok());
+  const std::vector<std::string> units = {"u1", "u2", "u3", "u4", "u5"};
+  for (size_t i = 0; i < units.size(); ++i) Commit(static_cast<int>(i), units[i]);
+  OutboxRelayOptions options;
+  options.service = "probe";
+  options.entries_per_unit = 1;
+  options.max_entries_per_round = 2;       // two units a round
+  options.scan_interval = absl::Hours(1);  // one scan, at start
+  OutboxRelay relay(
+      redis_, **publisher_, [&] { return units; }, options);
+  relay.Start();
+  long long pending = -1;
+  for (int i = 0; i < 500 && pending != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pending = *relay.Pending();
+  }
+  relay.Stop();
+  EXPECT_EQ(pending, 0) << "units past the first round's bound waited for the next scan";
 }
 
 }  // namespace
