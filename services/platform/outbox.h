@@ -82,11 +82,14 @@ struct OutboxRelayOptions {
 // Publishes outbox entries of the given units (grids, villages) to Kafka.
 //
 // Several relays (one per replica) may run against one Redis: a relay
-// drains a unit only while it holds the unit's lease (SET NX PX, renewed on
-// each delete), so one replica publishes a unit at a time, in stream order.
-// A relay that lost its lease deletes nothing. Entries of a unit are
-// deleted only as an acknowledged prefix, so a failed record and everything
-// after it are published again in the next round.
+// drains a unit only while it holds the unit's lease (SET NX PX, renewed at
+// the start of a round once half of it has passed, so a busy unit costs no
+// lease script per round), so one replica publishes a unit at a time, in
+// stream order. Entries of a unit are deleted only as an acknowledged
+// prefix, so a failed record and everything after it are published again
+// in the next round; a relay that lost its lease during a round still
+// deletes what Kafka acknowledged to it (the new holder publishes it again
+// at worst, and consumers dedupe on ce_id).
 //
 // Thread-safe: Notify from any thread; Start/Stop from the owner.
 class OutboxRelay {

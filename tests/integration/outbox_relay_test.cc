@@ -47,20 +47,24 @@ TEST_F(OutboxRelayTest, ARelayKeepsItsLeaseWithoutAskingEachRoundAndOthersWaitFo
   ASSERT_TRUE(publisher_.ok());
   auto a = Relay(absl::Seconds(2));
   auto b = Relay(absl::Seconds(2));
+  // The producer's first record waits for the topic's metadata (up to a
+  // second here): not inside the lease times this test counts on.
+  const std::vector<KafkaRecord> warm_up{{kTopic, "warm-up", "0", {}}};
+  ASSERT_TRUE((*publisher_)->PublishBatch(warm_up, absl::Seconds(5))[0].ok());
   Commit(1);
   EXPECT_EQ(*a->RunRound({"u1"}), 1);
-  // a's lease was renewed by its delete: the next rounds run no lease script
-  // (one script per round: the delete).
+  // a took the lease for 2 s: the next rounds (within its first half) run
+  // no script at all (the delete is a plain XDEL).
   for (int n = 2; n <= 4; ++n) {
     Commit(n);
     const long long before = ScriptRuns();
     EXPECT_EQ(*a->RunRound({"u1"}), 1);
-    EXPECT_EQ(ScriptRuns() - before, 1) << "round " << n;
+    EXPECT_EQ(ScriptRuns() - before, 0) << "round " << n;
   }
   // b cannot publish u1 while a holds it...
   Commit(5);
   EXPECT_EQ(*b->RunRound({"u1"}), 0);
-  // ...until a stops renewing and its lease runs out.
+  // ...until a's lease runs out (a renews it only when it runs rounds).
   std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   EXPECT_EQ(*b->RunRound({"u1"}), 1);
   // Now a must ask again (its lease is older than half its time) and is
