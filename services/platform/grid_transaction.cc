@@ -209,12 +209,18 @@ GridTransaction::GridTransaction(const GridKeys& keys, std::string request_field
                                  std::string response, absl::Time now)
     : request_field_(std::move(request_field)), response_(std::move(response)) {
   const long long day = absl::ToUnixSeconds(now) / kSecondsPerDay;
-  keys_ = {keys.Outbox(), keys.Key("requests", std::to_string(day)),
-           keys.Key("requests", std::to_string(day - 1))};
+  auto [current, previous] = RequestBuckets(keys, now);
+  keys_ = {keys.Outbox(), std::move(current), std::move(previous)};
   // The current bucket lives to the end of the next day, when it has
   // become the previous bucket. Relative (EXPIRE): the service's clock, not
   // Redis's, decides the day, and tests run services on injected clocks.
   bucket_ttl_seconds_ = (day + 2) * kSecondsPerDay - absl::ToUnixSeconds(now);
+}
+
+std::pair<std::string, std::string> GridTransaction::RequestBuckets(const GridKeys& keys,
+                                                                    absl::Time now) {
+  const long long day = absl::ToUnixSeconds(now) / kSecondsPerDay;
+  return {keys.Key("requests", std::to_string(day)), keys.Key("requests", std::to_string(day - 1))};
 }
 
 int GridTransaction::KeyIndex(const std::string& key) {

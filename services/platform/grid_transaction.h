@@ -106,6 +106,11 @@ class GridTransaction {
 
   const std::string& outbox_key() const { return keys_.front(); }
 
+  // The request log buckets a transaction of `keys`' grid made at `now`
+  // checks: {current, previous}. Readers that look for a remembered
+  // response ahead of a commit (to skip building one) read these.
+  static std::pair<std::string, std::string> RequestBuckets(const GridKeys& keys, absl::Time now);
+
  private:
   struct Op {
     char code;  // R record, Z zadd, T trim, D zrem, X expire, C counter, P publish

@@ -52,38 +52,66 @@ DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
     const VerdictFn& verdict_of, absl::Time now) {
+  std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<Subject> subjects;
   std::vector<std::pair<std::string, std::string>> people;
+  std::vector<std::string> fields;
   for (const auto* a : arrivals) {
     subjects.push_back(ForArrival(*a, 0));
     people.emplace_back(a->grid_id(), a->resident_id());
+    fields.push_back(subjects.back().key);
   }
-  auto persons = store_.GetPersons(people);
+  auto persons = store_.GetPersons(people, fields, now);
   if (!persons.ok()) {
-    return std::vector<absl::StatusOr<v1::PersonDecision>>(arrivals.size(), persons.status());
+    std::fill(out.begin(), out.end(), persons.status());
+    return out;
   }
+  // An arrival decided before (a retried check; intake's event of an
+  // arrival decided at the checkpoint, which every checkpoint arrival comes
+  // back as) gets its first decision from the request log: nothing to
+  // screen, build or commit. The commit would find it too (a duplicate);
+  // this only saves the work.
+  std::vector<size_t> pending;  // arrivals still to decide
   std::vector<std::pair<std::string, std::string>> measure_keys;
   for (size_t i = 0; i < arrivals.size(); ++i) {
-    const std::string& id = (*persons)[i].value.measure().measure_id();
+    const ScreeningStore::PersonRead& read = (*persons)[i];
+    if (read.remembered) {
+      v1::PersonDecision first;
+      if (first.ParseFromString(*read.remembered)) {
+        out[i] = std::move(first);
+      } else {
+        out[i] = absl::DataLossError("the remembered decision does not parse");
+      }
+      continue;
+    }
+    pending.push_back(i);
+    const std::string& id = read.person.value.measure().measure_id();
     if (!id.empty()) measure_keys.emplace_back(people[i].first, id);
   }
+  if (pending.empty()) return out;
   auto measures = store_.GetMeasures(measure_keys);
   if (!measures.ok()) {
-    return std::vector<absl::StatusOr<v1::PersonDecision>>(arrivals.size(), measures.status());
+    for (size_t i : pending) out[i] = measures.status();
+    return out;
   }
+  std::vector<Subject> to_decide;
   std::vector<Read> reads;
   std::vector<Verdict> verdicts;
-  reads.reserve(arrivals.size());
-  verdicts.reserve(arrivals.size());
+  to_decide.reserve(pending.size());
+  reads.reserve(pending.size());
+  verdicts.reserve(pending.size());
   size_t next_measure = 0;
-  for (size_t i = 0; i < arrivals.size(); ++i) {
-    const auto& person = (*persons)[i];
+  for (size_t i : pending) {
+    const auto& person = (*persons)[i].person;
     const std::optional<v1::Measure>* current = &kNoMeasure;
     if (!person.value.measure().measure_id().empty()) current = &(*measures)[next_measure++];
+    to_decide.push_back(std::move(subjects[i]));
     verdicts.push_back(verdict_of(i, person.value));  // reserved: pointers stay valid
     reads.push_back({&person, current, &verdicts.back()});
   }
-  return CommitDecisions(actor, subjects, reads, now, Commit::kScript);
+  auto decided = CommitDecisions(actor, to_decide, reads, now, Commit::kScript);
+  for (size_t k = 0; k < pending.size(); ++k) out[pending[k]] = std::move(decided[k]);
+  return out;
 }
 
 std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Actor& actor,

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_split.h"
 #include "event_records.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -76,19 +77,54 @@ absl::StatusOr<ScreeningStore::Versioned<v1::PersonStatus>> ScreeningStore::GetP
   return ReadRecord<v1::PersonStatus>(redis_, PersonKey(grid_id, resident_id));
 }
 
-absl::StatusOr<std::vector<ScreeningStore::Versioned<v1::PersonStatus>>> ScreeningStore::GetPersons(
-    const std::vector<std::pair<std::string, std::string>>& people) {
+absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPersons(
+    const std::vector<std::pair<std::string, std::string>>& people,
+    const std::vector<std::string>& fields, absl::Time now) {
   std::vector<platform::RedisArgs> commands;
+  commands.reserve(people.size());
   for (const auto& [grid, rid] : people)
     commands.push_back({"HMGET", PersonKey(grid, rid), "v", "p"});
+  // One HMGET per grid and request bucket (current, previous) for the
+  // fields asked, in the order the grids first appear; (command, element)
+  // of each person's field in the current bucket (the previous one's
+  // command follows it).
+  std::vector<std::pair<size_t, size_t>> field_at(people.size(), {0, 0});
+  absl::flat_hash_map<std::string_view, size_t> grid_command;
+  for (size_t i = 0; i < people.size() && i < fields.size(); ++i) {
+    if (fields[i].empty()) continue;
+    auto [it, added] = grid_command.try_emplace(people[i].first, commands.size());
+    if (added) {
+      auto [current, previous] =
+          platform::GridTransaction::RequestBuckets(Keys(people[i].first), now);
+      commands.push_back({"HMGET", std::move(current)});
+      commands.push_back({"HMGET", std::move(previous)});
+    }
+    field_at[i] = {it->second, commands[it->second].size()};
+    commands[it->second].push_back(fields[i]);
+    commands[it->second + 1].push_back(fields[i]);
+  }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  std::vector<Versioned<v1::PersonStatus>> out;
-  out.reserve(people.size());
+  std::vector<PersonRead> out(people.size());
   for (size_t i = 0; i < people.size(); ++i) {
     auto person = ParseRecord<v1::PersonStatus>((*replies)[i], commands[i][1]);
     if (!person.ok()) return person.status();
-    out.push_back(std::move(*person));
+    out[i].person = std::move(*person);
+    const auto [command, element] = field_at[i];
+    if (command == 0) continue;
+    // HMGET answers one element per field, after the command and key.
+    for (size_t c : {command, command + 1}) {
+      const auto& reply = (*replies)[c];
+      if (reply.type != platform::RedisReply::Type::kArray ||
+          reply.elements.size() != commands[c].size() - 2) {
+        return absl::InternalError("unexpected reply to " + commands[c][1]);
+      }
+      const auto& value = reply.elements[element - 2];
+      if (!value.is_nil()) {
+        out[i].remembered = value.str;
+        break;
+      }
+    }
   }
   return out;
 }

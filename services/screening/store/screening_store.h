@@ -78,9 +78,18 @@ class ScreeningStore {
 
   absl::StatusOr<Versioned<v1::PersonStatus>> GetPerson(const std::string& grid_id,
                                                         const std::string& resident_id);
-  // Many (grid_id, resident_id) records in one round trip.
-  absl::StatusOr<std::vector<Versioned<v1::PersonStatus>>> GetPersons(
-      const std::vector<std::pair<std::string, std::string>>& people);
+  // Many (grid_id, resident_id) records in one round trip, each with the
+  // response its grid's request log remembers at `now` for `fields[i]`
+  // (nullopt: none, or an empty field): a decision made before (a retried
+  // check, the event of an arrival decided at the checkpoint) is answered
+  // from it, without building and committing another.
+  struct PersonRead {
+    Versioned<v1::PersonStatus> person;
+    std::optional<std::string> remembered;
+  };
+  absl::StatusOr<std::vector<PersonRead>> GetPersons(
+      const std::vector<std::pair<std::string, std::string>>& people,
+      const std::vector<std::string>& fields, absl::Time now);
   absl::StatusOr<Versioned<v1::RiskAreaList>> GetRiskAreas();
 
   // The grid screening has seen the person in, if any.

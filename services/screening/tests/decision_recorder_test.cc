@@ -83,5 +83,35 @@ TEST_F(DecisionRecorderTest, AnArrivalDecidedAgainDoesNotRestartItsMeasureAfterA
   EXPECT_EQ(counts->centralized_observation(), 0);
 }
 
+// An arrival decided before (a retried check; intake's event of an arrival
+// decided at the checkpoint) is answered from the request log, the next
+// day too: nothing screened or committed again. Another person's new
+// arrival in the same batch is decided as usual.
+TEST_F(DecisionRecorderTest, AnArrivalDecidedBeforeIsAnsweredFromTheRequestLogUnscreened) {
+  const intake::v1::Arrival first = Arrival("a-1", T(4, 11, 15));
+  auto decided = Decide(first, T(4, 11, 15));
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  intake::v1::Arrival other = Arrival("a-2", T(4, 12, 9));
+  other.set_resident_id("r-2");
+  std::vector<size_t> screened_arrivals;
+  auto again = decisions_.RecordAll(
+      common::v1::Actor(), {&first, &other},
+      [&](size_t i, const v1::PersonStatus&) {
+        screened_arrivals.push_back(i);
+        return RiskArea();
+      },
+      T(4, 12, 9));  // the next day: the first decision is in the previous bucket
+  ASSERT_EQ(again.size(), 2u);
+  ASSERT_TRUE(again[0].ok()) << again[0].status();
+  EXPECT_EQ(again[0]->SerializeAsString(), decided->SerializeAsString());
+  ASSERT_TRUE(again[1].ok()) << again[1].status();
+  EXPECT_EQ(again[1]->decision(), v1::DECISION_MEASURE);
+  EXPECT_NE(again[1]->measure().measure_id(), decided->measure().measure_id());
+  EXPECT_EQ(screened_arrivals, std::vector<size_t>{1});
+  auto counts = store_.GetGridScreening(kGrid);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->measures_started(), 2);
+}
+
 }  // namespace
 }  // namespace gridbridge::screening
