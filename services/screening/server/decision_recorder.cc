@@ -61,7 +61,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     people.emplace_back(a->grid_id(), a->resident_id());
     fields.push_back(subjects.back().key);
   }
-  auto persons = store_.GetPersons(people, fields, now);
+  auto persons = store_.GetPersons(people, fields, now, /*remember_grids=*/true);
   if (!persons.ok()) {
     std::fill(out.begin(), out.end(), persons.status());
     return out;

@@ -45,8 +45,9 @@ class DecisionRecorder {
                             absl::Time now);
 
   // Arrivals, from a checkpoint or intake's events, many at once
-  // (idempotent per arrival): the people's records and measures are read
-  // in two round trips and the decisions committed per grid; a decision
+  // (idempotent per arrival): the people's grids are remembered (see
+  // ScreeningStore::RememberGrids) and their records and measures read in
+  // two round trips, and the decisions committed per grid; a decision
   // that meets a concurrent change (the same person twice in the batch,
   // another writer) is decided again on its own.
   // `verdict_of(i, person)` decides arrival i given the person's record as

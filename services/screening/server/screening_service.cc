@@ -114,7 +114,6 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     // decide and commit per person.
     std::vector<intake::v1::RecordArrivalResponse> recorded;
     std::vector<Situation> situations;
-    std::vector<std::pair<std::string, std::string>> seen;
     const absl::Time intake_start = absl::Now();
     for (int i = 0; i < request->people_size(); ++i) {
       const std::string at = absl::StrCat("people[", i, "]: ");
@@ -125,14 +124,10 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       s.doses = r->doses_size();
       if (r->has_latest_test()) AddTest(r->latest_test(), &s);
       situations.push_back(std::move(s));
-      seen.emplace_back(r->arrival().resident_id(), r->arrival().grid_id());
       recorded.push_back(std::move(*r));
     }
     CheckpointStage("intake").Observe(SecondsSince(intake_start));
     const absl::Time decide_start = absl::Now();
-    if (absl::Status s = deps_.store.RememberGrids(seen); !s.ok()) {
-      return platform::ToGrpcStatus(s);
-    }
     // Everyone in the vehicle decided in one commit round trip.
     std::vector<const intake::v1::Arrival*> arrivals;
     for (const auto& r : recorded) arrivals.push_back(&r.arrival());

@@ -79,11 +79,19 @@ absl::StatusOr<ScreeningStore::Versioned<v1::PersonStatus>> ScreeningStore::GetP
 
 absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPersons(
     const std::vector<std::pair<std::string, std::string>>& people,
-    const std::vector<std::string>& fields, absl::Time now) {
+    const std::vector<std::string>& fields, absl::Time now, bool remember_grids) {
   std::vector<platform::RedisArgs> commands;
-  commands.reserve(people.size());
+  commands.reserve(people.size() * (remember_grids ? 2 : 1));
   for (const auto& [grid, rid] : people)
     commands.push_back({"HMGET", PersonKey(grid, rid), "v", "p"});
+  // After the reads (their replies keep the people's indices); Redis runs
+  // a connection's commands in order, so the grids are remembered before
+  // any decision the caller commits next.
+  const size_t first_remember = commands.size();
+  if (remember_grids) {
+    for (const auto& [grid, rid] : people)
+      commands.push_back({"HSET", DirectoryKey(rid), rid, grid});
+  }
   // One HMGET per grid and request bucket (current, previous) for the
   // fields asked, in the order the grids first appear; (command, element)
   // of each person's field in the current bucket (the previous one's
@@ -105,6 +113,10 @@ absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPerso
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
+  for (size_t c = first_remember; c < first_remember + (remember_grids ? people.size() : 0); ++c) {
+    if ((*replies)[c].is_error())
+      return absl::InternalError("screening directory: " + (*replies)[c].str);
+  }
   std::vector<PersonRead> out(people.size());
   for (size_t i = 0; i < people.size(); ++i) {
     auto person = ParseRecord<v1::PersonStatus>((*replies)[i], commands[i][1]);

@@ -87,9 +87,11 @@ class ScreeningStore {
     Versioned<v1::PersonStatus> person;
     std::optional<std::string> remembered;
   };
+  // With `remember_grids`, each person's grid is remembered first (see
+  // RememberGrids), in the same round trip.
   absl::StatusOr<std::vector<PersonRead>> GetPersons(
       const std::vector<std::pair<std::string, std::string>>& people,
-      const std::vector<std::string>& fields, absl::Time now);
+      const std::vector<std::string>& fields, absl::Time now, bool remember_grids = false);
   absl::StatusOr<Versioned<v1::RiskAreaList>> GetRiskAreas();
 
   // The grid screening has seen the person in, if any.

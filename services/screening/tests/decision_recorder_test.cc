@@ -108,6 +108,9 @@ TEST_F(DecisionRecorderTest, AnArrivalDecidedBeforeIsAnsweredFromTheRequestLogUn
   EXPECT_EQ(again[1]->decision(), v1::DECISION_MEASURE);
   EXPECT_NE(again[1]->measure().measure_id(), decided->measure().measure_id());
   EXPECT_EQ(screened_arrivals, std::vector<size_t>{1});
+  auto grid = store_.FindGrid("r-2");  // remembered on the way
+  ASSERT_TRUE(grid.ok());
+  EXPECT_EQ(grid->value_or("none"), kGrid);
   auto counts = store_.GetGridScreening(kGrid);
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->measures_started(), 2);

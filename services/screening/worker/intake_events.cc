@@ -54,7 +54,6 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   std::vector<intake::v1::ArrivalRecorded> events(batch.size());
   std::vector<const intake::v1::Arrival*> arrivals;
   std::vector<size_t> record_of;  // the record of each arrival
-  std::vector<std::pair<std::string, std::string>> people;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].topic != kIntakeArrivalTopic) {
       out[i] = Handle(batch[i]);
@@ -67,7 +66,6 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     }
     arrivals.push_back(*arrival);
     record_of.push_back(i);
-    people.emplace_back((*arrival)->resident_id(), (*arrival)->grid_id());
   }
   if (arrivals.empty()) return out;
   auto fail_all = [&](const absl::Status& st) {
@@ -76,7 +74,6 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   };
   auto risk_areas = deps_.risk_areas.Current();
   if (!risk_areas.ok()) return fail_all(risk_areas.status());
-  if (absl::Status st = deps_.store.RememberGrids(people); !st.ok()) return fail_all(st);
   const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
   // Decided with the person's health as screening last heard it.
   auto verdict_of = [&](size_t k, const v1::PersonStatus& person) {
