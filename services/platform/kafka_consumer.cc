@@ -47,6 +47,33 @@ BatchMetrics BatchMetricsFor(const std::string& group) {
           seconds.Add({{"group", group}}, LatencyBuckets())};
 }
 
+prometheus::Gauge& AssignedPartitions(const std::string& group) {
+  static auto& family =
+      prometheus::BuildGauge()
+          .Name("gridbridge_kafka_consumer_assigned_partitions")
+          .Help("Partitions assigned to this process's members of a consumer group")
+          .Register(Metrics());
+  return family.Add({{"group", group}});
+}
+
+// "topic[0,1,2] other[3]" for a log line.
+std::string Describe(const std::set<std::pair<std::string, int>>& partitions) {
+  std::string out;
+  const std::string* topic = nullptr;
+  for (const auto& [t, p] : partitions) {
+    if (topic == nullptr || *topic != t) {
+      if (topic != nullptr) out += "] ";
+      out += t + "[";
+      topic = &t;
+    } else {
+      out += ",";
+    }
+    out += std::to_string(p);
+  }
+  if (topic != nullptr) out += "]";
+  return out;
+}
+
 ConsumedRecord ToRecord(RdKafka::Message& m) {
   ConsumedRecord r;
   r.topic = m.topic_name();
@@ -247,6 +274,7 @@ void KafkaConsumer::Run() {
   const BatchMetrics metrics = BatchMetricsFor(options_.group_id);
   while (!stop_.load()) {
     std::vector<ConsumedRecord> batch = Fetch();
+    NoteAssignment();
     if (batch.empty()) continue;
     metrics.records.Observe(static_cast<double>(batch.size()));
     const auto started = std::chrono::steady_clock::now();
@@ -286,9 +314,31 @@ void KafkaConsumer::Close() {
                  options_.group_id, error != nullptr ? error->str() : "timed out");
   }
   events.reset();
+  SetAssigned({});
   // The C++ consumer's destructor does not close again (it destroys with
   // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE).
   consumer_.reset();
+}
+
+void KafkaConsumer::NoteAssignment() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_assignment_check_) return;
+  next_assignment_check_ = now + std::chrono::seconds(1);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
+  std::set<std::pair<std::string, int>> assigned;
+  for (const auto* p : partitions) assigned.emplace(p->topic(), p->partition());
+  RdKafka::TopicPartition::destroy(partitions);
+  SetAssigned(std::move(assigned));
+}
+
+void KafkaConsumer::SetAssigned(std::set<std::pair<std::string, int>> assigned) {
+  if (assigned == assigned_) return;
+  AssignedPartitions(options_.group_id)
+      .Increment(static_cast<double>(assigned.size()) - static_cast<double>(assigned_.size()));
+  spdlog::info("kafka consumer {}: {} partition(s) assigned, {} before: {}", options_.group_id,
+               assigned.size(), assigned_.size(), assigned.empty() ? "none" : Describe(assigned));
+  assigned_ = std::move(assigned);
 }
 
 }  // namespace gridbridge::platform

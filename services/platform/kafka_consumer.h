@@ -1,9 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,11 +108,19 @@ class KafkaConsumer {
   void SeekTo(const ConsumedRecord& record);
   // Leaves the group, waiting at most close_timeout_ms.
   void Close();
+  // Logs a change of this member's partitions (looked at once a second at
+  // most) and keeps gridbridge_kafka_consumer_assigned_partitions: a member
+  // that is not consuming shows at a glance whether it has nothing
+  // assigned (a rebalance, a group still joining) or is stuck.
+  void NoteAssignment();
+  void SetAssigned(std::set<std::pair<std::string, int>> assigned);
 
   ConsumerOptions options_;
   BatchHandler handler_;
   KafkaPublisher& dlq_;
   std::atomic<bool> stop_{false};
+  std::set<std::pair<std::string, int>> assigned_;  // (topic, partition), as last looked at
+  std::chrono::steady_clock::time_point next_assignment_check_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // last: closed first
 };
 

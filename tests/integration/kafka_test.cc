@@ -21,6 +21,7 @@ using testing::Broker;
 
 constexpr char kTopic[] = "gridbridge.platform.probe.v1";
 constexpr char kDlq[] = "gridbridge.platform.probe.dlq.v1";
+constexpr int kProbePartitions = 6;  // catalog/topics.json
 
 // Runs a consumer on a thread until `done` holds or `limit` passes.
 void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done,
@@ -43,6 +44,19 @@ prometheus::ClientMetric::Histogram BatchRecordsOf(const std::string& group) {
     }
   }
   return {};
+}
+
+// The consumer group's assigned-partitions gauge (-1: not there).
+double AssignedPartitionsOf(const std::string& group) {
+  for (const auto& family : Metrics().Collect()) {
+    if (family.name != "gridbridge_kafka_consumer_assigned_partitions") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "group" && label.value == group) return metric.gauge.value;
+      }
+    }
+  }
+  return -1;
 }
 
 ConsumerOptions Options(const Broker& broker, const std::string& group) {
@@ -125,6 +139,32 @@ TEST(KafkaConsumer, CommitsOnlyWhatTheHandlerFinished) {
     return second_seen.size() >= 5;
   });
   EXPECT_EQ(second_seen, (std::set<std::string>{"5", "6", "7", "8", "9"}));
+}
+
+// Operators see how many partitions a process's members hold: all of the
+// topic's once the member joined, none after it left the group.
+TEST(KafkaConsumer, ShowsItsAssignedPartitionsWhileAMemberAndNoneAfterLeaving) {
+  Broker broker;
+  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
+  ASSERT_TRUE(publisher.ok());
+  ASSERT_TRUE((*publisher)->Publish({kTopic, "k", "0", {}}, absl::Seconds(10)).ok());
+  std::atomic<int> seen{0};
+  auto consumer = KafkaConsumer::Create(
+      Options(broker, "g-assigned"),
+      [&](const ConsumedRecord&) {
+        ++seen;
+        return absl::OkStatus();
+      },
+      **publisher);
+  ASSERT_TRUE(consumer.ok());
+  double while_member = -1;
+  RunConsumerUntil(**consumer, [&] {
+    while_member = AssignedPartitionsOf("g-assigned");
+    return seen.load() > 0 && while_member > 0;
+  });
+  EXPECT_EQ(seen.load(), 1);
+  EXPECT_EQ(while_member, kProbePartitions);
+  EXPECT_EQ(AssignedPartitionsOf("g-assigned"), 0);
 }
 
 // A service must stop on SIGTERM even when Kafka is gone: leaving the group
