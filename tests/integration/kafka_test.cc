@@ -4,6 +4,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -33,30 +34,30 @@ void RunConsumerUntil(KafkaConsumer& consumer, const std::function<bool()>& done
   t.join();
 }
 
-// The consumer group's batch-size histogram, as a scrape would see it.
-prometheus::ClientMetric::Histogram BatchRecordsOf(const std::string& group) {
+// The consumer group's metric `name`, as a scrape would see it (nullopt:
+// not there).
+std::optional<prometheus::ClientMetric> GroupMetric(const std::string& name,
+                                                    const std::string& group) {
   for (const auto& family : Metrics().Collect()) {
-    if (family.name != "gridbridge_kafka_consumer_batch_records") continue;
+    if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       for (const auto& label : metric.label) {
-        if (label.name == "group" && label.value == group) return metric.histogram;
+        if (label.name == "group" && label.value == group) return metric;
       }
     }
   }
-  return {};
+  return std::nullopt;
+}
+
+prometheus::ClientMetric::Histogram BatchRecordsOf(const std::string& group) {
+  auto metric = GroupMetric("gridbridge_kafka_consumer_batch_records", group);
+  return metric ? metric->histogram : prometheus::ClientMetric::Histogram{};
 }
 
 // The consumer group's assigned-partitions gauge (-1: not there).
 double AssignedPartitionsOf(const std::string& group) {
-  for (const auto& family : Metrics().Collect()) {
-    if (family.name != "gridbridge_kafka_consumer_assigned_partitions") continue;
-    for (const auto& metric : family.metric) {
-      for (const auto& label : metric.label) {
-        if (label.name == "group" && label.value == group) return metric.gauge.value;
-      }
-    }
-  }
-  return -1;
+  auto metric = GroupMetric("gridbridge_kafka_consumer_assigned_partitions", group);
+  return metric ? metric->gauge.value : -1;
 }
 
 ConsumerOptions Options(const Broker& broker, const std::string& group) {
@@ -68,6 +69,20 @@ ConsumerOptions Options(const Broker& broker, const std::string& group) {
   o.max_retry_backoff_ms = 200;
   o.fetch_wait_ms = 10;  // the mock broker holds empty fetches for the whole wait
   return o;
+}
+
+// A member of `group` on kTopic that counts the records it is offered.
+absl::StatusOr<std::unique_ptr<KafkaConsumer>> CountingConsumer(const Broker& broker,
+                                                                const std::string& group,
+                                                                KafkaPublisher& dlq,
+                                                                std::atomic<int>& count) {
+  return KafkaConsumer::Create(
+      Options(broker, group),
+      [&count](const ConsumedRecord&) {
+        ++count;
+        return absl::OkStatus();
+      },
+      dlq);
 }
 
 TEST(KafkaPublisher, ReportsOkOnlyAfterTheBrokerAcknowledged) {
@@ -149,13 +164,7 @@ TEST(KafkaConsumer, ShowsItsAssignedPartitionsWhileAMemberAndNoneAfterLeaving) {
   ASSERT_TRUE(publisher.ok());
   ASSERT_TRUE((*publisher)->Publish({kTopic, "k", "0", {}}, absl::Seconds(10)).ok());
   std::atomic<int> seen{0};
-  auto consumer = KafkaConsumer::Create(
-      Options(broker, "g-assigned"),
-      [&](const ConsumedRecord&) {
-        ++seen;
-        return absl::OkStatus();
-      },
-      **publisher);
+  auto consumer = CountingConsumer(broker, "g-assigned", **publisher, seen);
   ASSERT_TRUE(consumer.ok());
   double while_member = -1;
   RunConsumerUntil(**consumer, [&] {
@@ -314,13 +323,7 @@ TEST(KafkaConsumer, BatchesResumeAPartitionAtItsFirstRetryableRecord) {
   // The committed offsets cover everything: a new member of the group
   // gets nothing.
   std::atomic<int> again{0};
-  auto second = KafkaConsumer::Create(
-      Options(broker, "g3"),
-      [&](const ConsumedRecord&) {
-        ++again;
-        return absl::OkStatus();
-      },
-      **publisher);
+  auto second = CountingConsumer(broker, "g3", **publisher, again);
   ASSERT_TRUE(second.ok());
   RunConsumerUntil(
       **second, [] { return false; }, absl::Seconds(5));
