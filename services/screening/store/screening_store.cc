@@ -70,6 +70,19 @@ std::string DirectoryKey(const std::string& resident_id) {
          "}:resident-grid";
 }
 
+// Remembers that `resident_id` is in `grid_id`; CheckDirectoryWrites
+// checks the replies of `count` such writes from `first` on.
+platform::RedisArgs DirectoryWrite(const std::string& resident_id, const std::string& grid_id) {
+  return {"HSET", DirectoryKey(resident_id), resident_id, grid_id};
+}
+absl::Status CheckDirectoryWrites(const std::vector<platform::RedisReply>& replies, size_t first,
+                                  size_t count) {
+  for (size_t c = first; c < first + count; ++c) {
+    if (replies[c].is_error()) return absl::InternalError("screening directory: " + replies[c].str);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ScreeningStore::Versioned<v1::PersonStatus>> ScreeningStore::GetPerson(
@@ -89,8 +102,7 @@ absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPerso
   // any decision the caller commits next.
   const size_t first_remember = commands.size();
   if (remember_grids) {
-    for (const auto& [grid, rid] : people)
-      commands.push_back({"HSET", DirectoryKey(rid), rid, grid});
+    for (const auto& [grid, rid] : people) commands.push_back(DirectoryWrite(rid, grid));
   }
   // One HMGET per grid and request bucket (current, previous) for the
   // fields asked, in the order the grids first appear; (command, element)
@@ -113,9 +125,10 @@ absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPerso
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  for (size_t c = first_remember; c < first_remember + (remember_grids ? people.size() : 0); ++c) {
-    if ((*replies)[c].is_error())
-      return absl::InternalError("screening directory: " + (*replies)[c].str);
+  if (absl::Status st =
+          CheckDirectoryWrites(*replies, first_remember, remember_grids ? people.size() : 0);
+      !st.ok()) {
+    return st;
   }
   std::vector<PersonRead> out(people.size());
   for (size_t i = 0; i < people.size(); ++i) {
@@ -156,13 +169,10 @@ absl::StatusOr<std::optional<std::string>> ScreeningStore::FindGrid(
 absl::Status ScreeningStore::RememberGrids(
     const std::vector<std::pair<std::string, std::string>>& people) {
   std::vector<platform::RedisArgs> commands;
-  for (const auto& [rid, grid] : people) commands.push_back({"HSET", DirectoryKey(rid), rid, grid});
+  for (const auto& [rid, grid] : people) commands.push_back(DirectoryWrite(rid, grid));
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  for (const auto& r : *replies) {
-    if (r.is_error()) return absl::InternalError("screening directory: " + r.str);
-  }
-  return absl::OkStatus();
+  return CheckDirectoryWrites(*replies, 0, commands.size());
 }
 
 absl::StatusOr<std::vector<v1::Measure>> ScreeningStore::ListActiveMeasures(

@@ -87,8 +87,9 @@ class ScreeningStore {
     Versioned<v1::PersonStatus> person;
     std::optional<std::string> remembered;
   };
-  // With `remember_grids`, each person's grid is remembered first (see
-  // RememberGrids), in the same round trip.
+  // With `remember_grids`, each person's grid is also remembered (see
+  // RememberGrids), in the same round trip, before anything the caller
+  // commits next.
   absl::StatusOr<std::vector<PersonRead>> GetPersons(
       const std::vector<std::pair<std::string, std::string>>& people,
       const std::vector<std::string>& fields, absl::Time now, bool remember_grids = false);
