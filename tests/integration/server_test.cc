@@ -8,6 +8,7 @@
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "redis_client.h"
 #include "server_probe.h"
 #include "server_process.h"
 #include "stack.h"
@@ -119,6 +120,37 @@ TEST_F(EchoServerTest, NotServingWhileRedisIsDown) {
   EXPECT_EQ(WaitForHealth("NOT_SERVING"), "NOT_SERVING");
   redis_.Start();
   EXPECT_EQ(WaitForHealth("SERVING"), "SERVING");
+}
+
+TEST_F(EchoServerTest, CommittedEchoAnswersOnlyWhatRedisHolds) {
+  auto stub = ::gridbridge::testing::v1::EchoService::NewStub(channel_);
+  auto call = [&](const std::string& payload) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ::gridbridge::testing::v1::EchoRequest req;
+    req.set_payload(payload);
+    ::gridbridge::testing::v1::EchoResponse resp;
+    grpc::Status s = stub->EchoCommitted(&ctx, req, &resp);
+    return std::make_pair(s, resp.payload());
+  };
+  auto [first, first_payload] = call("one");
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  EXPECT_EQ(first_payload, "one");
+  ASSERT_TRUE(call("two").first.ok());
+  platform::RedisClient redis(*platform::RedisOptionsFromAddr(redis_.addr()));
+  auto count = redis.Command({"HGET", "echo:{committed}:count", "calls"});
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(count->str, "2");
+  auto entries = redis.Command({"XRANGE", "echo:{committed}:outbox", "-", "+"});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->elements.size(), 2u);
+  EXPECT_EQ(entries->elements[1].elements[1].elements[1].str, "two");
+
+  EXPECT_EQ(call(std::string(64 * 1024 + 1, 'x')).first.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  redis_.Stop();
+  EXPECT_EQ(call("three").first.error_code(), grpc::StatusCode::UNAVAILABLE);
+  redis_.Start();
 }
 
 TEST_F(EchoServerTest, SigtermDrainsAndExitsCleanly) {

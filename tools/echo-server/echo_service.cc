@@ -5,12 +5,47 @@
 
 namespace gridbridge::echo {
 
+namespace {
+
 constexpr size_t kMaxPayload = 64 * 1024;
+
+grpc::Status CheckPayload(const testing::v1::EchoRequest& request) {
+  if (request.payload().size() > kMaxPayload) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payload: at most 65536 bytes");
+  }
+  return grpc::Status::OK;
+}
+
+// A counter and an outbox-like stream entry, atomically: what every
+// mutating RPC of the services commits at the least. Both keys share a hash
+// slot so the script also runs on a Redis Cluster.
+const platform::RedisScript& CommitScript() {
+  static const platform::RedisScript script(R"lua(
+redis.call('HINCRBY', KEYS[1], 'calls', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'p', ARGV[1])
+return 1
+)lua");
+  return script;
+}
+
+}  // namespace
 
 grpc::Status EchoServiceImpl::Echo(grpc::ServerContext*, const testing::v1::EchoRequest* request,
                                    testing::v1::EchoResponse* response) {
-  if (request->payload().size() > kMaxPayload) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "payload: at most 65536 bytes");
+  if (grpc::Status s = CheckPayload(*request); !s.ok()) return s;
+  response->set_payload(request->payload());
+  return grpc::Status::OK;
+}
+
+grpc::Status EchoServiceImpl::EchoCommitted(grpc::ServerContext*,
+                                            const testing::v1::EchoRequest* request,
+                                            testing::v1::EchoResponse* response) {
+  if (grpc::Status s = CheckPayload(*request); !s.ok()) return s;
+  auto reply = redis_.Eval(CommitScript(), {"echo:{committed}:count", "echo:{committed}:outbox"},
+                           {request->payload()});
+  if (!reply.ok()) return platform::ToGrpcStatus(reply.status());
+  if (reply->is_error()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "commit script: " + reply->str);
   }
   response->set_payload(request->payload());
   return grpc::Status::OK;

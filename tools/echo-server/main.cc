@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     spdlog::critical("start-up failed: {}", deps.status().ToString());
     return 1;
   }
-  echo::EchoServiceImpl service(*(*deps)->verifier, *(*deps)->authorizer);
+  echo::EchoServiceImpl service(*(*deps)->verifier, *(*deps)->authorizer, *(*deps)->redis);
   platform::GrpcServer server(config);
   server.AddService(&service);
   return platform::ServeUntilSignal(config, server, **deps);

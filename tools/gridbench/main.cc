@@ -6,7 +6,9 @@
 //                       --redis_addr H:P --private_key_file F
 //                       --screening_pid PID [--json]
 //
-// intake: the bare echo's unary and streaming ceilings on this machine;
+// intake: the bare echo's unary and streaming ceilings on this machine; the
+// same echo answered only after a commit in Redis (the floor of a durable
+// call, at saturation and at half of it);
 // RecordArrival unary throughput and latency at saturation and at half of
 // it (open loop); BulkImport of --bulk_rows residents, answered and end to
 // end (counted in Redis and drained from the outbox to Kafka); intake's
