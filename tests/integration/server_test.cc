@@ -153,6 +153,37 @@ TEST_F(EchoServerTest, CommittedEchoAnswersOnlyWhatRedisHolds) {
   redis_.Start();
 }
 
+TEST_F(EchoServerTest, CommittedBatchesAreInRedisBeforeTheSummary) {
+  auto stub = ::gridbridge::testing::v1::EchoService::NewStub(channel_);
+  auto send = [&](const std::vector<int>& sizes) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ::gridbridge::testing::v1::EchoStreamSummary summary;
+    auto stream = stub->EchoBatchesCommitted(&ctx, &summary);
+    for (int size : sizes) {
+      ::gridbridge::testing::v1::EchoBatch batch;
+      for (int i = 0; i < size; ++i) batch.add_payloads("row" + std::to_string(i));
+      if (!stream->Write(batch)) break;
+    }
+    stream->WritesDone();
+    grpc::Status s = stream->Finish();
+    return std::make_pair(s, summary.count());
+  };
+  auto [status, count] = send({3, 2});
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(count, 5);
+  platform::RedisClient redis(*platform::RedisOptionsFromAddr(redis_.addr()));
+  auto rows = redis.Command({"HGETALL", "echo:{committed}:rows"});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->elements.size(), 2u * 5);
+  auto batches = redis.Command({"XRANGE", "echo:{committed}:batches", "-", "+"});
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_EQ(batches->elements.size(), 2u);
+  EXPECT_EQ(batches->elements[0].elements[1].elements[1].str, "row0row1row2");
+
+  EXPECT_EQ(send({1001}).first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(EchoServerTest, SigtermDrainsAndExitsCleanly) {
   server_.process().Signal(SIGTERM);
   auto status = server_.process().Wait(std::chrono::seconds(10));

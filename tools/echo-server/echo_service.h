@@ -23,6 +23,9 @@ class EchoServiceImpl final : public testing::v1::EchoService::Service {
                           testing::v1::EchoStreamSummary* summary) override;
   grpc::Status EchoCommitted(grpc::ServerContext* context, const testing::v1::EchoRequest* request,
                              testing::v1::EchoResponse* response) override;
+  grpc::Status EchoBatchesCommitted(grpc::ServerContext* context,
+                                    grpc::ServerReader<testing::v1::EchoBatch>* reader,
+                                    testing::v1::EchoStreamSummary* summary) override;
 
  private:
   const platform::TokenVerifier& verifier_;

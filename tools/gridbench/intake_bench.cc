@@ -91,6 +91,24 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
     out["echo_stream_msgs_per_s"] = summary.count() / s;
     std::fprintf(stderr, "echo client stream: %.0f msgs/s\n", summary.count() / s);
   }
+  {
+    // The floor of BulkImport: batches of 500 as the import sends them,
+    // each committed (one hash write, one stream entry) before the next.
+    grpc::ClientContext ctx;
+    testing::v1::EchoStreamSummary summary;
+    auto stream = echo[0]->EchoBatchesCommitted(&ctx, &summary);
+    testing::v1::EchoBatch batch;
+    for (int i = 0; i < 500; ++i) batch.add_payloads(ping.payload());
+    auto t0 = Clock::now();
+    while (Clock::now() - t0 < std::chrono::seconds(3) && stream->Write(batch)) {
+    }
+    stream->WritesDone();
+    grpc::Status status = stream->Finish();
+    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    out["committed_echo_rows_per_s"] = summary.count() / s;
+    std::fprintf(stderr, "echo batches committed: %.0f rows/s%s\n", summary.count() / s,
+                 status.ok() ? "" : (" (" + status.error_message() + ")").c_str());
+  }
 
   // 2. The floor of a durable service: the same echo answered only once
   // Redis holds a counter and a stream entry for it (one script run per
