@@ -77,22 +77,41 @@ class ScreeningRedis {
     auto reply = redis_.Command({"GET", Keys("risk-areas").Key("rescreened")});
     return reply.ok() && !reply->is_nil() ? reply->str : "";
   }
-  // Polls until `done` holds (or 10 minutes pass); the seconds it took from `start`.
-  double Until(Clock::time_point start, const std::function<bool()>& done) {
-    for (auto end = Clock::now() + std::chrono::minutes(10); Clock::now() < end;) {
+  // Polls until `done` holds; the seconds it took from `start`. Gives up
+  // (and says so on stderr, and in stalled()) after 10 minutes, or once
+  // `progress` (when given) has not changed for a minute: work that stopped
+  // moving will not finish (e.g. events the local broker dropped).
+  double Until(Clock::time_point start, const std::function<bool()>& done,
+               const std::function<long long()>& progress = {}) {
+    long long last = progress ? progress() : 0;
+    auto moved = Clock::now();
+    for (auto end = Clock::now() + std::chrono::minutes(10);;) {
       if (done()) break;
+      const auto t = Clock::now();
+      if (progress) {
+        if (long long p = progress(); p != last) last = p, moved = t;
+      }
+      if (t >= end || t - moved >= kStall) {
+        std::fprintf(stderr, "gave up waiting: %s\n",
+                     t >= end ? "10 minutes passed" : "no progress for a minute");
+        stalled_ = true;
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
+  bool stalled() const { return stalled_; }
 
  private:
   static platform::GridKeys Keys(const std::string& unit) {
     return platform::GridKeys("screening", unit);
   }
+  static constexpr auto kStall = std::chrono::minutes(1);
   platform::RedisClient redis_;
   std::vector<std::string> grids_;
   std::vector<std::string> units_;
+  bool stalled_ = false;
 };
 
 // As intake publishes it: an arrival by train from Shenzhen, green code.
@@ -188,9 +207,10 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   }
   const double produced_s = std::chrono::duration<double>(Clock::now() - start).count();
   auto all_decided = [&] { return redis.Decisions() - before.decisions >= produced; };
-  const double counted_s = redis.Until(start, all_decided);
-  const double decided_s =
-      redis.Until(start, [&] { return all_decided() && redis.PendingEvents() == 0; });
+  const double counted_s = redis.Until(start, all_decided, [&] { return redis.Decisions(); });
+  const double decided_s = redis.Until(
+      start, [&] { return all_decided() && redis.PendingEvents() == 0; },
+      [&] { return redis.Decisions() + redis.PendingEvents(); });
   out["decisions_in_redis_s"] = counted_s;
   const Totals decided = redis.Read();
   out["events"] = produced;
@@ -237,6 +257,8 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
                produced, rescreened.measures_started - decided.measures_started, marked_s,
                rescreen_s);
   out["screening_rss_mib"] = RssMib(targets.screening_pid);
+  // Figures of a wait that gave up are not the stack's: say so in the JSON.
+  out["stalled"] = redis.stalled();
 }
 
 }  // namespace gridbridge::bench
