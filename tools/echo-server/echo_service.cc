@@ -47,6 +47,15 @@ return 1
 
 constexpr int kMaxBatch = 1000;
 
+// A commit script's reply as the call's status.
+grpc::Status CommitStatus(const absl::StatusOr<platform::RedisReply>& reply) {
+  if (!reply.ok()) return platform::ToGrpcStatus(reply.status());
+  if (reply->is_error()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "commit script: " + reply->str);
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status EchoServiceImpl::Echo(grpc::ServerContext*, const testing::v1::EchoRequest* request,
@@ -60,12 +69,9 @@ grpc::Status EchoServiceImpl::EchoCommitted(grpc::ServerContext*,
                                             const testing::v1::EchoRequest* request,
                                             testing::v1::EchoResponse* response) {
   if (grpc::Status s = CheckPayload(*request); !s.ok()) return s;
-  auto reply = redis_.Eval(CommitScript(), {"echo:{committed}:count", "echo:{committed}:outbox"},
-                           {request->payload()});
-  if (!reply.ok()) return platform::ToGrpcStatus(reply.status());
-  if (reply->is_error()) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "commit script: " + reply->str);
-  }
+  grpc::Status committed = CommitStatus(redis_.Eval(
+      CommitScript(), {"echo:{committed}:count", "echo:{committed}:outbox"}, {request->payload()}));
+  if (!committed.ok()) return committed;
   response->set_payload(request->payload());
   return grpc::Status::OK;
 }
@@ -113,12 +119,9 @@ grpc::Status EchoServiceImpl::EchoBatchesCommitted(
       }
       args.push_back(std::move(payload));
     }
-    auto reply = redis_.Eval(BatchCommitScript(),
-                             {"echo:{committed}:rows", "echo:{committed}:batches"}, args);
-    if (!reply.ok()) return platform::ToGrpcStatus(reply.status());
-    if (reply->is_error()) {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "commit script: " + reply->str);
-    }
+    grpc::Status status = CommitStatus(redis_.Eval(
+        BatchCommitScript(), {"echo:{committed}:rows", "echo:{committed}:batches"}, args));
+    if (!status.ok()) return status;
     committed += batch.payloads_size();
   }
   summary->set_count(committed);

@@ -19,6 +19,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
 intake::v1::RegisterResidentRequest Resident(long long i, int family, const std::string& run,
                                              const std::vector<std::string>& grids) {
   intake::v1::RegisterResidentRequest r;
@@ -91,9 +93,13 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
     out["echo_stream_msgs_per_s"] = summary.count() / s;
     std::fprintf(stderr, "echo client stream: %.0f msgs/s\n", summary.count() / s);
   }
+
+  // 2. The floors of a durable service, on the same echo server and through
+  // the services' Redis client: what BulkImport and RecordArrival can reach
+  // at best while an OK has to mean "committed with its event".
   {
-    // The floor of BulkImport: batches of 500 as the import sends them,
-    // each committed (one hash write, one stream entry) before the next.
+    // Batches of 500 as the import sends them, each committed (one hash
+    // write, one stream entry) before the next is read.
     grpc::ClientContext ctx;
     testing::v1::EchoStreamSummary summary;
     auto stream = echo[0]->EchoBatchesCommitted(&ctx, &summary);
@@ -109,11 +115,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
     std::fprintf(stderr, "echo batches committed: %.0f rows/s%s\n", summary.count() / s,
                  status.ok() ? "" : (" (" + status.error_message() + ")").c_str());
   }
-
-  // 2. The floor of a durable service: the same echo answered only once
-  // Redis holds a counter and a stream entry for it (one script run per
-  // call, through the services' Redis client). What RecordArrival can reach
-  // at best while its OK has to mean "committed with its event".
+  // The echo answered only once Redis holds a counter and a stream entry
+  // for the call (one script run per call).
   const auto committed = RunSaturatedThenHalf(
       "echo committed",
       [&](long long i) {
@@ -123,8 +126,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       },
       env.threads, env.duration, [] { return 0.0; });
   out["committed_echo_qps"] = committed.saturated.calls_per_s;
-  out["committed_echo_ratio"] =
-      echo_result.calls_per_s > 0 ? committed.saturated.calls_per_s / echo_result.calls_per_s : 0;
+  out["committed_echo_ratio"] = Ratio(committed.saturated.calls_per_s, echo_result.calls_per_s);
   out["committed_echo_p99_half_load_ms"] = committed.half.p99_ms;
 
   // 3. RecordArrival: every call registers a new person on the way.
@@ -158,11 +160,9 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
   out["unary_errors"] = saturated.errors;
-  out["unary_ratio"] =
-      echo_result.calls_per_s > 0 ? saturated.calls_per_s / echo_result.calls_per_s : 0;
+  out["unary_ratio"] = Ratio(saturated.calls_per_s, echo_result.calls_per_s);
   out["unary_ratio_to_committed_echo"] =
-      committed.saturated.calls_per_s > 0 ? saturated.calls_per_s / committed.saturated.calls_per_s
-                                          : 0;
+      Ratio(saturated.calls_per_s, committed.saturated.calls_per_s);
   out["p50_half_load_ms"] = half.p50_ms;
   out["p99_half_load_ms"] = half.p99_ms;
   out["half_load_settle_s"] = settle_s;
