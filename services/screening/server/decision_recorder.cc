@@ -337,12 +337,8 @@ absl::StatusOr<GridTransaction> DecisionRecorder::Build(
     intake::v1::Arrival kept = *s.arrival;
     kept.clear_vehicle_plate();
     kept.clear_destination();
-    txn.PutRecord(k.Key("arrival", s.arrival_id), 1, kept.SerializeAsString());
-    // Gone a day after it left the window.
-    txn.Expire(k.Key("arrival", s.arrival_id),
-               FromProto(s.arrival->arrival_time()) + absl::Hours(24 * 31) - now);
     txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
-             s.arrival_id);
+             ScreeningStore::ArrivalMember(kept));
     txn.ZRemoveBelow(k.Key("arrivals"), (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }
   if (decides) {

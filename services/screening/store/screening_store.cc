@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_split.h"
 #include "event_records.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -212,6 +213,20 @@ absl::StatusOr<std::vector<v1::Measure>> ScreeningStore::ListActiveMeasures(
   return out;
 }
 
+namespace {
+
+// Starts every `arrivals` member that holds the record itself; an arrival
+// id (the members written before) never starts with it.
+constexpr char kArrivalMemberMarker = '\x01';
+
+}  // namespace
+
+std::string ScreeningStore::ArrivalMember(const intake::v1::Arrival& arrival) {
+  std::string member(1, kArrivalMemberMarker);
+  arrival.AppendToString(&member);
+  return member;
+}
+
 absl::StatusOr<std::vector<ScreeningStore::ArrivalToRescreen>> ScreeningStore::ArrivalsSince(
     const std::vector<std::string>& grids, absl::Time since) {
   std::vector<platform::RedisArgs> ranges;
@@ -219,29 +234,62 @@ absl::StatusOr<std::vector<ScreeningStore::ArrivalToRescreen>> ScreeningStore::A
     ranges.push_back({"ZRANGEBYSCORE", Keys(g).Key("arrivals"),
                       std::to_string(absl::ToUnixMillis(since)), "+inf"});
   }
-  auto ids = redis_.Pipeline(ranges);
-  if (!ids.ok()) return ids.status();
-  // The arrivals, and the records of their people.
-  std::vector<platform::RedisArgs> reads;
-  std::vector<std::string> grid_of;
+  auto members = redis_.Pipeline(ranges);
+  if (!members.ok()) return members.status();
+  std::vector<ArrivalToRescreen> out;
+  std::vector<std::string> grid_of;  // per arrival of `out`
+  // Members that are ids (written before records became members): their
+  // records are read from their keys in one more round trip.
+  std::vector<platform::RedisArgs> legacy_reads;
+  std::vector<std::string> legacy_grid_of;
   for (size_t i = 0; i < grids.size(); ++i) {
-    for (const auto& id : (*ids)[i].elements) {
-      reads.push_back({"HGET", Keys(grids[i]).Key("arrival", id.str), "p"});
+    for (const auto& m : (*members)[i].elements) {
+      if (m.str.empty() || m.str[0] != kArrivalMemberMarker) {
+        legacy_reads.push_back({"HGET", Keys(grids[i]).Key("arrival", m.str), "p"});
+        legacy_grid_of.push_back(grids[i]);
+        continue;
+      }
+      ArrivalToRescreen a;
+      if (!a.arrival.ParseFromArray(m.str.data() + 1, static_cast<int>(m.str.size() - 1))) {
+        return absl::DataLossError("an arrival of grid " + grids[i] + " does not parse");
+      }
+      out.push_back(std::move(a));
       grid_of.push_back(grids[i]);
     }
   }
-  auto arrivals = redis_.Pipeline(reads);
-  if (!arrivals.ok()) return arrivals.status();
-  std::vector<ArrivalToRescreen> out;
-  std::vector<platform::RedisArgs> people;
-  for (size_t i = 0; i < arrivals->size(); ++i) {
-    if ((*arrivals)[i].is_nil()) continue;
-    ArrivalToRescreen a;
-    if (!a.arrival.ParseFromString((*arrivals)[i].str)) {
-      return absl::DataLossError("an arrival record of grid " + grid_of[i] + " does not parse");
+  if (!legacy_reads.empty()) {
+    auto records = redis_.Pipeline(legacy_reads);
+    if (!records.ok()) return records.status();
+    for (size_t i = 0; i < records->size(); ++i) {
+      if ((*records)[i].is_nil()) continue;
+      ArrivalToRescreen a;
+      if (!a.arrival.ParseFromString((*records)[i].str)) {
+        return absl::DataLossError("an arrival record of grid " + legacy_grid_of[i] +
+                                   " does not parse");
+      }
+      out.push_back(std::move(a));
+      grid_of.push_back(legacy_grid_of[i]);
     }
-    people.push_back({"HMGET", PersonKey(grid_of[i], a.arrival.resident_id()), "v", "p"});
-    out.push_back(std::move(a));
+  }
+  // Each arrival once: the same arrival may be a member twice (written in
+  // both forms across an upgrade, or serialized differently by another
+  // version of the service).
+  absl::flat_hash_set<std::string> seen;
+  size_t kept = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!seen.insert(out[i].arrival.arrival_id()).second) continue;
+    if (kept != i) {
+      out[kept] = std::move(out[i]);
+      grid_of[kept] = std::move(grid_of[i]);
+    }
+    ++kept;
+  }
+  out.resize(kept);
+  grid_of.resize(kept);
+  // The records of their people.
+  std::vector<platform::RedisArgs> people;
+  for (size_t i = 0; i < out.size(); ++i) {
+    people.push_back({"HMGET", PersonKey(grid_of[i], out[i].arrival.resident_id()), "v", "p"});
   }
   auto records = redis_.Pipeline(people);
   if (!records.ok()) return records.status();

@@ -37,10 +37,14 @@ inline constexpr char kEventSource[] = "/gridbridge/screening";
 //                  health_monitoring) and measures_started, released,
 //                  decisions (decision events recorded)
 //   person:<rid>   hash {v, p}: PersonStatus (measure holds the id only)
-//   arrival:<id>   hash {v, p}: intake's Arrival as screened (no plate),
-//                  expiring 31 days after the arrival
-//   arrivals       zset arrival id -> arrival time (unix ms): what a
-//                  risk-area change re-screens
+//   arrivals       zset of intake's Arrivals as screened (no plate, no
+//                  destination), each member a marker byte and the
+//                  serialized Arrival (ArrivalMember), scored by arrival
+//                  time (unix ms), trimmed to 30 days: what a risk-area
+//                  change re-screens. Written before session 10 as the
+//                  arrival id with the record in arrival:<id> (hash {v, p},
+//                  expiring 31 days after the arrival): still read, so
+//                  those are re-screened until they leave the window.
 //   rescreened     (unit risk-areas only) the list version last re-screened
 //   requests:<day>, outbox, outbox-lease   see platform/grid_transaction.h
 // The risk-area list lives in the unit "risk-areas" ({grid:risk-areas}:
@@ -65,6 +69,10 @@ class ScreeningStore {
   static std::string PersonKey(const std::string& grid_id, const std::string& resident_id) {
     return Keys(grid_id).Key("person", resident_id);
   }
+  // An arrival as its grid's `arrivals` member: the record itself, so that
+  // deciding an arrival writes one sorted-set member (no key of its own,
+  // no expiry) and a re-screen reads the records with the range.
+  static std::string ArrivalMember(const intake::v1::Arrival& arrival);
   // The unit holding the risk-area list and its outbox.
   static constexpr char kRiskAreasUnit[] = "risk-areas";
   static std::string RiskAreasKey() { return Keys(kRiskAreasUnit).Key("list"); }
@@ -104,8 +112,8 @@ class ScreeningStore {
   // ms, measure id) cursor (empty: from the start); at most `limit`.
   absl::StatusOr<std::vector<v1::Measure>> ListActiveMeasures(const std::string& grid_id,
                                                               const std::string& cursor, int limit);
-  // Arrivals of the grids at or after `since`, with their people's records,
-  // in one round trip per call.
+  // Arrivals of the grids at or after `since` (each once), with their
+  // people's records.
   struct ArrivalToRescreen {
     intake::v1::Arrival arrival;
     Versioned<v1::PersonStatus> person;

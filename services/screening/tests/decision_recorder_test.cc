@@ -2,6 +2,8 @@
 // arrivals decided again long after (the request log has forgotten them).
 #include "decision_recorder.h"
 
+#include <map>
+
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "measure_lifecycle.h"
@@ -114,6 +116,42 @@ TEST_F(DecisionRecorderTest, AnArrivalDecidedBeforeIsAnsweredFromTheRequestLogUn
   auto counts = store_.GetGridScreening(kGrid);
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->measures_started(), 2);
+}
+
+// A decided arrival is kept as its grid's `arrivals` member, with no key of
+// its own. Members written before (an id, the record in arrival:<id>) are
+// still read, and an arrival that is a member twice is re-screened once.
+TEST_F(DecisionRecorderTest, ArrivalsAreKeptAsMembersAndOlderIdMembersAreStillRead) {
+  const intake::v1::Arrival decided = Arrival("a-1", T(4, 11, 15));
+  ASSERT_TRUE(Decide(decided, T(4, 11, 15)).ok());
+  const platform::GridKeys keys = ScreeningStore::Keys(kGrid);
+  auto own_key = redis_.Command({"EXISTS", keys.Key("arrival", "a-1")});
+  ASSERT_TRUE(own_key.ok());
+  EXPECT_EQ(own_key->integer, 0);
+
+  intake::v1::Arrival older = Arrival("a-0", T(4, 10, 8));
+  older.set_resident_id("r-0");
+  intake::v1::Arrival decided_elsewhere = decided;  // another version's bytes
+  decided_elsewhere.set_origin_division_code("430500");
+  const std::string ms = std::to_string(absl::ToUnixMillis(T(4, 10, 8)));
+  auto written = redis_.Pipeline({
+      {"HSET", keys.Key("arrival", "a-0"), "v", "1", "p", older.SerializeAsString()},
+      {"ZADD", keys.Key("arrivals"), ms, "a-0"},
+      {"ZADD", keys.Key("arrivals"), ms, ScreeningStore::ArrivalMember(decided_elsewhere)},
+  });
+  ASSERT_TRUE(written.ok()) << written.status();
+
+  auto arrivals = store_.ArrivalsSince({kGrid}, T(4, 1));
+  ASSERT_TRUE(arrivals.ok()) << arrivals.status();
+  std::map<std::string, std::string> residents;  // arrival id -> resident id
+  for (const auto& a : *arrivals) residents[a.arrival.arrival_id()] = a.arrival.resident_id();
+  EXPECT_EQ(arrivals->size(), 2u);
+  EXPECT_EQ(residents, (std::map<std::string, std::string>{{"a-0", "r-0"}, {"a-1", "r-1"}}));
+  for (const auto& a : *arrivals) {
+    if (a.arrival.arrival_id() == "a-1") {
+      EXPECT_GT(a.person.version, 0);
+    }
+  }
 }
 
 }  // namespace
