@@ -56,6 +56,18 @@ prometheus::Gauge& AssignedPartitions(const std::string& group) {
   return family.Add({{"group", group}});
 }
 
+prometheus::Gauge& LagRecords(const std::string& group, const std::string& topic) {
+  static auto& family =
+      prometheus::BuildGauge()
+          .Name("gridbridge_kafka_consumer_lag_records")
+          .Help(
+              "Records on the partitions this process's members of a consumer group hold that "
+              "they have not taken yet (high watermark minus position), by topic; looked at "
+              "once a second")
+          .Register(Metrics());
+  return family.Add({{"group", group}, {"topic", topic}});
+}
+
 // "topic[0,1,2] other[3]" for a log line.
 std::string Describe(const std::set<std::pair<std::string, int>>& partitions) {
   std::string out;
@@ -315,6 +327,7 @@ void KafkaConsumer::Close() {
   }
   events.reset();
   SetAssigned({});
+  SetLag({});
   // The C++ consumer's destructor does not close again (it destroys with
   // RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE).
   consumer_.reset();
@@ -328,8 +341,37 @@ void KafkaConsumer::NoteAssignment() {
   if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return;
   std::set<std::pair<std::string, int>> assigned;
   for (const auto* p : partitions) assigned.emplace(p->topic(), p->partition());
+  // The lag from what librdkafka already knows (no broker round trip): the
+  // next offset it hands this member and the high watermark of its last
+  // fetch. A partition it has handed nothing from yet is not counted.
+  std::map<std::string, double> lag;
+  if (consumer_->position(partitions) == RdKafka::ERR_NO_ERROR) {
+    for (const auto* p : partitions) {
+      int64_t low = 0, high = 0;
+      if (p->offset() < 0 || consumer_->get_watermark_offsets(p->topic(), p->partition(), &low,
+                                                              &high) != RdKafka::ERR_NO_ERROR) {
+        continue;
+      }
+      lag[p->topic()] += static_cast<double>(std::max<int64_t>(0, high - p->offset()));
+    }
+  }
   RdKafka::TopicPartition::destroy(partitions);
   SetAssigned(std::move(assigned));
+  SetLag(std::move(lag));
+}
+
+void KafkaConsumer::SetLag(std::map<std::string, double> lag) {
+  // Members of one group in one process share the gauge: each adds the
+  // change of its own part.
+  for (const auto& [topic, before] : lag_) {
+    if (lag.count(topic) == 0) LagRecords(options_.group_id, topic).Decrement(before);
+  }
+  for (const auto& [topic, now] : lag) {
+    auto before = lag_.find(topic);
+    LagRecords(options_.group_id, topic)
+        .Increment(now - (before == lag_.end() ? 0 : before->second));
+  }
+  lag_ = std::move(lag);
 }
 
 void KafkaConsumer::SetAssigned(std::set<std::pair<std::string, int>> assigned) {

@@ -111,15 +111,18 @@ class KafkaConsumer {
   // Logs a change of this member's partitions (looked at once a second at
   // most) and keeps gridbridge_kafka_consumer_assigned_partitions: a member
   // that is not consuming shows at a glance whether it has nothing
-  // assigned (a rebalance, a group still joining) or is stuck.
+  // assigned (a rebalance, a group still joining) or is stuck; and
+  // gridbridge_kafka_consumer_lag_records: whether it keeps up.
   void NoteAssignment();
   void SetAssigned(std::set<std::pair<std::string, int>> assigned);
+  void SetLag(std::map<std::string, double> lag);
 
   ConsumerOptions options_;
   BatchHandler handler_;
   KafkaPublisher& dlq_;
   std::atomic<bool> stop_{false};
   std::set<std::pair<std::string, int>> assigned_;  // (topic, partition), as last looked at
+  std::map<std::string, double> lag_;               // topic -> records, as last looked at
   std::chrono::steady_clock::time_point next_assignment_check_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // last: closed first
 };

@@ -176,6 +176,44 @@ TEST(KafkaConsumer, ShowsItsAssignedPartitionsWhileAMemberAndNoneAfterLeaving) {
   EXPECT_EQ(AssignedPartitionsOf("g-assigned"), 0);
 }
 
+// The lag a dashboard watches: records on the member's partitions not taken
+// yet, above 0 while a slow handler works through a backlog, 0 once it has
+// caught up, and gone from the gauge when the member leaves.
+TEST(KafkaConsumer, ShowsItsLagWhileBehindAndNoneOnceCaughtUp) {
+  Broker broker;
+  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
+  ASSERT_TRUE(publisher.ok());
+  std::vector<KafkaRecord> records;
+  for (int i = 0; i < 300; ++i) records.push_back({kTopic, "k" + std::to_string(i), "v", {}});
+  for (const auto& s : (*publisher)->PublishBatch(records, absl::Seconds(10))) ASSERT_TRUE(s.ok());
+  ConsumerOptions options = Options(broker, "g-lag");
+  options.max_batch = 5;
+  std::atomic<int> seen{0};
+  auto consumer = KafkaConsumer::Create(
+      options,
+      [&](const ConsumedRecord&) {
+        if (++seen % 5 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(40));
+        return absl::OkStatus();
+      },
+      **publisher);
+  ASSERT_TRUE(consumer.ok());
+  auto lag = [] {
+    auto metric = GroupMetric("gridbridge_kafka_consumer_lag_records", "g-lag");
+    return metric ? metric->gauge.value : -1;
+  };
+  double most = -1, last = -1;
+  RunConsumerUntil(**consumer, [&] {
+    last = lag();
+    most = std::max(most, last);
+    return seen.load() == 300 && last == 0;
+  });
+  EXPECT_EQ(seen.load(), 300);
+  EXPECT_GT(most, 0);
+  EXPECT_LE(most, 300);
+  EXPECT_EQ(last, 0);
+  EXPECT_EQ(lag(), 0) << "a member that left holds no lag";
+}
+
 // A service must stop on SIGTERM even when Kafka is gone: leaving the group
 // then cannot finish, and the consumer gives up after close_timeout_ms.
 TEST(KafkaConsumer, StopsInBoundedTimeWhenTheBrokerIsDown) {
