@@ -21,6 +21,8 @@ struct BenchEnv {
   int threads = 32;
   std::chrono::milliseconds duration{8000};
   std::string redis_addr;
+  // Screening's admin endpoint (host:port, /metrics); empty: not scraped.
+  std::string screening_admin;
 };
 
 // `n` channels of one connection each to `target`.

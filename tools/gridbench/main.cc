@@ -30,7 +30,7 @@
 using namespace gridbridge;
 
 int main(int argc, char** argv) {
-  std::string key_file, redis_addr, tree_file = "data/admin-tree.json";
+  std::string key_file, redis_addr, screening_admin, tree_file = "data/admin-tree.json";
   int threads = 32, seconds = 8;
   bool json = false;
   bench::IntakeTargets intake;
@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--threads", threads, "concurrent callers")->capture_default_str();
     cmd->add_option("--seconds", seconds, "per measurement")->capture_default_str();
     cmd->add_flag("--json", json, "print the figures as one JSON object on the last line");
+    cmd->add_option("--screening_admin", screening_admin,
+                    "screening's admin host:port: settling waits for its consumers' lag")
+        ->envname("SCREENING_ADMIN");
   };
   auto* intake_cmd =
       app.add_subcommand("intake", "intake throughput, latency, bulk import, memory");
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
   env.threads = threads;
   env.duration = std::chrono::seconds(seconds);
   env.redis_addr = redis_addr;
+  env.screening_admin = screening_admin;
 
   nlohmann::json out;
   if (intake_cmd->parsed()) bench::RunIntakeBench(env, intake, out);

@@ -1,9 +1,12 @@
 #include "stack_quiet.h"
 
+#include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "metrics_scrape.h"
 #include "redis_client.h"
 #include "stack_probe.h"
 
@@ -15,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 struct Backlog {
   long long outbox_entries = 0;
   long long decisions = 0;
+  double screening_lag = 0;  // records screening's consumers have not taken
   bool ok = false;
 };
 
@@ -29,6 +33,18 @@ Backlog ReadBacklog(platform::RedisClient& redis, const BenchEnv& env) {
   }
   b.decisions = SumOfCounts(redis, "screening", env.grids, "decisions");
   b.ok = b.decisions >= 0;
+  if (!env.screening_admin.empty()) {
+    auto lag = ScrapeSum(env.screening_admin, "gridbridge_kafka_consumer_lag_records",
+                         "group=\"screening\"");
+    static std::once_flag warned;
+    if (!lag.has_value()) {
+      std::call_once(warned, [&] {
+        std::fprintf(stderr, "warning: no metrics from screening at %s: not waiting for its lag\n",
+                     env.screening_admin.c_str());
+      });
+    }
+    b.screening_lag = lag.value_or(0);
+  }
   return b;
 }
 
@@ -42,7 +58,8 @@ double WaitUntilQuiet(const BenchEnv& env, std::chrono::milliseconds still,
   auto unchanged_since = start;
   while (Clock::now() - start < limit) {
     Backlog now = ReadBacklog(redis, env);
-    if (!now.ok || now.outbox_entries > 0 || now.decisions != last.decisions) {
+    if (!now.ok || now.outbox_entries > 0 || now.screening_lag > 0 ||
+        now.decisions != last.decisions) {
       unchanged_since = Clock::now();
     } else if (Clock::now() - unchanged_since >= still) {
       break;

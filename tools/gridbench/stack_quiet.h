@@ -7,9 +7,11 @@
 namespace gridbridge::bench {
 
 // Waits until the stack has worked off what the calls before left it to do:
-// every outbox of intake and screening empty, and screening's decision count
-// unchanged for `still` (while it decides a backlog of arrivals the count
-// moves). Gives up after `limit`. Returns the seconds waited.
+// every outbox of intake and screening empty, screening's consumers with no
+// lag (when env.screening_admin is set: events it answers from its request
+// log change no count), and screening's decision count unchanged for
+// `still` (while it decides a backlog of arrivals the count moves). Gives
+// up after `limit`. Returns the seconds waited.
 //
 // A measurement at a fixed rate that starts right after a saturated one
 // otherwise measures the stack catching up, not the rate.
