@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
