@@ -79,17 +79,21 @@ class ScreeningRedis {
   }
   // Polls until `done` holds; the seconds it took from `start`. Gives up
   // (and says so on stderr, and in stalled()) after 10 minutes, or once
-  // `progress` (when given) has not changed for a minute: work that stopped
-  // moving will not finish (e.g. events the local broker dropped).
+  // `progress` (when given: counts that move while work is done) has not
+  // changed for a minute: work that stopped moving will not finish (e.g.
+  // events the local broker dropped).
   double Until(Clock::time_point start, const std::function<bool()>& done,
-               const std::function<long long()>& progress = {}) {
-    long long last = progress ? progress() : 0;
+               const std::function<std::vector<long long>()>& progress = {}) {
+    std::vector<long long> last = progress ? progress() : std::vector<long long>();
     auto moved = Clock::now();
     for (auto end = Clock::now() + std::chrono::minutes(10);;) {
       if (done()) break;
       const auto t = Clock::now();
       if (progress) {
-        if (long long p = progress(); p != last) last = p, moved = t;
+        if (std::vector<long long> p = progress(); p != last) {
+          last = std::move(p);
+          moved = t;
+        }
       }
       if (t >= end || t - moved >= kStall) {
         std::fprintf(stderr, "gave up waiting: %s\n",
@@ -207,10 +211,12 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   }
   const double produced_s = std::chrono::duration<double>(Clock::now() - start).count();
   auto all_decided = [&] { return redis.Decisions() - before.decisions >= produced; };
-  const double counted_s = redis.Until(start, all_decided, [&] { return redis.Decisions(); });
+  auto decisions_and_pending = [&] {
+    return std::vector<long long>{redis.Decisions(), redis.PendingEvents()};
+  };
+  const double counted_s = redis.Until(start, all_decided, decisions_and_pending);
   const double decided_s = redis.Until(
-      start, [&] { return all_decided() && redis.PendingEvents() == 0; },
-      [&] { return redis.Decisions() + redis.PendingEvents(); });
+      start, [&] { return all_decided() && redis.PendingEvents() == 0; }, decisions_and_pending);
   out["decisions_in_redis_s"] = counted_s;
   const Totals decided = redis.Read();
   out["events"] = produced;
