@@ -8,7 +8,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "grid_transaction_columnar.h"
+#include "metrics.h"
 #include "outbox.h"
+#include "prometheus/counter.h"
 
 namespace gridbridge::platform {
 namespace {
@@ -19,11 +22,32 @@ constexpr long long kSecondsPerDay = 86400;
 // client is served meanwhile) and the size of its outbox entry.
 constexpr int kMaxTransactionsPerRun = kMaxRecordsPerOutboxEntry;
 
+// Script runs by form, for the dashboards: many columnar runs sent again
+// mean many retried requests or contended records in batches.
+struct RunCounters {
+  prometheus::Counter& general;
+  prometheus::Counter& columnar;
+  prometheus::Counter& columnar_retried;
+};
+
+RunCounters& Runs() {
+  static auto& family = prometheus::BuildCounter()
+                            .Name("gridbridge_grid_transaction_runs_total")
+                            .Help(
+                                "Commit script runs by form (general, columnar, and columnar "
+                                "runs sent again the general way: columnar_retried)")
+                            .Register(Metrics());
+  static RunCounters counters{family.Add({{"form", "general"}}), family.Add({{"form", "columnar"}}),
+                              family.Add({{"form", "columnar_retried"}})};
+  return counters;
+}
+
 }  // namespace
 
 // ARGV layout: [1] number of transactions, [2] the path: '0' one by one,
 // '1' batched checks, '2' batched checks and sorted-set adds (see below),
-// then per transaction:
+// '3' columnar (see ColumnarRun: a layout of its own after [2]); for the
+// first three, then per transaction:
 //   request field, response, current bucket key index, previous bucket key
 //   index, current bucket's time to live (s), guard count, op arg count,
 //   guards (key index, version)..., ops...
@@ -191,6 +215,48 @@ local function batched(group)
   return true
 end
 
+-- The columnar path (ColumnarRun lays out its arguments): a run whose
+-- transactions can only all commit is checked, then written with one
+-- command per key and kind, its arguments ranges of ARGV. Any retry or
+-- failed guard answers 'SLOW' with nothing written: the client sends the
+-- run again the general way, which decides each transaction exactly.
+local function columnar()
+  local nf, ne, ng, nr, nz, nc = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]),
+    tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+  local fields, responses = 11, 11 + nf
+  local j = responses + 2 * nf
+  if ne > 0 and call('EXISTS', unpack(KEYS, 4, 3 + ne)) > 0 then return false end
+  if nf > 0 then
+    local now = call('HMGET', KEYS[2], unpack(ARGV, fields, responses - 1))
+    local prev = call('HMGET', KEYS[3], unpack(ARGV, fields, responses - 1))
+    for k = 1, nf do if now[k] or prev[k] then return false end end
+  end
+  for g = j, j + 2 * ng - 1, 2 do
+    if (call('HGET', KEYS[tonumber(ARGV[g])], 'v') or '0') ~= ARGV[g + 1] then return false end
+  end
+  j = j + 2 * ng
+  for r = j, j + 3 * nr - 1, 3 do
+    call('HSET', KEYS[tonumber(ARGV[r])], 'v', ARGV[r + 1], 'p', ARGV[r + 2])
+  end
+  j = j + 3 * nr
+  for _ = 1, nz do
+    local m = tonumber(ARGV[j + 1])
+    call('ZADD', KEYS[tonumber(ARGV[j])], unpack(ARGV, j + 2, j + 1 + 2 * m))
+    j = j + 2 + 2 * m
+  end
+  for c = j, j + 3 * nc - 1, 3 do call('HINCRBY', KEYS[tonumber(ARGV[c])], ARGV[c + 1], ARGV[c + 2]) end
+  if nf > 0 then
+    call('HSET', KEYS[2], unpack(ARGV, responses, responses + 2 * nf - 1))
+    call('EXPIRE', KEYS[2], ARGV[3])
+  end
+  if ARGV[10] ~= '' then call('XADD', KEYS[1], '*', 'b', ARGV[10]) end
+  return true
+end
+
+if ARGV[2] == '3' then
+  if columnar() then return n end
+  return 'SLOW'
+end
 if not (ARGV[2] ~= '0' and batched(ARGV[2] == '2')) then
   local failure = one_by_one()
   if failure then return failure end
@@ -293,11 +359,11 @@ class GridBatchBuilder {
     args_.emplace_back("1");
   }
 
-  // INVALID_ARGUMENT (and nothing added) if `txn` has keys of another grid.
-  // `Txn` is GridTransaction (its strings are moved into the command) or
-  // const GridTransaction (copied).
+  // Adds `txn` (its keys of the builder's grid: CheckOneGrid). `Txn` is
+  // GridTransaction (its strings are moved into the command) or const
+  // GridTransaction (copied).
   template <typename Txn>
-  absl::Status Add(Txn& txn) {
+  void Add(Txn& txn) {
     auto take = [](auto& bytes) -> std::string {
       if constexpr (std::is_const_v<Txn>) {
         return bytes;
@@ -305,13 +371,6 @@ class GridBatchBuilder {
         return std::move(bytes);
       }
     };
-    const std::string_view tag = HashTagOf(keys_.front());
-    for (const auto& k : txn.keys_) {
-      if (HashTagOf(k) != tag) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("grid transaction spans hash tags: ", keys_.front(), " and ", k));
-      }
-    }
     std::vector<int> number(txn.keys_.size());
     std::vector<std::string> index(txn.keys_.size());
     for (size_t k = 0; k < txn.keys_.size(); ++k) {
@@ -336,12 +395,7 @@ class GridBatchBuilder {
       if (!ThreeArgs(op.code)) args_.push_back(take(op.b));
     }
     ++count_;
-    publishes_ += txn.publishes_;
-    return absl::OkStatus();
   }
-
-  int count() const { return count_; }
-  int publishes() const { return publishes_; }
 
   // The EVALSHA command of `script` over the transactions added (their
   // arguments moved, not copied).
@@ -413,7 +467,6 @@ class GridBatchBuilder {
   absl::flat_hash_set<std::string> fields_;
   std::vector<int> owner_;
   int count_ = 0;
-  int publishes_ = 0;
 };
 
 namespace {
@@ -439,7 +492,41 @@ absl::StatusOr<GridTransaction::Outcome> ParseVerdict(const RedisReply& r) {
   return absl::InternalError("grid transaction: unexpected reply " + kind);
 }
 
+// The outcomes of `run`'s transactions from its script run's `reply`: the
+// columnar path answers how many committed (all of them).
+void SetOutcomes(const RedisReply& reply, const std::vector<size_t>& run, bool columnar,
+                 GridTransaction::Outcomes& out) {
+  for (size_t k = 0; k < run.size(); ++k) {
+    auto& outcome = out[run[k]];
+    if (reply.is_error()) {
+      outcome = absl::InternalError("grid transaction failed: " + reply.str);
+    } else if (columnar) {
+      if (reply.type == RedisReply::Type::kInteger &&
+          reply.integer == static_cast<long long>(run.size())) {
+        outcome = GridTransaction::Outcome{};
+      } else {
+        outcome = absl::InternalError("grid transaction: unexpected reply to a columnar run");
+      }
+    } else if (reply.type != RedisReply::Type::kArray || reply.elements.size() != run.size()) {
+      outcome = absl::InternalError("grid transaction: reply does not match the batch");
+    } else {
+      outcome = ParseVerdict(reply.elements[k]);
+    }
+  }
+}
+
 }  // namespace
+
+absl::Status GridTransaction::CheckOneGrid(const GridTransaction& txn) {
+  const std::string_view tag = HashTagOf(txn.outbox_key());
+  for (const auto& k : txn.keys_) {
+    if (HashTagOf(k) != tag) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("grid transaction spans hash tags: ", txn.outbox_key(), " and ", k));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
     RedisClient& redis, const std::vector<GridTransaction>& txns) {
@@ -468,51 +555,72 @@ template <typename Txn>
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
     RedisClient& redis, const std::vector<Txn*>& txns) {
   Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
-  // Runs in the making, per grid (outbox), and the finished ones.
-  std::map<std::string, std::pair<GridBatchBuilder, std::vector<size_t>>> open;
-  std::vector<RedisArgs> calls;
-  std::vector<std::vector<size_t>> members;
-  auto close = [&](auto it) {
-    calls.push_back(it->second.first.Take(Script()));
-    members.push_back(std::move(it->second.second));
-    open.erase(it);
-  };
+  // The runs: per grid (outbox) in the given order, each closed at the
+  // bounds of a script run.
+  std::vector<std::vector<size_t>> runs;
+  std::map<std::string, std::pair<size_t, int>> open;  // outbox -> run, its events
+  std::map<std::string, int> runs_of_grid;
   for (size_t i = 0; i < txns.size(); ++i) {
-    auto it = open.find(txns[i]->outbox_key());
-    if (it == open.end()) {
-      it = open.emplace(
-                   txns[i]->outbox_key(),
-                   std::make_pair(GridBatchBuilder(txns[i]->outbox_key()), std::vector<size_t>()))
-               .first;
-    }
-    if (absl::Status s = it->second.first.Add(*txns[i]); !s.ok()) {
+    if (absl::Status s = CheckOneGrid(*txns[i]); !s.ok()) {
       out[i] = s;
       continue;
     }
-    it->second.second.push_back(i);
-    if (it->second.first.count() >= kMaxTransactionsPerRun ||
-        it->second.first.publishes() >= kMaxRecordsPerOutboxEntry) {
-      close(it);
+    const std::string& grid = txns[i]->outbox_key();
+    auto [it, fresh] = open.try_emplace(grid, runs.size(), 0);
+    if (fresh) {
+      runs.emplace_back();
+      ++runs_of_grid[grid];
+    }
+    runs[it->second.first].push_back(i);
+    it->second.second += txns[i]->publishes_;
+    if (runs[it->second.first].size() >= static_cast<size_t>(kMaxTransactionsPerRun) ||
+        it->second.second >= kMaxRecordsPerOutboxEntry) {
+      open.erase(it);
     }
   }
-  while (!open.empty()) close(open.begin());
-  if (calls.empty()) return out;
+  if (runs.empty()) return out;
 
+  // The general form of a run (moving the transactions' bytes if they are
+  // not const).
+  auto general = [&](const std::vector<size_t>& run) {
+    GridBatchBuilder builder(txns[run.front()]->outbox_key());
+    for (size_t i : run) builder.Add(*txns[i]);
+    return builder.Take(Script());
+  };
+  // A grid's only run may go columnar: when it answers SLOW and goes again
+  // the general way, no later run of the grid has overtaken it.
+  std::vector<RedisArgs> calls;
+  std::vector<bool> columnar;
+  for (const auto& run : runs) {
+    std::optional<RedisArgs> command;
+    if (runs_of_grid[txns[run.front()]->outbox_key()] == 1) {
+      std::vector<const GridTransaction*> members;
+      for (size_t i : run) members.push_back(txns[i]);
+      command = ColumnarRun::Command(Script(), members);
+    }
+    columnar.push_back(command.has_value());
+    (command ? Runs().columnar : Runs().general).Increment();
+    calls.push_back(command ? std::move(*command) : general(run));
+  }
   auto replies = redis.EvalCommands(Script(), calls);
   if (!replies.ok()) return replies.status();
-  for (size_t c = 0; c < calls.size(); ++c) {
-    const RedisReply& reply = (*replies)[c];
-    for (size_t k = 0; k < members[c].size(); ++k) {
-      const size_t i = members[c][k];
-      if (reply.is_error()) {
-        out[i] = absl::InternalError("grid transaction failed: " + reply.str);
-      } else if (reply.type != RedisReply::Type::kArray ||
-                 reply.elements.size() != members[c].size()) {
-        out[i] = absl::InternalError("grid transaction: reply does not match the batch");
-      } else {
-        out[i] = ParseVerdict(reply.elements[k]);
-      }
+  std::vector<size_t> slow;  // runs to send again the general way
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const RedisReply& reply = (*replies)[r];
+    if (columnar[r] && reply.type == RedisReply::Type::kString && reply.str == ColumnarRun::kSlow) {
+      slow.push_back(r);
+    } else {
+      SetOutcomes(reply, runs[r], columnar[r], out);
     }
+  }
+  if (slow.empty()) return out;
+  calls.clear();
+  Runs().columnar_retried.Increment(static_cast<double>(slow.size()));
+  for (size_t r : slow) calls.push_back(general(runs[r]));
+  replies = redis.EvalCommands(Script(), calls);
+  if (!replies.ok()) return replies.status();
+  for (size_t k = 0; k < slow.size(); ++k) {
+    SetOutcomes((*replies)[k], runs[slow[k]], /*columnar=*/false, out);
   }
   return out;
 }

@@ -118,7 +118,11 @@ class GridTransaction {
     std::string a, b;
   };
   friend class GridBatchBuilder;
+  friend class ColumnarRun;
   friend class WatchedGridCommit;
+
+  // INVALID_ARGUMENT unless all of `txn`'s keys are its grid's (one hash tag).
+  static absl::Status CheckOneGrid(const GridTransaction& txn);
 
   int KeyIndex(const std::string& key);
   static const RedisScript& Script();

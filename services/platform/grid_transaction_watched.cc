@@ -245,12 +245,8 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitWatched(
   std::map<std::string, std::vector<size_t>> members;
   for (size_t i = 0; i < txns.size(); ++i) {
     const GridTransaction& t = txns[i];
-    const std::string_view tag = HashTagOf(t.outbox_key());
-    bool one_grid = true;
-    for (const auto& k : t.keys_) one_grid = one_grid && HashTagOf(k) == tag;
-    if (!one_grid) {
-      out[i] = absl::InvalidArgumentError(
-          absl::StrCat("grid transaction spans hash tags: ", t.outbox_key()));
+    if (absl::Status s = CheckOneGrid(t); !s.ok()) {
+      out[i] = s;
       continue;
     }
     auto [it, fresh] = members.try_emplace(t.outbox_key());

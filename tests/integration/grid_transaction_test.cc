@@ -3,7 +3,10 @@
 // script run with one outbox entry.
 #include "grid_transaction.h"
 
+#include <map>
+
 #include "gtest/gtest.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "redis_keys.h"
 #include "stack.h"
@@ -382,6 +385,180 @@ TEST_P(GridBatchTest, IndependentTransactionsThatTrimAndRemoveKeepTheirWriteOrde
     EXPECT_EQ(CommandCalls(redis_, "exists"), 1);
     EXPECT_EQ(CommandCalls(redis_, "zadd"), 3);
   }
+}
+
+// How many script runs of `form` this process sent (the runs metric).
+double RunsOf(const std::string& form) {
+  for (const auto& family : Metrics().Collect()) {
+    if (family.name != "gridbridge_grid_transaction_runs_total") continue;
+    for (const auto& metric : family.metric) {
+      if (metric.label.size() == 1 && metric.label[0].value == form) return metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+// What a grid's keys hold, for comparing two grids written the same way:
+// each key (its grid's name cut off) with its type's contents; a stream
+// as its records in order (how they were split into entries aside).
+std::map<std::string, std::string> GridState(RedisClient& redis, const GridKeys& keys) {
+  std::map<std::string, std::string> out;
+  auto names = redis.Command({"KEYS", keys.tag() + "*"});
+  for (const auto& name : names->elements) {
+    const std::string key = name.str;
+    const std::string type = redis.Command({"TYPE", key})->str;
+    std::string value = type + ":";
+    if (type == "hash") {
+      auto all = redis.Command({"HGETALL", key});
+      std::map<std::string, std::string> fields;
+      for (size_t i = 0; i + 1 < all->elements.size(); i += 2) {
+        fields[all->elements[i].str] = all->elements[i + 1].str;
+      }
+      for (const auto& [f, v] : fields) value += f + "=" + v + ";";
+    } else if (type == "zset") {
+      auto all = redis.Command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+      for (const auto& e : all->elements) value += e.str + ";";
+    } else if (type == "stream") {
+      auto entries = redis.Command({"XRANGE", key, "-", "+"});
+      for (const auto& e : entries->elements) {
+        const std::vector<KafkaRecord> records = *DecodeOutboxEntry(e.elements[1]);
+        for (const auto& r : records) value += r.key + "=" + r.value + ";";
+      }
+    }
+    const long long ttl = redis.Command({"TTL", key})->integer;
+    value += " ttl " +
+             std::to_string(ttl > 0 ? (ttl + 30) / 60 : ttl);  // minutes: runs differ by a second
+    out[key.substr(keys.tag().size())] = value;
+  }
+  return out;
+}
+
+// A run whose transactions cannot see each other and only write records,
+// add members, count and publish takes the columnar form (ColumnarRun): it
+// must leave exactly what committing them one at a time leaves.
+TEST_F(GridTransactionTest, AColumnarRunLeavesWhatCommittingOneAtATimeLeaves) {
+  GridKeys one_by_one("svc", "g2");
+  auto txns_of = [](const GridKeys& k) {
+    std::vector<GridTransaction> txns;
+    for (int i = 0; i < 12; ++i) {
+      const std::string id = std::to_string(i);
+      const std::string rec = k.Key("rec", id);
+      GridTransaction& t = txns.emplace_back(k, i == 7 ? "" : "a:" + id, "answer-" + id, kNow);
+      t.ExpectVersion(rec, 0)
+          .PutRecord(rec, 1, "p" + id)
+          .ZAdd(k.Key("idx"), 0, id)
+          .ZAdd(k.Key("by-time"), 100 - i, id)
+          .HashIncrement(k.Key("counts"), "n", 1)
+          .HashIncrement(k.Key("counts"), "odd", i % 2)
+          .HashIncrement(k.Key("counts"), "net", i % 2 == 0 ? 2 : -1);
+      if (i % 3 != 0) t.Publish({"t", id, "e" + id, {}});
+      if (i == 4) t.PutRecord(k.Key("rec", "4b"), 3, "second record");
+    }
+    return txns;
+  };
+  // A record of an earlier version, guarded by a non-zero version.
+  const std::string older = keys_.Key("rec", "older"), older2 = one_by_one.Key("rec", "older");
+  ASSERT_TRUE(redis_.Command({"HSET", older, "v", "2", "p", "old"}).ok());
+  ASSERT_TRUE(redis_.Command({"HSET", older2, "v", "2", "p", "old"}).ok());
+  auto with_older = [](std::vector<GridTransaction> txns, const std::string& key) {
+    txns[5].ExpectVersion(key, 2).PutRecord(key, 3, "newer");
+    return txns;
+  };
+
+  const double columnar = RunsOf("columnar"), general = RunsOf("general");
+  auto out = GridTransaction::CommitAll(redis_, with_older(txns_of(keys_), older));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), std::vector<Kind>(12, Kind::kCommitted));
+  EXPECT_EQ(RunsOf("columnar"), columnar + 1);
+  EXPECT_EQ(RunsOf("general"), general);
+
+  for (const auto& txn : with_older(txns_of(one_by_one), older2)) {
+    auto one = Run(txn);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->kind, Kind::kCommitted);
+  }
+  const auto state = GridState(redis_, keys_);
+  EXPECT_EQ(state, GridState(redis_, one_by_one));
+  EXPECT_EQ(state.at(":svc:counts"), "hash:n=12;net=6;odd=6; ttl -1");
+  EXPECT_EQ(state.at(":svc:rec:older"), "hash:p=newer;v=3; ttl -1");
+  EXPECT_EQ(
+      OutboxValues(keys_),
+      (std::vector<std::vector<std::string>>{{"e1", "e2", "e4", "e5", "e7", "e8", "e10", "e11"}}));
+}
+
+// A columnar run that meets a retried request, a record that exists after
+// all or a stale version writes nothing and goes again the general way,
+// which decides each transaction exactly.
+TEST_F(GridTransactionTest, AColumnarRunThatMeetsARetryOrAStaleRecordGoesAgainTheGeneralWay) {
+  // Requests that only count and publish: nothing but the request log
+  // tells a retry.
+  auto counted = [&](int from) {
+    std::vector<GridTransaction> out;
+    for (int i = from; i < from + 4; ++i) {
+      out.emplace_back(keys_, "a:" + std::to_string(i), "answer-" + std::to_string(i), kNow);
+      out.back().HashIncrement(keys_.Key("counts"), "n", 1).Publish({"t", "k", "e", {}});
+    }
+    return out;
+  };
+  const double retried = RunsOf("columnar_retried");
+  ASSERT_EQ(Kinds(*GridTransaction::CommitAll(redis_, counted(0))),
+            std::vector<Kind>(4, Kind::kCommitted));
+  EXPECT_EQ(RunsOf("columnar_retried"), retried);
+
+  // Two of the same requests again, with two new ones.
+  auto out = GridTransaction::CommitAll(redis_, counted(2));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kDuplicate, Kind::kCommitted,
+                                            Kind::kCommitted}));
+  EXPECT_EQ((*out)[1]->prior_response, "answer-3");
+  EXPECT_EQ(RunsOf("columnar_retried"), retried + 1);
+  EXPECT_EQ(Counter("n"), "6");
+  EXPECT_EQ(OutboxEntries(keys_).size(), 2u);
+
+  // New requests; one of them guards a record at a version it is not at.
+  ASSERT_TRUE(redis_.Command({"HSET", keys_.Key("rec", "other"), "v", "5", "p", "x"}).ok());
+  std::vector<GridTransaction> next;
+  for (int i = 0; i < 3; ++i) {
+    const std::string rec = keys_.Key("rec", "n" + std::to_string(i));
+    next.emplace_back(keys_, "b:" + std::to_string(i), "answer", kNow);
+    next.back()
+        .ExpectVersion(rec, 0)
+        .PutRecord(rec, 1, "p")
+        .HashIncrement(keys_.Key("counts"), "n", 1);
+  }
+  next[1].ExpectVersion(keys_.Key("rec", "other"), 4);
+  out = GridTransaction::CommitAll(redis_, next);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kCommitted, Kind::kConflict, Kind::kCommitted}));
+  EXPECT_EQ((*out)[1]->conflict_key, keys_.Key("rec", "other"));
+  EXPECT_EQ(RunsOf("columnar_retried"), retried + 2);
+  EXPECT_EQ(Counter("n"), "8");
+  EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("rec", "n1")})->integer, 0);
+}
+
+// A grid with more transactions than one run takes: its runs go the general
+// way, in order. (Were a first run columnar and sent again after a second
+// run of the grid had committed, the second would overtake it: here the
+// later write of a record would fail its guard.)
+TEST_F(GridTransactionTest, AGridWithSeveralRunsKeepsTheirOrder) {
+  ASSERT_TRUE(Run(GridTransaction(keys_, "a:0", "answer", kNow)).ok());  // remembered: a retry
+  std::vector<GridTransaction> txns;
+  for (int i = 0; i < 70; ++i) {
+    txns.emplace_back(keys_, "a:" + std::to_string(i), "answer", kNow);
+    txns.back().HashIncrement(keys_.Key("counts"), "n", 1);
+  }
+  const std::string x = keys_.Key("rec", "x");
+  txns[5].ExpectVersion(x, 0).PutRecord(x, 1, "first");
+  txns[66].ExpectVersion(x, 1).PutRecord(x, 2, "second");
+  const double columnar = RunsOf("columnar");
+  auto out = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<Kind> expected(70, Kind::kCommitted);
+  expected[0] = Kind::kDuplicate;
+  EXPECT_EQ(Kinds(*out), expected);
+  EXPECT_EQ(redis_.Command({"HGET", x, "p"})->str, "second");
+  EXPECT_EQ(Counter("n"), "69");
+  EXPECT_EQ(RunsOf("columnar"), columnar);
 }
 
 TEST_F(GridTransactionTest, LargeBatchesAreSplitIntoBoundedOutboxEntries) {

@@ -1,0 +1,171 @@
+// ColumnarRun: the columnar form of a commit script run (see the header and
+// the script's ARGV layout in grid_transaction.cc).
+#include "grid_transaction_columnar.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+
+namespace gridbridge::platform {
+namespace {
+
+// KEYS in the columnar layout: [1] outbox, [2] current and [3] previous
+// request bucket, then the keys that must not exist yet (one EXISTS over
+// KEYS[4 ..]), then the others; numbers are Lua's, 1-based.
+class ColumnarKeys {
+ public:
+  // `buckets`: the request buckets {current, previous}.
+  ColumnarKeys(const std::string& outbox, const std::pair<std::string, std::string>& buckets,
+               std::vector<std::string> absent)
+      : keys_{outbox, buckets.first, buckets.second} {
+    for (auto& key : absent) Number(key);
+    absent_ = keys_.size() - 3;
+  }
+  std::string Number(const std::string& key) {
+    auto [it, fresh] = numbers_.try_emplace(key, 0);
+    if (fresh) {
+      keys_.push_back(key);
+      it->second = static_cast<int>(keys_.size());
+    }
+    return std::to_string(it->second);
+  }
+  std::vector<std::string>& keys() { return keys_; }
+  // How many keys must not exist yet (set by the constructor).
+  size_t absent() const { return absent_; }
+
+ private:
+  std::vector<std::string> keys_;
+  absl::flat_hash_map<std::string, int> numbers_;
+  size_t absent_ = 0;
+};
+
+}  // namespace
+
+bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
+  if (txns.size() < 2) return false;
+  absl::flat_hash_set<std::string_view> fields;
+  absl::flat_hash_map<std::string_view, size_t> owner;  // guarded or written key -> transaction
+  for (size_t t = 0; t < txns.size(); ++t) {
+    const GridTransaction& txn = *txns[t];
+    if (txn.keys_[1] != txns.front()->keys_[1]) return false;
+    if (!txn.request_field_.empty() && !fields.insert(txn.request_field_).second) return false;
+    auto claim = [&](int key) {
+      auto [it, fresh] = owner.try_emplace(txn.keys_[key], t);
+      return fresh || it->second == t;
+    };
+    for (const auto& [key, version] : txn.guards_) {
+      if (!claim(key)) return false;
+    }
+    for (const auto& op : txn.ops_) {
+      if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') return false;
+      if (op.code == 'R' && !claim(op.key)) return false;
+    }
+  }
+  return true;
+}
+
+std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
+                                              const std::vector<const GridTransaction*>& txns) {
+  if (!Fits(txns)) return std::nullopt;
+  std::vector<std::string> absent;
+  for (const GridTransaction* txn : txns) {
+    for (const auto& [key, version] : txn->guards_) {
+      if (version == 0) absent.push_back(txn->keys_[key]);
+    }
+  }
+  const GridTransaction& first = *txns.front();
+  ColumnarKeys keys(first.outbox_key(), {first.keys_[1], first.keys_[2]}, std::move(absent));
+
+  RedisArgs fields, responses, guards, records, counters;
+  std::string frames;
+  // Sorted-set members per key and counter sums per (key, field), each in
+  // order of first appearance.
+  std::vector<std::pair<std::string, RedisArgs>> zadds;
+  absl::flat_hash_map<std::string, size_t> zadd_of;
+  struct Sum {
+    std::string key_number, field;
+    long long delta = 0;
+  };
+  std::vector<Sum> sums;
+  absl::flat_hash_map<std::string, size_t> sum_of;  // "<key number> <field>" -> sums
+  long long ttl = 0;
+  for (const GridTransaction* txn : txns) {
+    if (!txn->request_field_.empty()) {
+      fields.push_back(txn->request_field_);
+      responses.push_back(txn->request_field_);
+      responses.push_back(txn->response_);
+      ttl = txn->bucket_ttl_seconds_;
+    }
+    for (const auto& [key, version] : txn->guards_) {
+      if (version == 0) continue;  // one EXISTS over KEYS[4 ..]
+      guards.push_back(keys.Number(txn->keys_[key]));
+      guards.push_back(std::to_string(version));
+    }
+    for (const auto& op : txn->ops_) {
+      const std::string& key = txn->keys_[op.key];
+      switch (op.code) {
+        case 'R':
+          records.insert(records.end(), {keys.Number(key), op.a, op.b});
+          break;
+        case 'Z': {
+          auto [it, fresh] = zadd_of.try_emplace(key, zadds.size());
+          if (fresh) zadds.emplace_back(keys.Number(key), RedisArgs{});
+          zadds[it->second].second.push_back(op.a);
+          zadds[it->second].second.push_back(op.b);
+          break;
+        }
+        case 'C': {
+          long long delta = 0;
+          (void)absl::SimpleAtoi(op.b, &delta);
+          const std::string number = keys.Number(key);
+          auto [it, fresh] = sum_of.try_emplace(number + " " + op.a, sums.size());
+          if (fresh) sums.push_back({number, op.a});
+          sums[it->second].delta += delta;
+          break;
+        }
+        case 'P':
+          frames += op.a;  // frames concatenate into an OutboxBatch
+          break;
+      }
+    }
+  }
+  for (auto& sum : sums) {
+    if (sum.delta == 0) continue;
+    counters.insert(counters.end(),
+                    {std::move(sum.key_number), std::move(sum.field), std::to_string(sum.delta)});
+  }
+
+  std::vector<std::string>& key_list = keys.keys();
+  RedisArgs command{
+      "EVALSHA",
+      script.sha1,
+      std::to_string(key_list.size()),
+  };
+  command.reserve(3 + key_list.size() + 10 + 3 * fields.size() + guards.size() + records.size() +
+                  counters.size() + 4 * txns.size());
+  for (auto& k : key_list) command.push_back(std::move(k));
+  command.insert(command.end(), {std::to_string(txns.size()), "3", std::to_string(ttl),
+                                 std::to_string(fields.size()), std::to_string(keys.absent()),
+                                 std::to_string(guards.size() / 2),
+                                 std::to_string(records.size() / 3), std::to_string(zadds.size()),
+                                 std::to_string(counters.size() / 3), std::move(frames)});
+  auto append = [&](RedisArgs& args) {
+    for (auto& a : args) command.push_back(std::move(a));
+  };
+  append(fields);
+  append(responses);
+  append(guards);
+  append(records);
+  for (auto& [number, members] : zadds) {
+    command.push_back(number);
+    command.push_back(std::to_string(members.size() / 2));
+    append(members);
+  }
+  append(counters);
+  return command;
+}
+
+}  // namespace gridbridge::platform
