@@ -221,9 +221,9 @@ end
 -- failed guard answers 'SLOW' with nothing written: the client sends the
 -- run again the general way, which decides each transaction exactly.
 local function columnar()
-  local nf, ne, ng, nr, nz, nc = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]),
-    tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-  local fields, responses = 11, 11 + nf
+  local nf, ne, ng, nr, nz, nc, nt = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]),
+    tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[11])
+  local fields, responses = 12, 12 + nf
   local j = responses + 2 * nf
   if ne > 0 and call('EXISTS', unpack(KEYS, 4, 3 + ne)) > 0 then return false end
   if nf > 0 then
@@ -244,6 +244,10 @@ local function columnar()
     call('ZADD', KEYS[tonumber(ARGV[j])], unpack(ARGV, j + 2, j + 1 + 2 * m))
     j = j + 2 + 2 * m
   end
+  for t = j, j + 2 * nt - 1, 2 do
+    call('ZREMRANGEBYSCORE', KEYS[tonumber(ARGV[t])], '-inf', '(' .. ARGV[t + 1])
+  end
+  j = j + 2 * nt
   for c = j, j + 3 * nc - 1, 3 do call('HINCRBY', KEYS[tonumber(ARGV[c])], ARGV[c + 1], ARGV[c + 2]) end
   if nf > 0 then
     call('HSET', KEYS[2], unpack(ARGV, responses, responses + 2 * nf - 1))

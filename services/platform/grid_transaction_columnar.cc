@@ -48,6 +48,8 @@ bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
   if (txns.size() < 2) return false;
   absl::flat_hash_set<std::string_view> fields;
   absl::flat_hash_map<std::string_view, size_t> owner;  // guarded or written key -> transaction
+  absl::flat_hash_map<std::string_view, std::string_view> trims;  // key -> bound
+  absl::flat_hash_set<std::string_view> added_untrimmed;          // added to, not trimmed after
   for (size_t t = 0; t < txns.size(); ++t) {
     const GridTransaction& txn = *txns[t];
     if (txn.keys_[1] != txns.front()->keys_[1]) return false;
@@ -59,10 +61,33 @@ bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
     for (const auto& [key, version] : txn.guards_) {
       if (!claim(key)) return false;
     }
+    absl::flat_hash_set<std::string_view> added;  // by this transaction, not trimmed since
     for (const auto& op : txn.ops_) {
-      if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') return false;
-      if (op.code == 'R' && !claim(op.key)) return false;
+      const std::string_view key = txn.keys_[op.key];
+      switch (op.code) {
+        case 'R':
+          if (!claim(op.key)) return false;
+          break;
+        case 'Z':
+          added.insert(key);
+          break;
+        case 'T': {
+          auto [it, fresh] = trims.try_emplace(key, op.a);
+          if (!fresh && it->second != op.a) return false;
+          added.erase(key);
+          break;
+        }
+        case 'C':
+        case 'P':
+          break;
+        default:
+          return false;
+      }
     }
+    added_untrimmed.insert(added.begin(), added.end());
+  }
+  for (const auto& key : added_untrimmed) {
+    if (trims.contains(key)) return false;
   }
   return true;
 }
@@ -79,7 +104,8 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
   const GridTransaction& first = *txns.front();
   ColumnarKeys keys(first.outbox_key(), {first.keys_[1], first.keys_[2]}, std::move(absent));
 
-  RedisArgs fields, responses, guards, records, counters;
+  RedisArgs fields, responses, guards, records, counters, trims;
+  absl::flat_hash_set<std::string> trimmed;  // once per key (one bound: Fits)
   std::string frames;
   // Sorted-set members per key and counter sums per (key, field), each in
   // order of first appearance.
@@ -126,6 +152,9 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
           sums[it->second].delta += delta;
           break;
         }
+        case 'T':
+          if (trimmed.insert(key).second) trims.insert(trims.end(), {keys.Number(key), op.a});
+          break;
         case 'P':
           frames += op.a;  // frames concatenate into an OutboxBatch
           break;
@@ -147,11 +176,12 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
   command.reserve(3 + key_list.size() + 10 + 3 * fields.size() + guards.size() + records.size() +
                   counters.size() + 4 * txns.size());
   for (auto& k : key_list) command.push_back(std::move(k));
-  command.insert(command.end(), {std::to_string(txns.size()), "3", std::to_string(ttl),
-                                 std::to_string(fields.size()), std::to_string(keys.absent()),
-                                 std::to_string(guards.size() / 2),
-                                 std::to_string(records.size() / 3), std::to_string(zadds.size()),
-                                 std::to_string(counters.size() / 3), std::move(frames)});
+  command.insert(
+      command.end(),
+      {std::to_string(txns.size()), "3", std::to_string(ttl), std::to_string(fields.size()),
+       std::to_string(keys.absent()), std::to_string(guards.size() / 2),
+       std::to_string(records.size() / 3), std::to_string(zadds.size()),
+       std::to_string(counters.size() / 3), std::move(frames), std::to_string(trims.size() / 2)});
   auto append = [&](RedisArgs& args) {
     for (auto& a : args) command.push_back(std::move(a));
   };
@@ -164,6 +194,7 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
     command.push_back(std::to_string(members.size() / 2));
     append(members);
   }
+  append(trims);
   append(counters);
   return command;
 }

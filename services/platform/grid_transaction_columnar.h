@@ -20,9 +20,12 @@ namespace gridbridge::platform {
 //
 // Fits runs of two or more transactions of one grid that cannot see each
 // other (no record, guarded key or request field in two of them, one
-// request bucket) and only write records, add to sorted sets, count and
-// publish: their writes then commute across transactions, so grouping
-// them leaves what applying them one transaction after the other would.
+// request bucket) and only write records, add to sorted sets, count,
+// publish and trim sorted sets, where every trim of a key has the same
+// bound and every transaction adding to a trimmed key trims it after its
+// adds (a window kept, as screening's arrivals): their writes then leave,
+// grouped (adds, then trims), what applying them one transaction after
+// the other would.
 class ColumnarRun {
  public:
   // The EVALSHA command of `script` committing `txns` (copied, not moved:

@@ -451,6 +451,8 @@ TEST_F(GridTransactionTest, AColumnarRunLeavesWhatCommittingOneAtATimeLeaves) {
           .HashIncrement(k.Key("counts"), "n", 1)
           .HashIncrement(k.Key("counts"), "odd", i % 2)
           .HashIncrement(k.Key("counts"), "net", i % 2 == 0 ? 2 : -1);
+      // A window kept to scores from 5 on: each adds, then trims.
+      t.ZAdd(k.Key("window"), i, id).ZRemoveBelow(k.Key("window"), 5);
       if (i % 3 != 0) t.Publish({"t", id, "e" + id, {}});
       if (i == 4) t.PutRecord(k.Key("rec", "4b"), 3, "second record");
     }
@@ -460,6 +462,9 @@ TEST_F(GridTransactionTest, AColumnarRunLeavesWhatCommittingOneAtATimeLeaves) {
   const std::string older = keys_.Key("rec", "older"), older2 = one_by_one.Key("rec", "older");
   ASSERT_TRUE(redis_.Command({"HSET", older, "v", "2", "p", "old"}).ok());
   ASSERT_TRUE(redis_.Command({"HSET", older2, "v", "2", "p", "old"}).ok());
+  for (const GridKeys* k : {&keys_, &one_by_one}) {
+    ASSERT_TRUE(redis_.Command({"ZADD", k->Key("window"), "1", "old", "50", "kept"}).ok());
+  }
   auto with_older = [](std::vector<GridTransaction> txns, const std::string& key) {
     txns[5].ExpectVersion(key, 2).PutRecord(key, 3, "newer");
     return txns;
@@ -481,6 +486,7 @@ TEST_F(GridTransactionTest, AColumnarRunLeavesWhatCommittingOneAtATimeLeaves) {
   EXPECT_EQ(state, GridState(redis_, one_by_one));
   EXPECT_EQ(state.at(":svc:counts"), "hash:n=12;net=6;odd=6; ttl -1");
   EXPECT_EQ(state.at(":svc:rec:older"), "hash:p=newer;v=3; ttl -1");
+  EXPECT_EQ(state.at(":svc:window"), "zset:5;5;6;6;7;7;8;8;9;9;10;10;11;11;kept;50; ttl -1");
   EXPECT_EQ(
       OutboxValues(keys_),
       (std::vector<std::vector<std::string>>{{"e1", "e2", "e4", "e5", "e7", "e8", "e10", "e11"}}));
@@ -534,6 +540,34 @@ TEST_F(GridTransactionTest, AColumnarRunThatMeetsARetryOrAStaleRecordGoesAgainTh
   EXPECT_EQ(RunsOf("columnar_retried"), retried + 2);
   EXPECT_EQ(Counter("n"), "8");
   EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("rec", "n1")})->integer, 0);
+}
+
+// Trims grouped after a run's adds leave what the transactions leave one
+// after the other only if every one that adds to a trimmed key trims it
+// after, to the same bound; other runs go the general way.
+TEST_F(GridTransactionTest, ARunThatAddsAfterATrimGoesTheGeneralWay) {
+  const std::string w = keys_.Key("w");
+  auto run = [&](long long second_bound, bool second_trims) {
+    std::vector<GridTransaction> txns;
+    txns.emplace_back(keys_, "", "", kNow);
+    txns.back().ZAdd(w, 1, "a").ZRemoveBelow(w, 3);
+    txns.emplace_back(keys_, "", "", kNow);
+    txns.back().ZAdd(w, 2, "b");
+    if (second_trims) txns.back().ZRemoveBelow(w, second_bound);
+    return txns;
+  };
+  const double columnar = RunsOf("columnar"), general = RunsOf("general");
+  ASSERT_EQ(Kinds(*GridTransaction::CommitAll(redis_, run(0, false))),
+            std::vector<Kind>(2, Kind::kCommitted));
+  EXPECT_EQ(MembersWithScores(w), (std::vector<std::string>{"b", "2"}));  // added after the trim
+  ASSERT_EQ(Kinds(*GridTransaction::CommitAll(redis_, run(2, true))),
+            std::vector<Kind>(2, Kind::kCommitted));
+  EXPECT_EQ(MembersWithScores(w), (std::vector<std::string>{"b", "2"}));  // the bounds differ
+  EXPECT_EQ(RunsOf("general"), general + 2);
+  ASSERT_EQ(Kinds(*GridTransaction::CommitAll(redis_, run(3, true))),
+            std::vector<Kind>(2, Kind::kCommitted));
+  EXPECT_TRUE(MembersWithScores(w).empty());
+  EXPECT_EQ(RunsOf("columnar"), columnar + 1);
 }
 
 // A grid with more transactions than one run takes: its runs go the general
