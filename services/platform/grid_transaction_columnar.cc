@@ -45,7 +45,7 @@ class ColumnarKeys {
 }  // namespace
 
 bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
-  if (txns.size() < 2) return false;
+  if (txns.empty()) return false;
   absl::flat_hash_set<std::string_view> fields;
   absl::flat_hash_map<std::string_view, size_t> owner;  // guarded or written key -> transaction
   absl::flat_hash_map<std::string_view, std::string_view> trims;  // key -> bound

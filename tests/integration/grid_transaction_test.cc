@@ -542,6 +542,34 @@ TEST_F(GridTransactionTest, AColumnarRunThatMeetsARetryOrAStaleRecordGoesAgainTh
   EXPECT_EQ(redis_.Command({"EXISTS", keys_.Key("rec", "n1")})->integer, 0);
 }
 
+// A lone transaction takes the columnar form as well; its retry goes
+// again the general way and gets the first answer.
+TEST_F(GridTransactionTest, ALoneTransactionTakesTheColumnarFormAndItsRetryTheGeneralWay) {
+  auto txn = [&] {
+    GridTransaction t(keys_, "a:1", "answer-1", kNow);
+    t.ExpectVersion(keys_.Key("rec", "x"), 0)
+        .PutRecord(keys_.Key("rec", "x"), 1, "x1")
+        .ZAdd(keys_.Key("w"), 7, "x")
+        .ZRemoveBelow(keys_.Key("w"), 5)
+        .HashIncrement(keys_.Key("counts"), "n", 1)
+        .Publish({"t", "x", "x1", {}});
+    return t;
+  };
+  const double columnar = RunsOf("columnar"), retried = RunsOf("columnar_retried");
+  auto first = Run(txn());
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->kind, Kind::kCommitted);
+  EXPECT_EQ(RunsOf("columnar"), columnar + 1);
+  auto again = Run(txn());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kind, Kind::kDuplicate);
+  EXPECT_EQ(again->prior_response, "answer-1");
+  EXPECT_EQ(RunsOf("columnar_retried"), retried + 1);
+  EXPECT_EQ(Counter("n"), "1");
+  EXPECT_EQ(MembersWithScores(keys_.Key("w")), (std::vector<std::string>{"x", "7"}));
+  EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"x1"}}));
+}
+
 // Trims grouped after a run's adds leave what the transactions leave one
 // after the other only if every one that adds to a trimmed key trims it
 // after, to the same bound; other runs go the general way.
