@@ -594,17 +594,16 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
   // A grid's only run may go columnar: when it answers SLOW and goes again
   // the general way, no later run of the grid has overtaken it.
   std::vector<RedisArgs> calls;
-  std::vector<bool> columnar;
+  std::vector<std::optional<ColumnarRun>> columnar;
   for (const auto& run : runs) {
-    std::optional<RedisArgs> command;
+    std::optional<ColumnarRun>& form = columnar.emplace_back();
     if (runs_of_grid[txns[run.front()]->outbox_key()] == 1) {
-      std::vector<const GridTransaction*> members;
+      std::vector<Txn*> members;
       for (size_t i : run) members.push_back(txns[i]);
-      command = ColumnarRun::Command(Script(), members);
+      form = ColumnarRun::Build(Script(), members);
     }
-    columnar.push_back(command.has_value());
-    (command ? Runs().columnar : Runs().general).Increment();
-    calls.push_back(command ? std::move(*command) : general(run));
+    (form ? Runs().columnar : Runs().general).Increment();
+    calls.push_back(form ? std::move(form->command()) : general(run));
   }
   auto replies = redis.EvalCommands(Script(), calls);
   if (!replies.ok()) return replies.status();
@@ -612,9 +611,10 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
   for (size_t r = 0; r < runs.size(); ++r) {
     const RedisReply& reply = (*replies)[r];
     if (columnar[r] && reply.type == RedisReply::Type::kString && reply.str == ColumnarRun::kSlow) {
+      columnar[r]->GiveBack(calls[r]);
       slow.push_back(r);
     } else {
-      SetOutcomes(reply, runs[r], columnar[r], out);
+      SetOutcomes(reply, runs[r], columnar[r].has_value(), out);
     }
   }
   if (slow.empty()) return out;

@@ -3,6 +3,7 @@
 #include "grid_transaction_columnar.h"
 
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -92,21 +93,51 @@ bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
   return true;
 }
 
-std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
-                                              const std::vector<const GridTransaction*>& txns) {
-  if (!Fits(txns)) return std::nullopt;
+template <typename Txn>
+std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
+                                              const std::vector<Txn*>& txns) {
+  {
+    const std::vector<const GridTransaction*> view(txns.begin(), txns.end());
+    if (!Fits(view)) return std::nullopt;
+  }
+  // The bytes of the transactions' records, members and answers:
+  // moved into the command from transactions that are not const (and
+  // remembered, to be given back), copied from the others.
+  ColumnarRun run;
+  // Lists of arguments that take bytes, numbered: the answers, the
+  // records, then each sorted set's members.
+  constexpr size_t kResponses = 0, kRecords = 1, kFirstMembers = 2;
+  struct Taken {
+    std::string* home;
+    size_t list, index;  // where it went before the command was assembled
+  };
+  std::vector<Taken> taken;
+  auto take = [&](auto& bytes, RedisArgs& args, size_t list) {
+    if constexpr (!std::is_const_v<Txn>) {
+      taken.push_back({&bytes, list, args.size()});
+      args.push_back(std::move(bytes));
+    } else {
+      args.push_back(bytes);
+    }
+  };
+
   std::vector<std::string> absent;
-  for (const GridTransaction* txn : txns) {
+  size_t frame_bytes = 0;
+  for (const Txn* txn : txns) {
     for (const auto& [key, version] : txn->guards_) {
       if (version == 0) absent.push_back(txn->keys_[key]);
     }
+    for (const auto& op : txn->ops_) {
+      if (op.code == 'P') frame_bytes += op.a.size();
+    }
   }
-  const GridTransaction& first = *txns.front();
+  Txn& first = *txns.front();
   ColumnarKeys keys(first.outbox_key(), {first.keys_[1], first.keys_[2]}, std::move(absent));
 
   RedisArgs fields, responses, guards, records, counters, trims;
   absl::flat_hash_set<std::string> trimmed;  // once per key (one bound: Fits)
   std::string frames;
+  frames.reserve(frame_bytes);
   // Sorted-set members per key and counter sums per (key, field), each in
   // order of first appearance.
   std::vector<std::pair<std::string, RedisArgs>> zadds;
@@ -118,11 +149,11 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
   std::vector<Sum> sums;
   absl::flat_hash_map<std::string, size_t> sum_of;  // "<key number> <field>" -> sums
   long long ttl = 0;
-  for (const GridTransaction* txn : txns) {
+  for (Txn* txn : txns) {
     if (!txn->request_field_.empty()) {
       fields.push_back(txn->request_field_);
       responses.push_back(txn->request_field_);
-      responses.push_back(txn->response_);
+      take(txn->response_, responses, kResponses);
       ttl = txn->bucket_ttl_seconds_;
     }
     for (const auto& [key, version] : txn->guards_) {
@@ -130,17 +161,19 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
       guards.push_back(keys.Number(txn->keys_[key]));
       guards.push_back(std::to_string(version));
     }
-    for (const auto& op : txn->ops_) {
+    for (auto& op : txn->ops_) {
       const std::string& key = txn->keys_[op.key];
       switch (op.code) {
         case 'R':
-          records.insert(records.end(), {keys.Number(key), op.a, op.b});
+          records.insert(records.end(), {keys.Number(key), op.a});
+          take(op.b, records, kRecords);
           break;
         case 'Z': {
           auto [it, fresh] = zadd_of.try_emplace(key, zadds.size());
           if (fresh) zadds.emplace_back(keys.Number(key), RedisArgs{});
-          zadds[it->second].second.push_back(op.a);
-          zadds[it->second].second.push_back(op.b);
+          RedisArgs& members = zadds[it->second].second;
+          members.push_back(op.a);
+          take(op.b, members, kFirstMembers + it->second);
           break;
         }
         case 'C': {
@@ -168,35 +201,49 @@ std::optional<RedisArgs> ColumnarRun::Command(const RedisScript& script,
   }
 
   std::vector<std::string>& key_list = keys.keys();
-  RedisArgs command{
-      "EVALSHA",
-      script.sha1,
-      std::to_string(key_list.size()),
-  };
-  command.reserve(3 + key_list.size() + 10 + 3 * fields.size() + guards.size() + records.size() +
-                  counters.size() + 4 * txns.size());
+  RedisArgs& command = run.command_;
+  command = {"EVALSHA", script.sha1, std::to_string(key_list.size())};
+  command.reserve(3 + key_list.size() + 11 + 3 * fields.size() + guards.size() + records.size() +
+                  trims.size() + counters.size() + 4 * txns.size());
   for (auto& k : key_list) command.push_back(std::move(k));
   command.insert(
       command.end(),
       {std::to_string(txns.size()), "3", std::to_string(ttl), std::to_string(fields.size()),
        std::to_string(keys.absent()), std::to_string(guards.size() / 2),
        std::to_string(records.size() / 3), std::to_string(zadds.size()),
-       std::to_string(counters.size() / 3), std::move(frames), std::to_string(trims.size() / 2)});
+       std::to_string(counters.size() / 3), "", std::to_string(trims.size() / 2)});
+  command[command.size() - 2] = std::move(frames);
+  // Where each numbered list starts in the command, to find what was taken.
+  std::vector<size_t> start(kFirstMembers + zadds.size());
   auto append = [&](RedisArgs& args) {
     for (auto& a : args) command.push_back(std::move(a));
   };
   append(fields);
+  start[kResponses] = command.size();
   append(responses);
   append(guards);
+  start[kRecords] = command.size();
   append(records);
-  for (auto& [number, members] : zadds) {
-    command.push_back(number);
-    command.push_back(std::to_string(members.size() / 2));
-    append(members);
+  for (size_t z = 0; z < zadds.size(); ++z) {
+    command.push_back(std::move(zadds[z].first));
+    command.push_back(std::to_string(zadds[z].second.size() / 2));
+    start[kFirstMembers + z] = command.size();
+    append(zadds[z].second);
   }
   append(trims);
   append(counters);
-  return command;
+  for (const Taken& t : taken) run.taken_.push_back({t.home, start[t.list] + t.index});
+  return run;
+}
+
+template std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript&,
+                                                       const std::vector<GridTransaction*>&);
+template std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript&,
+                                                       const std::vector<const GridTransaction*>&);
+
+void ColumnarRun::GiveBack(RedisArgs& sent) {
+  for (const auto& [home, arg] : taken_) *home = std::move(sent[arg]);
+  taken_.clear();
 }
 
 }  // namespace gridbridge::platform

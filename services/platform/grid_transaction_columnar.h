@@ -29,11 +29,20 @@ namespace gridbridge::platform {
 // RecordArrival's commit took ~18 % less Redis CPU (docs/performance.md).
 class ColumnarRun {
  public:
-  // The EVALSHA command of `script` committing `txns` (copied, not moved:
-  // the general form may still be needed), or nothing if they do not fit.
-  // `txns` must hold no more events than one outbox entry takes.
-  static std::optional<RedisArgs> Command(const RedisScript& script,
-                                          const std::vector<const GridTransaction*>& txns);
+  // The run of `txns` in the columnar form, or nothing (and nothing taken)
+  // if they do not fit. `Txn` is GridTransaction, whose records, members
+  // and answers are moved into the command (GiveBack returns them),
+  // or const GridTransaction (copied). `txns` must hold no more events than
+  // one outbox entry takes.
+  template <typename Txn>
+  static std::optional<ColumnarRun> Build(const RedisScript& script, const std::vector<Txn*>& txns);
+
+  // The EVALSHA command; the caller may move it out (and keep it as sent).
+  RedisArgs& command() { return command_; }
+
+  // After a SLOW answer: moves what Build took back into the transactions
+  // from `sent` (the command as sent), so their general form can be built.
+  void GiveBack(RedisArgs& sent);
 
   // What the script answers when it found a retry or a failed guard and
   // wrote nothing.
@@ -42,6 +51,11 @@ class ColumnarRun {
  private:
   // Whether `txns` fit the columnar form (see above).
   static bool Fits(const std::vector<const GridTransaction*>& txns);
+
+  RedisArgs command_;
+  // Moved into the command: their home in a transaction, their argument.
+  // (Events are copied: they concatenate into one argument.)
+  std::vector<std::pair<std::string*, size_t>> taken_;
 };
 
 }  // namespace gridbridge::platform
