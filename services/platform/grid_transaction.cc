@@ -438,6 +438,8 @@ class GridBatchBuilder {
       if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') {
         group_zadds_ = false;
       }
+      // One ZADD of a key's members: Lua unpacks at most ~8,000 values.
+      if (op.code == 'Z' && 2 * ++members_[number[op.key]] > 6000) group_zadds_ = false;
     }
     if (bucket_ == 0) bucket_ = number[1];
     if (number[1] != bucket_) return false;
@@ -470,6 +472,7 @@ class GridBatchBuilder {
   // writing it.
   absl::flat_hash_set<std::string> fields_;
   std::vector<int> owner_;
+  absl::flat_hash_map<int, int> members_;  // per KEYS number: sorted-set members added
   int count_ = 0;
 };
 

@@ -581,6 +581,31 @@ TEST_F(GridTransactionTest, ALoneTransactionTakesTheColumnarFormAndItsRetryTheGe
   EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"x1"}}));
 }
 
+// Lua unpacks at most ~8,000 values: a sorted set given more members than
+// one command may carry in a run goes the general way, one ZADD each.
+TEST_F(GridTransactionTest, ARunWithManyMembersForOneSortedSetGoesTheGeneralWay) {
+  GridTransaction txn(keys_, "a:1", "answer", kNow);
+  for (int i = 0; i < 5000; ++i) txn.ZAdd(keys_.Key("big"), i, "m" + std::to_string(i));
+  const double general = RunsOf("general");
+  auto out = Run(txn);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->kind, Kind::kCommitted);
+  EXPECT_EQ(redis_.Command({"ZCARD", keys_.Key("big")})->integer, 5000);
+  EXPECT_EQ(RunsOf("general"), general + 1);
+
+  // The same over a run of independent transactions (the general way's
+  // batched path groups adds too).
+  std::vector<GridTransaction> txns;
+  for (int t = 0; t < 2; ++t) {
+    GridTransaction& next = txns.emplace_back(keys_, "b:" + std::to_string(t), "answer", kNow);
+    for (int i = 0; i < 4000; ++i) next.ZAdd(keys_.Key("bigger"), i, std::to_string(t * 4000 + i));
+  }
+  auto both = GridTransaction::CommitAll(redis_, txns);
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(Kinds(*both), std::vector<Kind>(2, Kind::kCommitted));
+  EXPECT_EQ(redis_.Command({"ZCARD", keys_.Key("bigger")})->integer, 8000);
+}
+
 // Trims grouped after a run's adds leave what the transactions leave one
 // after the other only if every one that adds to a trimmed key trims it
 // after, to the same bound; other runs go the general way.
