@@ -438,8 +438,10 @@ class GridBatchBuilder {
       if (op.code != 'R' && op.code != 'Z' && op.code != 'C' && op.code != 'P') {
         group_zadds_ = false;
       }
-      // One ZADD of a key's members: Lua unpacks at most ~8,000 values.
-      if (op.code == 'Z' && 2 * ++members_[number[op.key]] > 6000) group_zadds_ = false;
+      // One ZADD of a key's members (kMaxUnpackedValues).
+      if (op.code == 'Z' && 2 * ++members_[number[op.key]] > static_cast<int>(kMaxUnpackedValues)) {
+        group_zadds_ = false;
+      }
     }
     if (bucket_ == 0) bucket_ = number[1];
     if (number[1] != bucket_) return false;

@@ -47,8 +47,6 @@ class ColumnarKeys {
 
 bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
   if (txns.empty()) return false;
-  // Lua's unpack gives at most ~8,000 values (one command's arguments).
-  constexpr size_t kMaxUnpacked = 6000;
   size_t absent = 0;
   absl::flat_hash_map<std::string_view, size_t> members;  // sorted set -> members added
   absl::flat_hash_set<std::string_view> fields;
@@ -65,7 +63,7 @@ bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
     };
     for (const auto& [key, version] : txn.guards_) {
       if (!claim(key)) return false;
-      if (version == 0 && ++absent > kMaxUnpacked) return false;
+      if (version == 0 && ++absent > kMaxUnpackedValues) return false;
     }
     absl::flat_hash_set<std::string_view> added;  // by this transaction, not trimmed since
     for (const auto& op : txn.ops_) {
@@ -76,7 +74,7 @@ bool ColumnarRun::Fits(const std::vector<const GridTransaction*>& txns) {
           break;
         case 'Z':
           added.insert(key);
-          if (2 * ++members[key] > kMaxUnpacked) return false;
+          if (2 * ++members[key] > kMaxUnpackedValues) return false;
           break;
         case 'T': {
           auto [it, fresh] = trims.try_emplace(key, op.a);

@@ -9,6 +9,11 @@
 
 namespace gridbridge::platform {
 
+// At most this many values go into one command a script builds with
+// `unpack` (Lua gives at most ~8,000); a run that would need more goes
+// without grouping them.
+inline constexpr size_t kMaxUnpackedValues = 6000;
+
 // A script run whose transactions can only all commit, or else all be
 // sent again the general way, laid out per command instead of per
 // transaction: the record writes, one ZADD per sorted set, the counters
