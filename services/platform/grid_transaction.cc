@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
@@ -560,78 +561,127 @@ absl::StatusOr<GridTransaction::Outcome> GridTransaction::Commit(RedisClient& re
   return std::move(all->front());
 }
 
+// A commit's script runs: per grid (outbox) in the given order, each closed
+// at the bounds of a script run, with their commands. Txn: GridTransaction
+// (its bytes moved into the commands) or const GridTransaction (copied).
 template <typename Txn>
-absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
-    RedisClient& redis, const std::vector<Txn*>& txns) {
-  Outcomes out(txns.size(), absl::InternalError("grid transaction: not run"));
-  // The runs: per grid (outbox) in the given order, each closed at the
-  // bounds of a script run.
-  std::vector<std::vector<size_t>> runs;
+class GridTransaction::ScriptRuns {
+ public:
+  explicit ScriptRuns(const std::vector<Txn*>& txns);
+  absl::StatusOr<Outcomes> Send(RedisClient& redis);
+
+ private:
+  // The general form of a run (moving the transactions' bytes if they are
+  // not const).
+  RedisArgs General(const std::vector<size_t>& run) const;
+
+  std::vector<Txn*> txns_;
+  Outcomes out_;
+  std::vector<std::vector<size_t>> runs_;
+  // A grid's only run may go columnar: when it answers SLOW and goes again
+  // the general way, no later run of the grid has overtaken it.
+  std::vector<std::optional<ColumnarRun>> columnar_;
+  std::vector<RedisArgs> calls_;  // per run
+};
+
+template <typename Txn>
+GridTransaction::ScriptRuns<Txn>::ScriptRuns(const std::vector<Txn*>& txns)
+    : txns_(txns), out_(txns.size(), absl::InternalError("grid transaction: not run")) {
   std::map<std::string, std::pair<size_t, int>> open;  // outbox -> run, its events
   std::map<std::string, int> runs_of_grid;
-  for (size_t i = 0; i < txns.size(); ++i) {
-    if (absl::Status s = CheckOneGrid(*txns[i]); !s.ok()) {
-      out[i] = s;
+  for (size_t i = 0; i < txns_.size(); ++i) {
+    if (absl::Status s = CheckOneGrid(*txns_[i]); !s.ok()) {
+      out_[i] = s;
       continue;
     }
-    const std::string& grid = txns[i]->outbox_key();
-    auto [it, fresh] = open.try_emplace(grid, runs.size(), 0);
+    const std::string& grid = txns_[i]->outbox_key();
+    auto [it, fresh] = open.try_emplace(grid, runs_.size(), 0);
     if (fresh) {
-      runs.emplace_back();
+      runs_.emplace_back();
       ++runs_of_grid[grid];
     }
-    runs[it->second.first].push_back(i);
-    it->second.second += txns[i]->publishes_;
-    if (runs[it->second.first].size() >= static_cast<size_t>(kMaxTransactionsPerRun) ||
+    runs_[it->second.first].push_back(i);
+    it->second.second += txns_[i]->publishes_;
+    if (runs_[it->second.first].size() >= static_cast<size_t>(kMaxTransactionsPerRun) ||
         it->second.second >= kMaxRecordsPerOutboxEntry) {
       open.erase(it);
     }
   }
-  if (runs.empty()) return out;
-
-  // The general form of a run (moving the transactions' bytes if they are
-  // not const).
-  auto general = [&](const std::vector<size_t>& run) {
-    GridBatchBuilder builder(txns[run.front()]->outbox_key());
-    for (size_t i : run) builder.Add(*txns[i]);
-    return builder.Take(Script());
-  };
-  // A grid's only run may go columnar: when it answers SLOW and goes again
-  // the general way, no later run of the grid has overtaken it.
-  std::vector<RedisArgs> calls;
-  std::vector<std::optional<ColumnarRun>> columnar;
-  for (const auto& run : runs) {
-    std::optional<ColumnarRun>& form = columnar.emplace_back();
-    if (runs_of_grid[txns[run.front()]->outbox_key()] == 1) {
+  for (const auto& run : runs_) {
+    std::optional<ColumnarRun>& form = columnar_.emplace_back();
+    if (runs_of_grid[txns_[run.front()]->outbox_key()] == 1) {
       std::vector<Txn*> members;
-      for (size_t i : run) members.push_back(txns[i]);
+      for (size_t i : run) members.push_back(txns_[i]);
       form = ColumnarRun::Build(Script(), members);
     }
     (form ? Runs().columnar : Runs().general).Increment();
-    calls.push_back(form ? std::move(form->command()) : general(run));
+    calls_.push_back(form ? std::move(form->command()) : General(run));
   }
-  auto replies = redis.EvalCommands(Script(), calls);
+}
+
+template <typename Txn>
+RedisArgs GridTransaction::ScriptRuns<Txn>::General(const std::vector<size_t>& run) const {
+  GridBatchBuilder builder(txns_[run.front()]->outbox_key());
+  for (size_t i : run) builder.Add(*txns_[i]);
+  return builder.Take(Script());
+}
+
+template <typename Txn>
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send(
+    RedisClient& redis) {
+  if (runs_.empty()) return std::move(out_);
+  auto replies = redis.EvalCommands(Script(), calls_);
   if (!replies.ok()) return replies.status();
   std::vector<size_t> slow;  // runs to send again the general way
-  for (size_t r = 0; r < runs.size(); ++r) {
+  for (size_t r = 0; r < runs_.size(); ++r) {
     const RedisReply& reply = (*replies)[r];
-    if (columnar[r] && reply.type == RedisReply::Type::kString && reply.str == ColumnarRun::kSlow) {
-      columnar[r]->GiveBack(calls[r]);
+    if (columnar_[r] && reply.type == RedisReply::Type::kString &&
+        reply.str == ColumnarRun::kSlow) {
+      columnar_[r]->GiveBack(calls_[r]);
       slow.push_back(r);
     } else {
-      SetOutcomes(reply, runs[r], columnar[r].has_value(), out);
+      SetOutcomes(reply, runs_[r], columnar_[r].has_value(), out_);
     }
   }
-  if (slow.empty()) return out;
-  calls.clear();
+  if (slow.empty()) return std::move(out_);
+  std::vector<RedisArgs> again;
   Runs().columnar_retried.Increment(static_cast<double>(slow.size()));
-  for (size_t r : slow) calls.push_back(general(runs[r]));
-  replies = redis.EvalCommands(Script(), calls);
+  for (size_t r : slow) again.push_back(General(runs_[r]));
+  replies = redis.EvalCommands(Script(), again);
   if (!replies.ok()) return replies.status();
   for (size_t k = 0; k < slow.size(); ++k) {
-    SetOutcomes((*replies)[k], runs[slow[k]], /*columnar=*/false, out);
+    SetOutcomes((*replies)[k], runs_[slow[k]], /*columnar=*/false, out_);
   }
+  return std::move(out_);
+}
+
+template <typename Txn>
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitRuns(
+    RedisClient& redis, const std::vector<Txn*>& txns) {
+  return ScriptRuns<Txn>(txns).Send(redis);
+}
+
+GridTransaction::PreparedCommit::PreparedCommit(std::unique_ptr<ScriptRuns<GridTransaction>> runs)
+    : runs_(std::move(runs)) {}
+GridTransaction::PreparedCommit::PreparedCommit(PreparedCommit&&) noexcept = default;
+GridTransaction::PreparedCommit& GridTransaction::PreparedCommit::operator=(
+    PreparedCommit&&) noexcept = default;
+GridTransaction::PreparedCommit::~PreparedCommit() = default;
+
+absl::StatusOr<GridTransaction::Outcomes> GridTransaction::PreparedCommit::Send(
+    RedisClient& redis) {
+  if (!runs_)
+    return absl::FailedPreconditionError("grid transaction: a prepared commit sent twice");
+  auto out = runs_->Send(redis);
+  runs_.reset();
   return out;
+}
+
+GridTransaction::PreparedCommit GridTransaction::Prepare(std::vector<GridTransaction>& txns) {
+  std::vector<GridTransaction*> pointers;
+  pointers.reserve(txns.size());
+  for (auto& t : txns) pointers.push_back(&t);
+  return PreparedCommit(std::make_unique<ScriptRuns<GridTransaction>>(pointers));
 }
 
 }  // namespace gridbridge::platform

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +85,33 @@ class GridTransaction {
   static absl::StatusOr<Outcomes> CommitAll(RedisClient& redis,
                                             std::vector<GridTransaction>&& txns);
   static absl::StatusOr<Outcome> Commit(RedisClient& redis, const GridTransaction& txn);
+
+ private:
+  template <typename Txn>
+  class ScriptRuns;  // the script runs of a commit (grid_transaction.cc)
+
+ public:
+  // The moving CommitAll in two steps, for a caller that pipelines (builds
+  // one batch's commands while another's are at Redis): Prepare groups the
+  // transactions into script runs and builds their commands, moving the
+  // transactions' bytes; Send runs them in one round trip, with the same
+  // outcomes as CommitAll. The transactions must stay where they are (not
+  // destroyed, not moved: a vector may be moved) until Send returns, which
+  // builds a columnar run answered SLOW again from them.
+  class PreparedCommit {
+   public:
+    PreparedCommit(PreparedCommit&&) noexcept;
+    PreparedCommit& operator=(PreparedCommit&&) noexcept;
+    ~PreparedCommit();
+    // At most once.
+    absl::StatusOr<Outcomes> Send(RedisClient& redis);
+
+   private:
+    friend class GridTransaction;
+    explicit PreparedCommit(std::unique_ptr<ScriptRuns<GridTransaction>> runs);
+    std::unique_ptr<ScriptRuns<GridTransaction>> runs_;
+  };
+  static PreparedCommit Prepare(std::vector<GridTransaction>& txns);
 
   // CommitAll with plain commands instead of the script: per grid and
   // round of up to 32 transactions (on one connection held for it), the

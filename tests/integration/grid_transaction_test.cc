@@ -553,6 +553,45 @@ TEST_F(GridTransactionTest, AColumnarRunThatMeetsARetryOrAStaleRecordGoesAgainTh
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "n2"), "p"})->str, "p2");
 }
 
+// A commit prepared on one thread and sent from another (BulkImport's
+// planner and committer): its commands are built when it is prepared, the
+// transactions' bytes moved into them, but what Redis holds when it is
+// sent decides, as for CommitAll; a run answered SLOW is built again from
+// the transactions wherever their vector has moved since.
+TEST_F(GridTransactionTest, APreparedCommitIsDecidedWhenItIsSentAndSentOnce) {
+  GridKeys other("svc", "g2");
+  std::vector<GridTransaction> txns;
+  for (const GridKeys* k : {&keys_, &other}) {
+    for (int i = 0; i < 3; ++i) {
+      const std::string id = std::to_string(i);
+      const std::string rec = k->Key("rec", id);
+      txns.emplace_back(*k, "a:" + id, "answer-" + id, kNow);
+      txns.back()
+          .ExpectVersion(rec, 0)
+          .PutRecord(rec, 1, "p" + id)
+          .HashIncrement(k->Key("counts"), "n", 1)
+          .Publish({"t", id, "e" + id, {}});
+    }
+  }
+  auto prepared = GridTransaction::Prepare(txns);
+  std::vector<GridTransaction> moved = std::move(txns);  // as a plan moves through a queue
+  // Another writer creates one of the records in between.
+  ASSERT_TRUE(redis_.Command({"HSET", other.Key("rec", "1"), "v", "1", "p", "theirs"}).ok());
+  const double retried = RunsOf("columnar_retried");
+  auto out = prepared.Send(redis_);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kCommitted, Kind::kCommitted, Kind::kCommitted,
+                                            Kind::kCommitted, Kind::kConflict, Kind::kCommitted}));
+  EXPECT_EQ(RunsOf("columnar_retried"), retried + 1);
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "2"), "p"})->str, "p2");
+  EXPECT_EQ(redis_.Command({"HGET", other.Key("rec", "1"), "p"})->str, "theirs");
+  EXPECT_EQ(redis_.Command({"HGET", other.Key("rec", "2"), "p"})->str, "p2");
+  using Entries = std::vector<std::vector<std::string>>;
+  EXPECT_EQ(OutboxValues(keys_), (Entries{{"e0", "e1", "e2"}}));
+  EXPECT_EQ(OutboxValues(other), (Entries{{"e0", "e2"}}));
+  EXPECT_EQ(prepared.Send(redis_).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 // A lone transaction takes the columnar form as well; its retry goes
 // again the general way and gets the first answer.
 TEST_F(GridTransactionTest, ALoneTransactionTakesTheColumnarFormAndItsRetryTheGeneralWay) {

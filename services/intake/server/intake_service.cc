@@ -496,11 +496,12 @@ absl::StatusOr<IntakeServiceImpl::PlannedImport> IntakeServiceImpl::PlanImport(
                                                 *row.incoming, plan.now, &plan.responses[k],
                                                 Answer::kBulkRow));
   }
+  plan.commit = GridTransaction::Prepare(plan.txns);
   return plan;
 }
 
 absl::Status IntakeServiceImpl::CommitImport(const Caller& caller, PlannedImport& plan) {
-  auto outcomes = deps_.store.CommitBatch(std::move(plan.txns));
+  auto outcomes = deps_.store.CommitPrepared(*plan.commit);
   if (!outcomes.ok()) return outcomes.status();
   std::set<std::string> touched;
   for (size_t k = 0; k < plan.claimed.size(); ++k) {
@@ -559,15 +560,18 @@ grpc::Status IntakeServiceImpl::BulkImport(
     grpc::ServerReaderWriter<v1::BulkImportResponse, v1::BulkImportRequest>* stream) {
   return platform::GuardedCall(*context, deps_.verifier, [&](const Caller& caller) {
     if (absl::Status s = WriteAllowed(caller); !s.ok()) return platform::ToGrpcStatus(s);
-    // Three stages on three threads, so that a batch's Redis round trips
-    // overlap the CPU work on the next ones: a reader reads and validates
-    // requests; this thread gathers them into batches (up to kImportBatchRows:
-    // batches grow with load) and plans each (claims, reads, transactions);
-    // a committer commits the batches in order and answers. A batch planned
-    // while the one before it commits may have read a record that one
-    // changes: its version guard fails and the row is redone after it.
+    // Four stages on four threads, so that a batch's commit round trip
+    // overlaps the CPU work on the batches around it (Redis waits for the
+    // committer alone): a reader reads and validates requests; this thread
+    // gathers them into batches (up to kImportBatchRows: batches grow with
+    // load) and plans each (claims, reads, transactions and their
+    // commands); a committer commits the batches in order; an answerer
+    // writes their results and frees them. A batch planned while the one
+    // before it commits may have read a record that one changes: its
+    // version guard fails and the row is redone after it.
     platform::BoundedQueue<std::unique_ptr<ImportRequest>> requests(8);
     platform::BoundedQueue<PlannedImport> plans(1);
+    platform::BoundedQueue<PlannedImport> answers(1);
     std::mutex mu;
     grpc::Status error;  // the first one, which ends the stream
     auto fail = [&](grpc::Status status) {
@@ -577,6 +581,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
       }
       requests.Cancel();
       plans.Cancel();
+      answers.Cancel();
       context->TryCancel();  // unblocks the reader's Read
     };
     std::thread reader([&] {
@@ -601,9 +606,15 @@ grpc::Status IntakeServiceImpl::BulkImport(
       while (auto plan = plans.Pop()) {
         if (absl::Status s = CommitImport(caller, *plan); !s.ok()) {
           fail(platform::ToGrpcStatus(s));
-          return;
+          break;
         }
-        for (const auto& request : plan->requests) {
+        if (!answers.Push(std::move(*plan))) break;
+      }
+      answers.Close();
+    });
+    std::thread answerer([&] {
+      while (auto done = answers.Pop()) {
+        for (const auto& request : done->requests) {
           v1::BulkImportResponse response;
           for (auto& row : request->rows) *response.add_results() = std::move(row.result);
           if (!stream->Write(response)) {
@@ -632,6 +643,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
     }
     plans.Close();
     committer.join();
+    answerer.join();
     reader.join();
     std::lock_guard lock(mu);
     return error;

@@ -89,9 +89,11 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
     std::vector<PreparedRow*> claimed;
     std::vector<platform::GridTransaction> txns;          // per claimed row
     std::vector<v1::RegisterResidentResponse> responses;  // per claimed row
+    // The transactions' commands, built with the plan (they refer to txns).
+    std::optional<platform::GridTransaction::PreparedCommit> commit;
   };
-  // Claims, reads and builds (rows rejected on the way get their result).
-  // Non-OK only for a failed dependency.
+  // Claims, reads, builds the transactions and their commands (rows rejected
+  // on the way get their result). Non-OK only for a failed dependency.
   absl::StatusOr<PlannedImport> PlanImport(const platform::Caller& caller,
                                            std::vector<std::unique_ptr<ImportRequest>> requests);
   // Commits a plan and fills each claimed row's result; a row whose record

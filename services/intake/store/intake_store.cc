@@ -166,9 +166,9 @@ absl::StatusOr<platform::GridTransaction::Outcome> IntakeStore::Commit(
   return platform::GridTransaction::Commit(redis_, txn);
 }
 
-absl::StatusOr<platform::GridTransaction::Outcomes> IntakeStore::CommitBatch(
-    std::vector<platform::GridTransaction>&& txns) {
-  return platform::GridTransaction::CommitAll(redis_, std::move(txns));
+absl::StatusOr<platform::GridTransaction::Outcomes> IntakeStore::CommitPrepared(
+    platform::GridTransaction::PreparedCommit& prepared) {
+  return prepared.Send(redis_);
 }
 
 }  // namespace gridbridge::intake

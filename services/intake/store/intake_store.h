@@ -77,10 +77,10 @@ class IntakeStore {
 
   // Runs one transaction (see platform/grid_transaction.h).
   absl::StatusOr<platform::GridTransaction::Outcome> Commit(const platform::GridTransaction& txn);
-  // Runs many transactions in one round trip, one script run per grid (see
-  // GridTransaction::CommitAll), moving their bytes into the command.
-  absl::StatusOr<platform::GridTransaction::Outcomes> CommitBatch(
-      std::vector<platform::GridTransaction>&& txns);
+  // Runs many transactions prepared before (GridTransaction::Prepare) in one
+  // round trip, one script run per grid.
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitPrepared(
+      platform::GridTransaction::PreparedCommit& prepared);
 
  private:
   static std::string DirectoryKey(const std::string& resident_id);
