@@ -118,6 +118,31 @@ TEST_F(DecisionRecorderTest, AnArrivalDecidedBeforeIsAnsweredFromTheRequestLogUn
   EXPECT_EQ(counts->measures_started(), 2);
 }
 
+// Every person of a batch is remembered in the directory (sharded by the
+// id's last character), in two grids, also when several share a shard.
+TEST_F(DecisionRecorderTest, EveryPersonOfABatchIsRememberedInTheirGrid) {
+  std::vector<intake::v1::Arrival> arrivals;
+  for (int i = 0; i < 12; ++i) {
+    arrivals.push_back(Arrival("a-" + std::to_string(i), T(4, 11, 15)));
+    arrivals.back().set_resident_id("r-" + std::to_string(i) + (i % 2 == 0 ? "x" : "y"));
+    if (i % 3 == 0) arrivals.back().set_grid_id("other-grid");
+  }
+  std::vector<const intake::v1::Arrival*> batch;
+  for (const auto& a : arrivals) batch.push_back(&a);
+  auto decided = decisions_.RecordAll(
+      common::v1::Actor(), batch, [](size_t, const v1::PersonStatus&) { return RiskArea(); },
+      T(4, 11, 15));
+  for (const auto& d : decided) ASSERT_TRUE(d.ok()) << d.status();
+  for (const auto& a : arrivals) {
+    auto grid = store_.FindGrid(a.resident_id());
+    ASSERT_TRUE(grid.ok()) << grid.status();
+    EXPECT_EQ(grid->value_or("none"), a.grid_id()) << a.resident_id();
+  }
+  ASSERT_TRUE(store_.RememberGrids({{"r-late-x", kGrid}, {"r-later-x", "other-grid"}}).ok());
+  EXPECT_EQ(store_.FindGrid("r-late-x")->value_or("none"), kGrid);
+  EXPECT_EQ(store_.FindGrid("r-later-x")->value_or("none"), "other-grid");
+}
+
 // A decided arrival is kept as its grid's `arrivals` member, with no key of
 // its own. Members written before (an id, the record in arrival:<id>) are
 // still read, and an arrival that is a member twice is re-screened once.
