@@ -548,10 +548,7 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
 
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::CommitAll(
     RedisClient& redis, std::vector<GridTransaction>&& txns) {
-  std::vector<GridTransaction*> pointers;
-  pointers.reserve(txns.size());
-  for (auto& t : txns) pointers.push_back(&t);
-  return CommitRuns(redis, pointers);
+  return Prepare(txns).Send(redis);
 }
 
 absl::StatusOr<GridTransaction::Outcome> GridTransaction::Commit(RedisClient& redis,
