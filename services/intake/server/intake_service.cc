@@ -143,19 +143,17 @@ GridTransaction RegistrationTransaction(const Caller& caller, const std::string&
                                         Answer answer = Answer::kFull) {
   const std::string& grid = incoming.grid_id();
   v1::Resident next = ApplyRegistration(current, incoming, now);
-  *out->mutable_resident() = next;
   out->set_created(current == nullptr);
   std::string field = RequestField(caller, request_id);
-  std::string remembered;
   if (answer == Answer::kFull) {
-    remembered = out->SerializeAsString();
+    *out->mutable_resident() = next;
   } else {
+    // A row's result and its retries need the id alone: a whole resident
+    // per row in the answer would only be copied and freed.
     field = "bulk:" + field;
-    v1::RegisterResidentResponse row;
-    row.mutable_resident()->set_resident_id(next.resident_id());
-    row.set_created(out->created());
-    remembered = row.SerializeAsString();
+    out->mutable_resident()->set_resident_id(next.resident_id());
   }
+  std::string remembered = out->SerializeAsString();
   GridTransaction txn(IntakeStore::Keys(grid), std::move(field), std::move(remembered), now);
   AddResidentWrite(txn, current, next);
   v1::ResidentChanged event = ResidentEvent(current, next, caller, now);
