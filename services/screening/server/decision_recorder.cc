@@ -2,62 +2,27 @@
 
 #include <algorithm>
 
-#include "event_records.h"
-#include "google/protobuf/util/time_util.h"
 #include "gridbridge/screening/v1/events.pb.h"
 #include "measure_lifecycle.h"
 
 namespace gridbridge::screening {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using platform::GridTransaction;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
-
-v1::PersonDecision DecisionOf(const Verdict& v) {
-  v1::PersonDecision d;
-  d.set_decision(v.decision);
-  d.set_rule(v.rule);
-  d.set_explanation(v.explanation);
-  d.mutable_reasons()->Assign(v.reasons.begin(), v.reasons.end());
-  d.set_policy_version(v.policy_version);
-  d.set_risk_list_version(v.risk_list_version);
-  d.mutable_test_days()->Assign(v.test_days.begin(), v.test_days.end());
-  return d;
-}
 
 const std::optional<v1::Measure> kNoMeasure;
 
 }  // namespace
 
-DecisionRecorder::Subject DecisionRecorder::ForArrival(const intake::v1::Arrival& arrival,
-                                                       long long rescreen_version) {
-  Subject s;
-  s.resident_id = arrival.resident_id();
-  s.grid_id = arrival.grid_id();
-  // Re-screens keep no request log: idempotent by state (RecordRescreens).
-  if (rescreen_version == 0) s.key = "arrival:" + arrival.arrival_id();
-  s.arrival_id = arrival.arrival_id();
-  s.measure_id = MeasureIdFor(arrival.grid_id(), arrival.arrival_id());
-  s.measure_start = FromProto(arrival.arrival_time());
-  s.rescreened = rescreen_version != 0;
-  // Kept for re-screening (a re-screened arrival is kept already).
-  if (rescreen_version == 0) s.arrival = &arrival;
-  return s;
-}
-
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
     const VerdictFn& verdict_of, absl::Time now) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
-  std::vector<Subject> subjects;
+  std::vector<DecisionSubject> subjects;
   std::vector<std::pair<std::string, std::string>> people;
   std::vector<std::string> fields;
   for (const auto* a : arrivals) {
-    subjects.push_back(ForArrival(*a, 0));
+    subjects.push_back(ArrivalSubject(*a, 0));
     people.emplace_back(a->grid_id(), a->resident_id());
     fields.push_back(subjects.back().key);
   }
@@ -94,7 +59,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     for (size_t i : pending) out[i] = measures.status();
     return out;
   }
-  std::vector<Subject> to_decide;
+  std::vector<DecisionSubject> to_decide;
   std::vector<Read> reads;
   std::vector<Verdict> verdicts;
   to_decide.reserve(pending.size());
@@ -117,10 +82,10 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
 std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Actor& actor,
                                                             const std::vector<Rescreen>& rescreens,
                                                             long long version, absl::Time now) {
-  std::vector<Subject> subjects;
+  std::vector<DecisionSubject> subjects;
   std::vector<Read> reads;
   for (const auto& r : rescreens) {
-    subjects.push_back(ForArrival(*r.arrival, version));
+    subjects.push_back(ArrivalSubject(*r.arrival, version));
     reads.push_back({r.person, r.current, r.verdict});
   }
   std::vector<absl::Status> out;
@@ -132,7 +97,7 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
 }
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
-    const common::v1::Actor& actor, const std::vector<Subject>& subjects,
+    const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
     const std::vector<Read>& reads, absl::Time now, Commit commit) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
   std::vector<platform::GridTransaction> txns;
@@ -141,9 +106,9 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
   txn_of.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) {
     v1::PersonDecision decision;
-    auto txn =
-        Build(actor, subjects[i], *reads[i].verdict, now, *reads[i].person, *reads[i].current,
-              /*own_over=*/false, &decision);
+    auto txn = DecisionTransaction(actor, subjects[i], *reads[i].verdict, now, *reads[i].person,
+                                   *reads[i].current,
+                                   /*own_over=*/false, &decision);
     if (!txn.ok()) {
       out[i] = txn.status();
       continue;
@@ -194,7 +159,7 @@ absl::Status DecisionRecorder::RecordExposure(const common::v1::Actor& actor,
                                               const std::string& key,
                                               const v1::ExposureAlerted& alert,
                                               const Verdict& verdict, absl::Time now) {
-  Subject s;
+  DecisionSubject s;
   s.resident_id = alert.resident_id();
   s.grid_id = alert.grid_id();
   s.key = "exposure:" + key;
@@ -210,7 +175,7 @@ absl::Status DecisionRecorder::RecordHealth(const common::v1::Actor& actor,
                                             const std::string& resident_id, int doses,
                                             const intake::v1::NucleicAcidTest* latest_test,
                                             const Verdict& verdict, absl::Time now) {
-  Subject s;
+  DecisionSubject s;
   s.resident_id = resident_id;
   s.grid_id = grid_id;
   s.key = "health:" + event_id;
@@ -224,7 +189,7 @@ absl::Status DecisionRecorder::RecordHealth(const common::v1::Actor& actor,
 }
 
 absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Actor& actor,
-                                                            const Subject& s,
+                                                            const DecisionSubject& s,
                                                             const Verdict& verdict,
                                                             absl::Time now) {
   const std::string& rid = s.resident_id;
@@ -251,7 +216,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       if (!own.ok()) return own.status();
       own_over = (*own)[0].has_value() && (*own)[0]->status() != v1::MEASURE_STATUS_ACTIVE;
     }
-    return Build(actor, s, verdict, now, *person, current, own_over, out);
+    return DecisionTransaction(actor, s, verdict, now, *person, current, own_over, out);
   };
   v1::PersonDecision decision;
   absl::Status status = platform::CommitWithRetry(
@@ -261,114 +226,6 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       });
   if (!status.ok()) return status;
   return decision;
-}
-
-absl::StatusOr<GridTransaction> DecisionRecorder::Build(
-    const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
-    const ScreeningStore::Versioned<v1::PersonStatus>& person,
-    const std::optional<v1::Measure>& current, bool own_over, v1::PersonDecision* out) const {
-  const std::string& rid = s.resident_id;
-  const std::string& grid = s.grid_id;
-  const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
-  v1::PersonDecision decision = DecisionOf(verdict);
-  decision.set_resident_id(rid);
-  decision.set_arrival_id(s.arrival_id);
-  decision.set_rescreened(s.rescreened);
-
-  std::optional<v1::Measure> after;
-  const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
-  if (verdict.decision == v1::DECISION_MEASURE) {
-    if (own_over || (!active && current.has_value() && current->measure_id() == s.measure_id)) {
-      // This measure already ran its course (decided again after the
-      // request log forgot the arrival; the record may name a later one
-      // by now): nothing to start again.
-    } else if (!active) {
-      // Placed as it stands now: an old arrival's plan may be in a later
-      // stage by now (its history says when each began), or over, and
-      // then there is nothing to place (no measure, no care request for a
-      // home isolation long past).
-      v1::Measure placed =
-          AdvanceDue(StartMeasure(s.measure_id, rid, grid, verdict, s.measure_start), now);
-      if (placed.status() == v1::MEASURE_STATUS_ACTIVE) after = std::move(placed);
-    } else if (CallsForMore(*current, verdict, s.measure_start, now)) {
-      // Counted from what the decision is about (an arrival: its time), so
-      // that deciding the same arrival again later asks for nothing more.
-      auto escalated = Escalate(*current, verdict, s.measure_start, now, actor.subject());
-      if (!escalated.ok()) return escalated.status();
-      after = std::move(*escalated);
-    }
-  }
-  // The measure this decision is about: the one it placed or changed, the
-  // one in force, or this arrival's own that ran its course; none when an
-  // old arrival's plan was over before it was decided.
-  const v1::Measure* measure =
-      after.has_value()                                                            ? &*after
-      : (current.has_value() && (active || current->measure_id() == s.measure_id)) ? &*current
-                                                                                   : nullptr;
-  // The person's record: what is known keeps, what changed is set (the
-  // record names the measure; the decision it keeps does not carry it).
-  v1::PersonStatus record = person.value;
-  record.set_resident_id(rid);
-  record.set_grid_id(grid);
-  if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-  if (decides) *record.mutable_last_decision() = decision;
-  if (s.health) {
-    record.set_doses(s.doses);
-    if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
-  }
-  // The answer carries the measure; a re-screen has no one to answer.
-  if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr && !s.rescreened) {
-    *decision.mutable_measure() = *measure;
-  }
-
-  // Without a request to remember there is no response to keep.
-  GridTransaction txn(ScreeningStore::Keys(grid), s.key,
-                      s.key.empty() ? std::string() : decision.SerializeAsString(), now);
-  const std::string person_key = ScreeningStore::PersonKey(grid, rid);
-  txn.ExpectVersion(person_key, person.version);
-  txn.PutRecord(person_key, person.version + 1, record.SerializeAsString());
-  if (after.has_value()) {
-    AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
-  }
-  if (s.arrival != nullptr) {
-    // Kept for re-screening when the risk areas change; the window is
-    // trimmed to 30 days (the longest lookback a policy may have).
-    platform::GridKeys k = ScreeningStore::Keys(grid);
-    intake::v1::Arrival kept = *s.arrival;
-    kept.clear_vehicle_plate();
-    kept.clear_destination();
-    txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
-             ScreeningStore::ArrivalMember(kept));
-    txn.ZRemoveBelow(k.Key("arrivals"), (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
-  }
-  if (decides) {
-    v1::ScreeningDecided event;
-    *event.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
-    event.set_resident_id(rid);
-    event.set_arrival_id(s.arrival_id);
-    event.set_decision(decision.decision());
-    event.set_rule(decision.rule());
-    event.set_explanation(decision.explanation());
-    *event.mutable_reasons() = decision.reasons();
-    event.set_policy_version(decision.policy_version());
-    event.set_risk_list_version(decision.risk_list_version());
-    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
-      event.set_measure_id(measure->measure_id());
-    }
-    *event.mutable_test_days() = decision.test_days();
-    event.set_rescreened(s.rescreened);
-    txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid, event, event.meta(), kEventSource));
-    txn.HashIncrement(ScreeningStore::Keys(grid).Key("counts"), "decisions", 1);
-  }
-  if (s.exposure != nullptr) {
-    v1::ExposureAlerted alert = *s.exposure;
-    *alert.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
-    if (measure != nullptr) alert.set_measure_id(measure->measure_id());
-    txn.PublishFrame(platform::EventFrame(kExposureTopic, rid, alert, alert.meta(), kEventSource));
-  }
-
-  *out = std::move(decision);
-  return txn;
 }
 
 }  // namespace gridbridge::screening

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "decision_transaction.h"
 #include "gridbridge/common/v1/actor.pb.h"
 #include "gridbridge/intake/v1/ledger.pb.h"
 #include "gridbridge/intake/v1/resident.pb.h"
@@ -79,22 +80,6 @@ class DecisionRecorder {
                                             long long version, absl::Time now);
 
  private:
-  // Who and what is decided, and how it is remembered.
-  struct Subject {
-    std::string resident_id, grid_id;
-    std::string key;         // request-log field: the same key is decided once
-                             // (empty: not logged)
-    std::string arrival_id;  // empty for health reports
-    const intake::v1::Arrival* arrival = nullptr;  // kept for re-screening
-    bool rescreened = false;
-    std::string measure_id;  // of a measure this decision starts
-    absl::Time measure_start;
-    bool health = false;  // a health report: doses and latest_test below
-    int doses = 0;
-    std::optional<intake::v1::NucleicAcidTest> latest_test;
-    const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
-  };
-  static Subject ForArrival(const intake::v1::Arrival& arrival, long long rescreen_version);
   // What a decision is built on: the person's record and its measure as
   // read, and the verdict.
   struct Read {
@@ -112,20 +97,13 @@ class DecisionRecorder {
   // Builds the decisions on what was read and commits them; a conflict is
   // decided again on its own (Decide).
   std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
-      const common::v1::Actor& actor, const std::vector<Subject>& subjects,
+      const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
       const std::vector<Read>& reads, absl::Time now, Commit commit);
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
-  absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor, const Subject& s,
-                                            const Verdict& verdict, absl::Time now);
-  // The transaction of a decision, given the person's record and the
-  // measure it names (if any), as read, and whether the decision's own
-  // measure exists already, over, while the record names a later one;
-  // `out` gets the decision.
-  absl::StatusOr<platform::GridTransaction> Build(
-      const common::v1::Actor& actor, const Subject& s, const Verdict& verdict, absl::Time now,
-      const ScreeningStore::Versioned<v1::PersonStatus>& person,
-      const std::optional<v1::Measure>& current, bool own_over, v1::PersonDecision* out) const;
+  absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor,
+                                            const DecisionSubject& s, const Verdict& verdict,
+                                            absl::Time now);
 
   ScreeningStore& store_;
   std::function<void(const std::string&)> notify_;
