@@ -78,11 +78,10 @@ screening::v1::Policy LoadedPolicy() {
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!events[i].ParseFromString(batch[i])) std::abort();
     const intake::v1::Arrival& arrival = events[i].arrival();
-    const screening::Verdict verdict =
-        Screen(policy, risk_areas, platform::Divisions::Builtin(),
-               screening::ArrivalSituation(arrival), now);
-    auto txn = screening::DecisionTransaction(actor, screening::ArrivalSubject(arrival, 0),
-                                              verdict, now, kNewPerson, kNoMeasure,
+    const screening::Verdict verdict = Screen(policy, risk_areas, platform::Divisions::Builtin(),
+                                              screening::ArrivalSituation(arrival), now);
+    auto txn = screening::DecisionTransaction(actor, screening::ArrivalSubject(arrival, 0), verdict,
+                                              now, kNewPerson, kNoMeasure,
                                               /*own_over=*/false, &decisions[i]);
     if (!txn.ok()) std::abort();
     txns.push_back(std::move(*txn));
