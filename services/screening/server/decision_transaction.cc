@@ -1,5 +1,6 @@
 #include "decision_transaction.h"
 
+#include "decision_bytes.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "measure_lifecycle.h"
@@ -91,22 +92,36 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   record.set_resident_id(rid);
   record.set_grid_id(grid);
   if (measure != nullptr) record.mutable_measure()->set_measure_id(measure->measure_id());
-  if (decides) *record.mutable_last_decision() = decision;
   if (s.health) {
     record.set_doses(s.doses);
     if (s.latest_test.has_value()) *record.mutable_latest_test() = *s.latest_test;
   }
   // The answer carries the measure; a re-screen has no one to answer.
-  if (verdict.decision == v1::DECISION_MEASURE && measure != nullptr && !s.rescreened) {
-    *decision.mutable_measure() = *measure;
+  const bool answers_measure =
+      verdict.decision == v1::DECISION_MEASURE && measure != nullptr && !s.rescreened;
+  // A decision that decides (not a health report without a measure) is
+  // kept in the record and published: see SerializeDecision.
+  common::v1::EventMeta meta;
+  DecisionBytes bytes;
+  if (decides) {
+    meta = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
+    const bool names_measure = measure != nullptr && verdict.decision == v1::DECISION_MEASURE;
+    bytes = SerializeDecision(decision, answers_measure ? measure : nullptr, meta,
+                              names_measure ? measure->measure_id() : std::string());
   }
+  if (answers_measure) *decision.mutable_measure() = *measure;
 
   // Without a request to remember there is no response to keep.
   GridTransaction txn(ScreeningStore::Keys(grid), s.key,
-                      s.key.empty() ? std::string() : decision.SerializeAsString(), now);
+                      s.key.empty() ? std::string()
+                      : decides     ? bytes.answer
+                                    : decision.SerializeAsString(),
+                      now);
   const std::string person_key = ScreeningStore::PersonKey(grid, rid);
   txn.ExpectVersion(person_key, person.version);
-  txn.PutRecord(person_key, person.version + 1, record.SerializeAsString());
+  txn.PutRecord(
+      person_key, person.version + 1,
+      decides ? PersonStatusBytes(record, bytes.last_decision) : record.SerializeAsString());
   if (after.has_value()) {
     AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
   }
@@ -122,22 +137,9 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
     txn.ZRemoveBelow(k.Key("arrivals"), (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }
   if (decides) {
-    v1::ScreeningDecided event;
-    *event.mutable_meta() = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
-    event.set_resident_id(rid);
-    event.set_arrival_id(s.arrival_id);
-    event.set_decision(decision.decision());
-    event.set_rule(decision.rule());
-    event.set_explanation(decision.explanation());
-    *event.mutable_reasons() = decision.reasons();
-    event.set_policy_version(decision.policy_version());
-    event.set_risk_list_version(decision.risk_list_version());
-    if (measure != nullptr && verdict.decision == v1::DECISION_MEASURE) {
-      event.set_measure_id(measure->measure_id());
-    }
-    *event.mutable_test_days() = decision.test_days();
-    event.set_rescreened(s.rescreened);
-    txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid, event, event.meta(), kEventSource));
+    txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid,
+                                          v1::ScreeningDecided::descriptor()->full_name(),
+                                          bytes.event, meta, kEventSource));
     txn.HashIncrement(ScreeningStore::Keys(grid).Key("counts"), "decisions", 1);
   }
   if (s.exposure != nullptr) {
