@@ -281,7 +281,12 @@ GridTransaction::GridTransaction(const GridKeys& keys, std::string request_field
     : request_field_(std::move(request_field)), response_(std::move(response)) {
   const long long day = absl::ToUnixSeconds(now) / kSecondsPerDay;
   auto [current, previous] = RequestBuckets(keys, now);
-  keys_ = {keys.Outbox(), std::move(current), std::move(previous)};
+  // Room for a typical transaction's keys and ops without growing.
+  keys_.reserve(8);
+  ops_.reserve(8);
+  keys_.push_back(keys.Outbox());
+  keys_.push_back(std::move(current));
+  keys_.push_back(std::move(previous));
   // The current bucket lives to the end of the next day, when it has
   // become the previous bucket. Relative (EXPIRE): the service's clock, not
   // Redis's, decides the day, and tests run services on injected clocks.
@@ -307,14 +312,14 @@ GridTransaction& GridTransaction::ExpectVersion(const std::string& key, long lon
 }
 
 GridTransaction& GridTransaction::PutRecord(const std::string& key, long long version,
-                                            const std::string& payload) {
-  ops_.push_back({'R', KeyIndex(key), std::to_string(version), payload});
+                                            std::string payload) {
+  ops_.push_back({'R', KeyIndex(key), std::to_string(version), std::move(payload)});
   return *this;
 }
 
 GridTransaction& GridTransaction::ZAdd(const std::string& key, long long score,
-                                       const std::string& member) {
-  ops_.push_back({'Z', KeyIndex(key), std::to_string(score), member});
+                                       std::string member) {
+  ops_.push_back({'Z', KeyIndex(key), std::to_string(score), std::move(member)});
   return *this;
 }
 

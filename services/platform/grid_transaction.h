@@ -49,8 +49,8 @@ class GridTransaction {
 
   // Guard: the record at `key` has version `version` (0 = absent).
   GridTransaction& ExpectVersion(const std::string& key, long long version);
-  GridTransaction& PutRecord(const std::string& key, long long version, const std::string& payload);
-  GridTransaction& ZAdd(const std::string& key, long long score, const std::string& member);
+  GridTransaction& PutRecord(const std::string& key, long long version, std::string payload);
+  GridTransaction& ZAdd(const std::string& key, long long score, std::string member);
   // Removes members scored below `max_score`. A script run trims each
   // (key, bound) once, so round bounds (to the minute, the hour) for the
   // transactions of a batch to share them.

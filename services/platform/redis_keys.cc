@@ -1,18 +1,33 @@
 #include "redis_keys.h"
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace gridbridge::platform {
 
-GridKeys::GridKeys(std::string_view service, std::string_view grid_id)
-    : tag_("{grid:" + std::string(grid_id) + "}") {
-  prefix_ = tag_ + ":" + std::string(service) + ":";
+namespace {
+
+// The pieces joined, in one allocation (keys are built for every record a
+// transaction touches).
+std::string Join(std::initializer_list<std::string_view> pieces) {
+  size_t size = 0;
+  for (std::string_view p : pieces) size += p.size();
+  std::string out;
+  out.reserve(size);
+  for (std::string_view p : pieces) out.append(p);
+  return out;
 }
 
-std::string GridKeys::Key(std::string_view kind) const { return prefix_ + std::string(kind); }
+}  // namespace
+
+GridKeys::GridKeys(std::string_view service, std::string_view grid_id)
+    : prefix_(Join({"{grid:", grid_id, "}:", service, ":"})),
+      tag_(std::string_view(prefix_).substr(0, grid_id.size() + 7)) {}
+
+std::string GridKeys::Key(std::string_view kind) const { return Join({prefix_, kind}); }
 
 std::string GridKeys::Key(std::string_view kind, std::string_view id) const {
-  return prefix_ + std::string(kind) + ":" + std::string(id);
+  return Join({prefix_, kind, ":", id});
 }
 
 std::string_view HashTagOf(std::string_view key) {

@@ -112,7 +112,8 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   if (answers_measure) *decision.mutable_measure() = *measure;
 
   // Without a request to remember there is no response to keep.
-  GridTransaction txn(ScreeningStore::Keys(grid), s.key,
+  const platform::GridKeys keys = ScreeningStore::Keys(grid);
+  GridTransaction txn(keys, s.key,
                       s.key.empty() ? std::string()
                       : decides     ? bytes.answer
                                     : decision.SerializeAsString(),
@@ -128,19 +129,19 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   if (s.arrival != nullptr) {
     // Kept for re-screening when the risk areas change; the window is
     // trimmed to 30 days (the longest lookback a policy may have).
-    platform::GridKeys k = ScreeningStore::Keys(grid);
     intake::v1::Arrival kept = *s.arrival;
     kept.clear_vehicle_plate();
     kept.clear_destination();
-    txn.ZAdd(k.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
+    txn.ZAdd(keys.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
              ScreeningStore::ArrivalMember(kept));
-    txn.ZRemoveBelow(k.Key("arrivals"), (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
+    txn.ZRemoveBelow(keys.Key("arrivals"),
+                     (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }
   if (decides) {
     txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid,
                                           v1::ScreeningDecided::descriptor()->full_name(),
                                           bytes.event, meta, kEventSource));
-    txn.HashIncrement(ScreeningStore::Keys(grid).Key("counts"), "decisions", 1);
+    txn.HashIncrement(keys.Key("counts"), "decisions", 1);
   }
   if (s.exposure != nullptr) {
     v1::ExposureAlerted alert = *s.exposure;
