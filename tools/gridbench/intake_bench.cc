@@ -9,6 +9,7 @@
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
 #include "id_numbers.h"
+#include "ledger_rows.h"
 #include "load.h"
 #include "redis_client.h"
 #include "stack_probe.h"
@@ -20,19 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
-
-intake::v1::RegisterResidentRequest Resident(long long i, int family, const std::string& run,
-                                             const std::vector<std::string>& grids) {
-  intake::v1::RegisterResidentRequest r;
-  r.set_request_id(run + "-r-" + std::to_string(i));
-  r.set_name("居民");
-  r.set_id_card_number(IdCardNumber(i, family));
-  r.set_phone("13800000000");
-  r.mutable_address()->set_estate("枫木山小区");
-  r.mutable_address()->set_building(std::to_string(i % 30) + "栋");
-  r.set_grid_id(grids[i % grids.size()]);
-  return r;
-}
 
 // What intake's Redis says of an import, read as cheaply as each question
 // allows: the probe's commands load the Redis whose work it times.
@@ -180,7 +168,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       for (long long k = i; k < std::min<long long>(targets.bulk_rows, i + 500); ++k) {
         auto* row = request.add_rows();
         row->set_row_number(k + 1);
-        *row->mutable_resident() = Resident(k, env.family, env.run, env.grids);
+        *row->mutable_resident() = RegistrationRow(k, env.family, env.run, env.grids);
       }
       if (!stream->Write(request)) break;
     }
