@@ -32,11 +32,22 @@ absl::StatusOr<absl::Time> FromProto(std::string_view field, const Timestamp& ts
 
 absl::CivilDay Today(absl::Time now) { return absl::ToCivilDay(now, ChinaTime()); }
 
+// `s` with `prefix` before the field path its message starts with: nested
+// fields are checked under their own names and given their whole path only
+// when a check fails (building every path of every row cost a BulkImport
+// row ~7 % of its validation).
+absl::Status Under(std::string_view prefix, const absl::Status& s) {
+  if (s.ok() || prefix.empty()) return s;
+  return absl::Status(s.code(),
+                      Cat(prefix, std::string_view(s.message().data(), s.message().size())));
+}
+
 absl::Status CheckAddress(std::string_view field, const v1::Address& a) {
-  if (auto s = CheckText(Cat(field, ".estate"), a.estate(), 1, 64); !s.ok()) return s;
-  if (auto s = CheckText(Cat(field, ".building"), a.building(), 0, 32); !s.ok()) return s;
-  if (auto s = CheckText(Cat(field, ".unit"), a.unit(), 0, 32); !s.ok()) return s;
-  return CheckText(Cat(field, ".room"), a.room(), 0, 32);
+  absl::Status s = CheckText("estate", a.estate(), 1, 64);
+  if (s.ok()) s = CheckText("building", a.building(), 0, 32);
+  if (s.ok()) s = CheckText("unit", a.unit(), 0, 32);
+  if (s.ok()) s = CheckText("room", a.room(), 0, 32);
+  return s.ok() ? s : Under(Cat(field, "."), s);
 }
 
 // The person fields shared by RegisterResident and RecordArrival.
@@ -44,11 +55,11 @@ absl::StatusOr<v1::Resident> ValidatePerson(std::string_view prefix, const std::
                                             const std::string& id_card, const std::string& phone,
                                             absl::Time now, const OpaqueIds& ids) {
   v1::Resident r;
-  if (auto s = CheckText(Cat(prefix, "name"), name, 1, 64); !s.ok()) return s;
-  auto card = ParseIdCard(Cat(prefix, "id_card_number"), id_card, Today(now));
-  if (!card.ok()) return card.status();
-  auto normalized_phone = NormalizePhone(Cat(prefix, "phone"), phone);
-  if (!normalized_phone.ok()) return normalized_phone.status();
+  if (auto s = CheckText("name", name, 1, 64); !s.ok()) return Under(prefix, s);
+  auto card = ParseIdCard("id_card_number", id_card, Today(now));
+  if (!card.ok()) return Under(prefix, card.status());
+  auto normalized_phone = NormalizePhone("phone", phone);
+  if (!normalized_phone.ok()) return Under(prefix, normalized_phone.status());
   r.set_resident_id(ids.ResidentId(card->normalized));
   r.set_name(name);
   r.set_id_card_number(card->normalized);
