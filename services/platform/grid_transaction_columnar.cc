@@ -15,17 +15,19 @@ namespace {
 
 // KEYS in the columnar layout: [1] outbox, [2] current and [3] previous
 // request bucket, then the keys that must not exist yet (one EXISTS over
-// KEYS[4 ..]), then the others; numbers are Lua's, 1-based.
+// KEYS[4 ..]), then the others; numbers are Lua's, 1-based. Keys are
+// views of the transactions' own (which outlive the builder), copied once,
+// into the command.
 class ColumnarKeys {
  public:
   // `buckets`: the request buckets {current, previous}.
-  ColumnarKeys(const std::string& outbox, const std::pair<std::string, std::string>& buckets,
-               std::vector<std::string> absent)
-      : keys_{outbox, buckets.first, buckets.second} {
-    for (auto& key : absent) Number(key);
+  ColumnarKeys(std::string_view outbox, std::string_view current, std::string_view previous,
+               const std::vector<std::string_view>& absent)
+      : keys_{outbox, current, previous} {
+    for (std::string_view key : absent) Number(key);
     absent_ = keys_.size() - 3;
   }
-  std::string Number(const std::string& key) {
+  std::string Number(std::string_view key) {
     auto [it, fresh] = numbers_.try_emplace(key, 0);
     if (fresh) {
       keys_.push_back(key);
@@ -33,13 +35,13 @@ class ColumnarKeys {
     }
     return std::to_string(it->second);
   }
-  std::vector<std::string>& keys() { return keys_; }
+  const std::vector<std::string_view>& keys() const { return keys_; }
   // How many keys must not exist yet (set by the constructor).
   size_t absent() const { return absent_; }
 
  private:
-  std::vector<std::string> keys_;
-  absl::flat_hash_map<std::string, int> numbers_;
+  std::vector<std::string_view> keys_;
+  absl::flat_hash_map<std::string_view, int> numbers_;
   size_t absent_ = 0;
 };
 
@@ -125,7 +127,7 @@ std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
     }
   };
 
-  std::vector<std::string> absent;
+  std::vector<std::string_view> absent;
   size_t frame_bytes = 0;
   for (const Txn* txn : txns) {
     for (const auto& [key, version] : txn->guards_) {
@@ -136,22 +138,23 @@ std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
     }
   }
   Txn& first = *txns.front();
-  ColumnarKeys keys(first.outbox_key(), {first.keys_[1], first.keys_[2]}, std::move(absent));
+  ColumnarKeys keys(first.outbox_key(), first.keys_[1], first.keys_[2], absent);
 
   RedisArgs fields, responses, guards, records, counters, trims;
-  absl::flat_hash_set<std::string> trimmed;  // once per key (one bound: Fits)
+  absl::flat_hash_set<std::string_view> trimmed;  // once per key (one bound: Fits)
   std::string frames;
   frames.reserve(frame_bytes);
   // Sorted-set members per key and counter sums per (key, field), each in
   // order of first appearance.
   std::vector<std::pair<std::string, RedisArgs>> zadds;
-  absl::flat_hash_map<std::string, size_t> zadd_of;
+  absl::flat_hash_map<std::string_view, size_t> zadd_of;
   struct Sum {
     std::string key_number, field;
     long long delta = 0;
   };
   std::vector<Sum> sums;
-  absl::flat_hash_map<std::string, size_t> sum_of;  // "<key number> <field>" -> sums
+  absl::flat_hash_map<std::pair<std::string_view, std::string_view>, size_t>
+      sum_of;  // (key, field) -> sums
   long long ttl = 0;
   for (Txn* txn : txns) {
     if (!txn->request_field_.empty()) {
@@ -183,9 +186,8 @@ std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
         case 'C': {
           long long delta = 0;
           (void)absl::SimpleAtoi(op.b, &delta);
-          const std::string number = keys.Number(key);
-          auto [it, fresh] = sum_of.try_emplace(number + " " + op.a, sums.size());
-          if (fresh) sums.push_back({number, op.a});
+          auto [it, fresh] = sum_of.try_emplace({key, op.a}, sums.size());
+          if (fresh) sums.push_back({keys.Number(key), op.a});
           sums[it->second].delta += delta;
           break;
         }
@@ -204,12 +206,12 @@ std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
                     {std::move(sum.key_number), std::move(sum.field), std::to_string(sum.delta)});
   }
 
-  std::vector<std::string>& key_list = keys.keys();
+  const std::vector<std::string_view>& key_list = keys.keys();
   RedisArgs& command = run.command_;
   command = {"EVALSHA", script.sha1, std::to_string(key_list.size())};
   command.reserve(3 + key_list.size() + 11 + 3 * fields.size() + guards.size() + records.size() +
                   trims.size() + counters.size() + 4 * txns.size());
-  for (auto& k : key_list) command.push_back(std::move(k));
+  for (std::string_view k : key_list) command.emplace_back(k);
   command.insert(
       command.end(),
       {std::to_string(txns.size()), "3", std::to_string(ttl), std::to_string(fields.size()),
