@@ -71,13 +71,15 @@ screening::v1::Policy LoadedPolicy() {
   static const std::optional<screening::v1::Measure> kNoMeasure;
   common::v1::Actor actor;
   actor.set_subject("screening");
-  std::vector<intake::v1::ArrivalRecorded> events(batch.size());
+  google::protobuf::Arena arena;  // as IntakeEventHandler::HandleBatch decodes a batch
+  std::vector<intake::v1::ArrivalRecorded*> events(batch.size());
   std::vector<platform::GridTransaction> txns;
   txns.reserve(batch.size());
   std::vector<screening::v1::PersonDecision> decisions(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!events[i].ParseFromString(batch[i])) std::abort();
-    const intake::v1::Arrival& arrival = events[i].arrival();
+    events[i] = google::protobuf::Arena::CreateMessage<intake::v1::ArrivalRecorded>(&arena);
+    if (!events[i]->ParseFromString(batch[i])) std::abort();
+    const intake::v1::Arrival& arrival = events[i]->arrival();
     const screening::Verdict verdict = Screen(policy, risk_areas, platform::Divisions::Builtin(),
                                               screening::ArrivalSituation(arrival), now);
     auto txn = screening::DecisionTransaction(actor, screening::ArrivalSubject(arrival, 0), verdict,

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "google/protobuf/arena.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
 #include "screening_engine.h"
@@ -51,7 +52,10 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     const std::vector<platform::ConsumedRecord>& batch) {
   const absl::Time now = deps_.clock.Now();
   std::vector<absl::Status> out(batch.size());
-  std::vector<intake::v1::ArrivalRecorded> events(batch.size());
+  // The batch's events are decoded into one arena, freed at once with it:
+  // allocating and freeing each event's pieces cost ~4 % of a decision's CPU
+  // (gridmicro).
+  google::protobuf::Arena arena;
   std::vector<const intake::v1::Arrival*> arrivals;
   std::vector<size_t> record_of;  // the record of each arrival
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -59,7 +63,8 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
       out[i] = Handle(batch[i]);
       continue;
     }
-    auto arrival = DecodeArrival(batch[i], events[i], now);
+    auto* event = google::protobuf::Arena::CreateMessage<intake::v1::ArrivalRecorded>(&arena);
+    auto arrival = DecodeArrival(batch[i], *event, now);
     if (!arrival.ok()) {
       out[i] = arrival.status();
       continue;
