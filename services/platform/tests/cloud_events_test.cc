@@ -47,7 +47,15 @@ TEST(CloudEvents, UuidsAreV4AndDistinct) {
   for (int i = 0; i < 1000; ++i) {
     std::string id = NewUuid();
     ASSERT_EQ(id.size(), 36u);
-    EXPECT_EQ(id[14], '4');
+    for (size_t c = 0; c < id.size(); ++c) {
+      if (c == 8 || c == 13 || c == 18 || c == 23) {
+        EXPECT_EQ(id[c], '-') << id;
+      } else {
+        EXPECT_NE(std::string("0123456789abcdef").find(id[c]), std::string::npos) << id;
+      }
+    }
+    EXPECT_EQ(id[14], '4');                                          // version 4
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);  // RFC 4122 variant
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 1000u);
