@@ -11,6 +11,7 @@
 #include "gridbridge/screening/v1/screening_service.grpc.pb.h"
 #include "id_numbers.h"
 #include "kafka_publisher.h"
+#include "ledger_rows.h"
 #include "load.h"
 #include "redis_client.h"
 #include "redis_keys.h"
@@ -120,26 +121,9 @@ class ScreeningRedis {
 
 // As intake publishes it: an arrival by train from Shenzhen, green code.
 platform::KafkaRecord ArrivalEvent(const BenchEnv& env, long long i, absl::Time now) {
-  intake::v1::ArrivalRecorded event;
-  intake::v1::Arrival* a = event.mutable_arrival();
-  a->set_arrival_id(env.run + "-e" + std::to_string(i));
-  a->set_resident_id(env.run + "-p" + std::to_string(i));
-  a->set_grid_id(env.grids[i % env.grids.size()]);
-  a->set_origin_division_code("440300");
-  auto* place = a->add_visited_places();
-  place->set_division_code(kVisited);
-  const absl::CivilDay day = absl::ToCivilDay(now - absl::Hours(72), absl::FixedTimeZone(8 * 3600));
-  place->mutable_date()->set_year(static_cast<int>(day.year()));
-  place->mutable_date()->set_month(day.month());
-  place->mutable_date()->set_day(day.day());
-  *a->mutable_arrival_time() =
-      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(1)));
-  a->set_travel_mode(intake::v1::TRAVEL_MODE_TRAIN);
-  a->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
-  common::v1::Actor actor;
-  actor.set_subject("gridbench");
-  *event.mutable_meta() = platform::NewEventMeta(a->arrival_id(), 1, a->grid_id(), actor, now);
-  return platform::EventRecord(kArrivalTopic, a->resident_id(), event, event.meta(),
+  const intake::v1::ArrivalRecorded event =
+      ArrivalRow(i, env.run, env.grids, kVisited, "gridbench", now);
+  return platform::EventRecord(kArrivalTopic, event.arrival().resident_id(), event, event.meta(),
                                "/gridbridge/intake");
 }
 

@@ -8,9 +8,8 @@
 
 #include "benchmark/benchmark.h"
 #include "decision_transaction.h"
-#include "event_records.h"
-#include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
+#include "ledger_rows.h"
 #include "micro.h"
 #include "policy.h"
 #include "risk_areas.h"
@@ -19,34 +18,16 @@
 namespace gridbridge::micro {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 constexpr int kGrids = 200;
 
-std::string GridId(long long i) { return "440304-grid-" + std::to_string(i % kGrids); }
-
-// As gridbench screening publishes it: by train from Shenzhen, green code.
+// As gridbench screening publishes them: by train from Shenzhen, green code.
 std::string ArrivalEventBytes(long long i, absl::Time now) {
-  intake::v1::ArrivalRecorded event;
-  intake::v1::Arrival* a = event.mutable_arrival();
-  a->set_arrival_id("micro-e" + std::to_string(i));
-  a->set_resident_id("micro-p" + std::to_string(i));
-  a->set_grid_id(GridId(i));
-  a->set_origin_division_code("440300");
-  auto* place = a->add_visited_places();
-  place->set_division_code("440304");
-  const absl::CivilDay day = absl::ToCivilDay(now - absl::Hours(72), absl::FixedTimeZone(8 * 3600));
-  place->mutable_date()->set_year(static_cast<int>(day.year()));
-  place->mutable_date()->set_month(day.month());
-  place->mutable_date()->set_day(day.day());
-  *a->mutable_arrival_time() =
-      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now - absl::Hours(1)));
-  a->set_travel_mode(intake::v1::TRAVEL_MODE_TRAIN);
-  a->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
-  common::v1::Actor actor;
-  actor.set_subject("gridmicro");
-  *event.mutable_meta() = platform::NewEventMeta(a->arrival_id(), 1, a->grid_id(), actor, now);
-  return event.SerializeAsString();
+  static const std::vector<std::string> grids = [] {
+    std::vector<std::string> g;
+    for (int k = 0; k < kGrids; ++k) g.push_back("440304-grid-" + std::to_string(k));
+    return g;
+  }();
+  return bench::ArrivalRow(i, "micro", grids, "440304", "gridmicro", now).SerializeAsString();
 }
 
 screening::v1::Policy LoadedPolicy() {
