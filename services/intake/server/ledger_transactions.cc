@@ -15,19 +15,15 @@ common::v1::EventMeta Meta(const std::string& entity_id, long long version,
   return platform::NewEventMeta(entity_id, version, grid_id, caller.ToActor(), now);
 }
 
-// The event's outbox frame (GridTransaction::PublishFrame).
 std::string Frame(const char* topic, const std::string& key, const google::protobuf::Message& event,
                   const common::v1::EventMeta& meta) {
   return platform::EventFrame(topic, key, event, meta, kSource);
 }
 
-// Names a client request in the grid's request log (see GridTransaction):
-// request ids are the caller's own, so two callers may use the same one.
 std::string RequestField(const Caller& caller, const std::string& request_id) {
   return caller.subject + ":" + request_id;
 }
 
-// Publishes ResidentChanged and writes the resident with its counters.
 void AddResidentWrite(GridTransaction& txn, const v1::Resident* before, const v1::Resident& after) {
   const std::string key = IntakeStore::ResidentKey(after.grid_id(), after.resident_id());
   platform::GridKeys k = IntakeStore::Keys(after.grid_id());
@@ -54,8 +50,6 @@ v1::ResidentChanged ResidentEvent(const v1::Resident* before, const v1::Resident
   return event;
 }
 
-// The transaction registering `incoming` over `current` (nullptr: new),
-// remembering `out` (or its row form) as the answer to request_id.
 GridTransaction RegistrationTransaction(const Caller& caller, const std::string& request_id,
                                         const v1::Resident* current, const v1::Resident& incoming,
                                         absl::Time now, v1::RegisterResidentResponse* out,
