@@ -59,6 +59,8 @@ screening::v1::Policy LoadedPolicy() {
   for (size_t i = 0; i < batch.size(); ++i) {
     events[i] = google::protobuf::Arena::CreateMessage<intake::v1::ArrivalRecorded>(&arena);
     if (!events[i]->ParseFromString(batch[i])) std::abort();
+    events[i]->mutable_arrival()->clear_vehicle_plate();  // as HandleBatch does
+    events[i]->mutable_arrival()->clear_destination();
     const intake::v1::Arrival& arrival = events[i]->arrival();
     const screening::Verdict verdict = Screen(policy, risk_areas, platform::Divisions::Builtin(),
                                               screening::ArrivalSituation(arrival), now);

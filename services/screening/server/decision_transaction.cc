@@ -127,13 +127,21 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
     AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
   }
   if (s.arrival != nullptr) {
-    // Kept for re-screening when the risk areas change; the window is
-    // trimmed to 30 days (the longest lookback a policy may have).
-    intake::v1::Arrival kept = *s.arrival;
-    kept.clear_vehicle_plate();
-    kept.clear_destination();
+    // Kept for re-screening when the risk areas change, without the plate
+    // and destination (arrivals from intake's events come without them
+    // already: no copy); the window is trimmed to 30 days (the longest
+    // lookback a policy may have).
+    std::string member;
+    if (s.arrival->vehicle_plate().empty() && !s.arrival->has_destination()) {
+      member = ScreeningStore::ArrivalMember(*s.arrival);
+    } else {
+      intake::v1::Arrival kept = *s.arrival;
+      kept.clear_vehicle_plate();
+      kept.clear_destination();
+      member = ScreeningStore::ArrivalMember(kept);
+    }
     txn.ZAdd(keys.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
-             ScreeningStore::ArrivalMember(kept));
+             std::move(member));
     txn.ZRemoveBelow(keys.Key("arrivals"),
                      (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }

@@ -179,5 +179,29 @@ TEST_F(DecisionRecorderTest, ArrivalsAreKeptAsMembersAndOlderIdMembersAreStillRe
   }
 }
 
+// A kept arrival (what a risk-area change re-screens) carries neither the
+// plate nor the destination, with or without them in the decided arrival.
+TEST_F(DecisionRecorderTest, AKeptArrivalHasNoPlateOrDestination) {
+  intake::v1::Arrival by_car = Arrival("a-car", T(4, 11, 15));
+  by_car.set_vehicle_plate("辽A12345");
+  by_car.mutable_destination()->set_estate("零耐嘉园");
+  intake::v1::Arrival by_train = Arrival("a-train", T(4, 11, 16));
+  by_train.set_resident_id("r-2");
+  ASSERT_TRUE(Decide(by_car, T(4, 11, 15)).ok());
+  ASSERT_TRUE(Decide(by_train, T(4, 11, 16)).ok());
+
+  auto arrivals = store_.ArrivalsSince({kGrid}, T(4, 1));
+  ASSERT_TRUE(arrivals.ok()) << arrivals.status();
+  ASSERT_EQ(arrivals->size(), 2u);
+  for (const auto& a : *arrivals) {
+    EXPECT_EQ(a.arrival.vehicle_plate(), "") << a.arrival.arrival_id();
+    EXPECT_FALSE(a.arrival.has_destination()) << a.arrival.arrival_id();
+    intake::v1::Arrival want = a.arrival.arrival_id() == "a-car" ? by_car : by_train;
+    want.clear_vehicle_plate();
+    want.clear_destination();
+    EXPECT_EQ(a.arrival.SerializeAsString(), want.SerializeAsString());
+  }
+}
+
 }  // namespace
 }  // namespace gridbridge::screening

@@ -69,6 +69,9 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
       out[i] = arrival.status();
       continue;
     }
+    // Screening neither decides on nor keeps the plate and destination.
+    event->mutable_arrival()->clear_vehicle_plate();
+    event->mutable_arrival()->clear_destination();
     arrivals.push_back(*arrival);
     record_of.push_back(i);
   }
