@@ -376,16 +376,28 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
     const RedisScript& script, const std::vector<RedisArgs>& commands) {
   auto replies = Pipeline(commands);
   if (!replies.ok()) return replies;
-  bool noscript = false;
-  for (const auto& r : *replies) noscript |= r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0;
-  if (!noscript) return replies;
-  // A NOSCRIPT error means the script did not run: load it and run the
-  // batch again. Calls that did run are not repeated only if every call
-  // failed with NOSCRIPT, which is what Redis does for an unknown sha1.
+  // A NOSCRIPT error means the script did not run for that call: load it
+  // and run those calls again, and only those. Redis's script cache may
+  // fill in the middle of a batch (another client's SCRIPT LOAD after a
+  // restart or a flush): the calls after it ran, and running the whole
+  // batch again applied them twice.
+  std::vector<RedisArgs> again;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const RedisReply& r = (*replies)[i];
+    if (r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0) {
+      again.push_back(commands[i]);
+      where.push_back(i);
+    }
+  }
+  if (again.empty()) return replies;
   auto load = Command({"SCRIPT", "LOAD", script.source});
   if (!load.ok()) return load.status();
   if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
-  return Pipeline(commands);
+  auto rerun = Pipeline(again);
+  if (!rerun.ok()) return rerun.status();  // like any batch cut short: some calls ran
+  for (size_t k = 0; k < where.size(); ++k) (*replies)[where[k]] = std::move((*rerun)[k]);
+  return replies;
 }
 
 }  // namespace gridbridge::platform

@@ -84,7 +84,8 @@ class RedisClient {
   absl::StatusOr<RedisReply> Eval(const RedisScript& script, const RedisArgs& keys,
                                   const RedisArgs& args);
   // Runs a script once per (keys, args) pair in one round trip; replies in
-  // order. Scripts are loaded first, so NOSCRIPT cannot happen mid-batch.
+  // order. Calls that meet an unloaded script (NOSCRIPT: they did not run)
+  // run again once it is loaded, after the others: each call runs once.
   absl::StatusOr<std::vector<RedisReply>> EvalBatch(
       const RedisScript& script, const std::vector<std::pair<RedisArgs, RedisArgs>>& calls);
   // EvalBatch with the commands built by the caller, each {"EVALSHA",

@@ -58,6 +58,26 @@ TEST(RedisClient, ScriptsSurviveAScriptCacheFlush) {
   EXPECT_EQ((*batch)[1].integer, 8);  // 5 + 1 + 2: each call ran exactly once
 }
 
+// The script cache fills in the middle of a batch (here the batch loads it
+// itself, as another client's SCRIPT LOAD after a restart or a flush
+// would): the calls before it failed with NOSCRIPT and run again; those
+// after it ran and must not run twice.
+TEST(RedisClient, ACallThatRanBeforeAReloadIsNotRunAgain) {
+  RedisServer server;
+  RedisClient redis(Options(server));
+  RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  auto replies = redis.EvalCommands(script, {{"EVALSHA", script.sha1, "1", "k", "1"},
+                                             {"SCRIPT", "LOAD", script.source},
+                                             {"EVALSHA", script.sha1, "1", "k", "2"}});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[2].integer, 2);  // ran first
+  EXPECT_EQ((*replies)[0].integer, 3);  // ran again, after it
+  auto total = redis.Command({"GET", "k"});
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(total->str, "3") << "each call ran exactly once";
+}
+
 // Many callers share few connections and so share round trips: each must
 // get exactly its own replies, in its own order.
 TEST(RedisClient, ConcurrentCallersGetTheirOwnRepliesInOrder) {
