@@ -222,6 +222,10 @@ absl::Status RedisClient::EnsureConnected(Slot& slot) {
   redisSetTimeout(ctx.get(), ToTimeval(options_.command_timeout));
   redisEnableKeepAlive(ctx.get());
   slot.ctx = std::move(ctx);
+  {
+    std::lock_guard lock(scripts_mu_);
+    loaded_scripts_.clear();  // Redis may have restarted: load them again
+  }
   slot.backoff = std::chrono::milliseconds(0);
   ClientMetrics().reconnects.Increment();
   return absl::OkStatus();
@@ -374,6 +378,21 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
 
 absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
     const RedisScript& script, const std::vector<RedisArgs>& commands) {
+  // Loaded before its first use: a batch sent to a Redis that does not know
+  // the script would fail call by call, and if another client loaded it
+  // meanwhile, only in part (see below).
+  bool loaded;
+  {
+    std::lock_guard lock(scripts_mu_);
+    loaded = loaded_scripts_.count(script.sha1) > 0;
+  }
+  if (!loaded) {
+    auto load = Command({"SCRIPT", "LOAD", script.source});
+    if (!load.ok()) return load.status();
+    if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
+    std::lock_guard lock(scripts_mu_);
+    loaded_scripts_.insert(script.sha1);
+  }
   auto replies = Pipeline(commands);
   if (!replies.ok()) return replies;
   // A NOSCRIPT error means the script did not run for that call: load it

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,10 @@ class RedisClient {
   absl::StatusOr<RedisReply> Eval(const RedisScript& script, const RedisArgs& keys,
                                   const RedisArgs& args);
   // Runs a script once per (keys, args) pair in one round trip; replies in
-  // order. Calls that meet an unloaded script (NOSCRIPT: they did not run)
-  // run again once it is loaded, after the others: each call runs once.
+  // order. The script is loaded before its first use (and again after a
+  // new connection); calls that still meet an unloaded script (NOSCRIPT,
+  // e.g. after SCRIPT FLUSH: they did not run) run again once it is loaded,
+  // after the others: each call runs once.
   absl::StatusOr<std::vector<RedisReply>> EvalBatch(
       const RedisScript& script, const std::vector<std::pair<RedisArgs, RedisArgs>>& calls);
   // EvalBatch with the commands built by the caller, each {"EVALSHA",
@@ -133,6 +136,10 @@ class RedisClient {
   std::vector<Slot*> free_;
   std::deque<Request*> waiting_;             // not yet taken by a sender, oldest first
   std::condition_variable session_waiting_;  // a session waits for a free slot
+  // The sha1s of scripts loaded since the last new connection (a new one
+  // may mean a restarted Redis, whose script cache is empty).
+  std::mutex scripts_mu_;
+  std::set<std::string> loaded_scripts_;
 };
 
 }  // namespace gridbridge::platform

@@ -58,21 +58,40 @@ TEST(RedisClient, ScriptsSurviveAScriptCacheFlush) {
   EXPECT_EQ((*batch)[1].integer, 8);  // 5 + 1 + 2: each call ran exactly once
 }
 
-// The script cache fills in the middle of a batch (here the batch loads it
-// itself, as another client's SCRIPT LOAD after a restart or a flush
-// would): the calls before it failed with NOSCRIPT and run again; those
-// after it ran and must not run twice.
+// A script is loaded before its first batch, so that no call of a fresh
+// Redis fails with NOSCRIPT (and none runs twice when others load it).
+TEST(RedisClient, AScriptIsLoadedBeforeItsFirstBatch) {
+  RedisServer server;
+  RedisClient redis(Options(server));
+  RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+  auto batch = redis.EvalBatch(script, {{{"k"}, {"1"}}, {{"k"}, {"2"}}, {{"k"}, {"3"}}});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ((*batch)[2].integer, 6);
+  auto stats = redis.Command({"INFO", "commandstats"});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_NE(stats->str.find("cmdstat_evalsha:calls=3,"), std::string::npos) << stats->str;
+  EXPECT_EQ(stats->str.find("NOSCRIPT"), std::string::npos);
+  auto errors = redis.Command({"INFO", "errorstats"});
+  ASSERT_TRUE(errors.ok());
+  EXPECT_EQ(errors->str.find("errorstat_NOSCRIPT"), std::string::npos) << errors->str;
+}
+
+// The script cache empties and fills again in the middle of a batch (here
+// the batch does it itself, as a SCRIPT FLUSH and another client's SCRIPT
+// LOAD would): the calls in between failed with NOSCRIPT and run again;
+// those after it ran and must not run twice.
 TEST(RedisClient, ACallThatRanBeforeAReloadIsNotRunAgain) {
   RedisServer server;
   RedisClient redis(Options(server));
   RedisScript script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
-  auto replies = redis.EvalCommands(script, {{"EVALSHA", script.sha1, "1", "k", "1"},
+  auto replies = redis.EvalCommands(script, {{"SCRIPT", "FLUSH"},
+                                             {"EVALSHA", script.sha1, "1", "k", "1"},
                                              {"SCRIPT", "LOAD", script.source},
                                              {"EVALSHA", script.sha1, "1", "k", "2"}});
   ASSERT_TRUE(replies.ok()) << replies.status();
-  ASSERT_EQ(replies->size(), 3u);
-  EXPECT_EQ((*replies)[2].integer, 2);  // ran first
-  EXPECT_EQ((*replies)[0].integer, 3);  // ran again, after it
+  ASSERT_EQ(replies->size(), 4u);
+  EXPECT_EQ((*replies)[3].integer, 2);  // ran first
+  EXPECT_EQ((*replies)[1].integer, 3);  // ran again, after it
   auto total = redis.Command({"GET", "k"});
   ASSERT_TRUE(total.ok());
   EXPECT_EQ(total->str, "3") << "each call ran exactly once";
