@@ -376,6 +376,15 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalBatch(
   return EvalCommands(script, commands);
 }
 
+absl::Status RedisClient::LoadScript(const RedisScript& script) {
+  auto load = Command({"SCRIPT", "LOAD", script.source});
+  if (!load.ok()) return load.status();
+  if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
+  std::lock_guard lock(scripts_mu_);
+  loaded_scripts_.insert(script.sha1);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
     const RedisScript& script, const std::vector<RedisArgs>& commands) {
   // Loaded before its first use: a batch sent to a Redis that does not know
@@ -387,11 +396,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
     loaded = loaded_scripts_.count(script.sha1) > 0;
   }
   if (!loaded) {
-    auto load = Command({"SCRIPT", "LOAD", script.source});
-    if (!load.ok()) return load.status();
-    if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
-    std::lock_guard lock(scripts_mu_);
-    loaded_scripts_.insert(script.sha1);
+    if (absl::Status s = LoadScript(script); !s.ok()) return s;
   }
   auto replies = Pipeline(commands);
   if (!replies.ok()) return replies;
@@ -410,9 +415,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::EvalCommands(
     }
   }
   if (again.empty()) return replies;
-  auto load = Command({"SCRIPT", "LOAD", script.source});
-  if (!load.ok()) return load.status();
-  if (load->is_error()) return absl::InternalError("redis SCRIPT LOAD failed: " + load->str);
+  if (absl::Status s = LoadScript(script); !s.ok()) return s;
   auto rerun = Pipeline(again);
   if (!rerun.ok()) return rerun.status();  // like any batch cut short: some calls ran
   for (size_t k = 0; k < where.size(); ++k) (*replies)[where[k]] = std::move((*rerun)[k]);

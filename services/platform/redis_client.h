@@ -129,6 +129,8 @@ class RedisClient {
   // Sends `batch` (several callers' commands) on `slot`; fills each request.
   void RunBatch(Slot& slot, const std::vector<Request*>& batch);
   absl::Status EnsureConnected(Slot& slot);
+  // SCRIPT LOAD, remembered until the next new connection.
+  absl::Status LoadScript(const RedisScript& script);
 
   RedisOptions options_;
   std::mutex mu_;
