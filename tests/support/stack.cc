@@ -21,11 +21,13 @@ RedisServer::RedisServer(bool persistent) : persistent_(persistent), port_(FreeT
 }
 
 void RedisServer::Start() {
-  std::vector<std::string> argv = {"redis-server", "--port",    std::to_string(port_),
-                                   "--bind",       "127.0.0.1", "--dir",
-                                   dir_.path(),    "--save",    "",
-                                   "--daemonize",  "no",        "--loglevel",
-                                   "warning"};
+  // The deployment's settings (deploy/redis.conf), then the test's own.
+  std::vector<std::string> argv = {"redis-server", SourcePath("deploy/redis.conf"),
+                                   "--port",       std::to_string(port_),
+                                   "--bind",       "127.0.0.1",
+                                   "--dir",        dir_.path(),
+                                   "--daemonize",  "no",
+                                   "--loglevel",   "warning"};
   if (persistent_) {
     for (const char* a : {"--appendonly", "yes", "--appendfsync", "always"}) argv.push_back(a);
   } else {
