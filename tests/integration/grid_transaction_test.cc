@@ -92,6 +92,21 @@ TEST_F(GridTransactionTest, CommitsStateCountersAndOutboxTogether) {
   EXPECT_NEAR(redis_.Command({"TTL", bucket})->integer, 46 * 3600, 5);
 }
 
+// Records of up to a kilobyte stay one compact listpack in Redis, not a hash
+// table each (deploy/redis.conf, which the test Redis runs with as the local
+// stack and production do); a bigger one is kept whole all the same.
+TEST_F(GridTransactionTest, RecordsOfUpToAKilobyteAreKeptCompact) {
+  GridTransaction txn(keys_, "", "", kNow);
+  txn.PutRecord(keys_.Key("rec", "person"), 1, std::string(700, 'p'))
+      .PutRecord(keys_.Key("rec", "big"), 1, std::string(2000, 'b'));
+  auto out = Run(txn);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(redis_.Command({"OBJECT", "ENCODING", keys_.Key("rec", "person")})->str, "listpack");
+  EXPECT_EQ(redis_.Command({"OBJECT", "ENCODING", keys_.Key("rec", "big")})->str, "hashtable");
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "person"), "p"})->str, std::string(700, 'p'));
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "big"), "p"})->str, std::string(2000, 'b'));
+}
+
 TEST_F(GridTransactionTest, RetryWithTheSameRequestReturnsTheFirstResponseAndChangesNothing) {
   GridTransaction first(keys_, "alice:a", "first", kNow);
   first.HashIncrement(keys_.Key("counts"), "n", 1).Publish({"t", "k", "v", {}});
