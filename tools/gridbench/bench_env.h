@@ -37,7 +37,7 @@ struct IntakeTargets {
   int bulk_rows = 200000;
 };
 // Figures into `out`: echo_qps, unary_qps, unary_ratio, p99_half_load_ms,
-// bulk_rows_per_s, rss_mib_after_200k, ...
+// bulk_rows_per_s, rss_mib_after_200k, redis_used_memory_mib, ...
 void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann::json& out);
 
 struct ScreeningTargets {
@@ -46,7 +46,7 @@ struct ScreeningTargets {
   int events = 100000;  // intake events to decide, then to re-screen
 };
 // Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
-// screen_p99_half_load_ms, ...
+// screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib, ...
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out);
 
 }  // namespace gridbridge::bench

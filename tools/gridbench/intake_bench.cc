@@ -210,6 +210,9 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["rss_mib_after_200k"] = RssMib(targets.intake_pid);
   std::fprintf(stderr, "intake RSS after the import: %.1f MiB\n",
                out["rss_mib_after_200k"].get<double>());
+  out["redis_used_memory_mib"] = RedisUsedMemoryMib(env.redis_addr);
+  std::fprintf(stderr, "Redis used memory after the run: %.1f MiB\n",
+               out["redis_used_memory_mib"].get<double>());
 }
 
 }  // namespace gridbridge::bench

@@ -1,5 +1,8 @@
 #include "stack_probe.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include "redis_keys.h"
 
 namespace gridbridge::bench {
@@ -28,6 +31,35 @@ std::optional<std::vector<long long>> OutboxLengths(platform::RedisClient& redis
   out.reserve(replies->size());
   for (const auto& r : *replies) out.push_back(r.integer);
   return out;
+}
+
+std::optional<std::string_view> InfoField(std::string_view info, std::string_view field) {
+  while (!info.empty()) {
+    const size_t end = std::min(info.find('\n'), info.size());
+    std::string_view line = info.substr(0, end);
+    info.remove_prefix(std::min(end + 1, info.size()));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > field.size() && line.substr(0, field.size()) == field &&
+        line[field.size()] == ':') {
+      return line.substr(field.size() + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+double RedisUsedMemoryMib(const std::string& redis_addr) {
+  auto options = platform::RedisOptionsFromAddr(redis_addr);
+  if (!options.ok()) return -1;
+  platform::RedisClient redis(*options);
+  auto info = redis.Command({"INFO", "memory"});
+  if (!info.ok()) return -1;
+  auto used = InfoField(info->str, "used_memory");
+  long long bytes = 0;
+  if (!used ||
+      std::from_chars(used->data(), used->data() + used->size(), bytes).ec != std::errc()) {
+    return -1;
+  }
+  return static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
 }  // namespace gridbridge::bench

@@ -22,4 +22,11 @@ std::optional<std::vector<long long>> OutboxLengths(platform::RedisClient& redis
                                                     std::string_view service,
                                                     const std::vector<std::string>& units);
 
+// The value of `field` in an INFO reply ("field:value" lines), if there.
+std::optional<std::string_view> InfoField(std::string_view info, std::string_view field);
+
+// Redis's used_memory (INFO memory) in MiB: what the stack's state costs in
+// Redis after a run (-1 if Redis did not answer).
+double RedisUsedMemoryMib(const std::string& redis_addr);
+
 }  // namespace gridbridge::bench
