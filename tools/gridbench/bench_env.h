@@ -46,7 +46,8 @@ struct ScreeningTargets {
   int events = 100000;  // intake events to decide, then to re-screen
 };
 // Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
-// screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib, ...
+// screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib,
+// {decisions,rescreen}_{screening,redis}_cpu_us, ...
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out);
 
 }  // namespace gridbridge::bench

@@ -129,6 +129,34 @@ platform::KafkaRecord ArrivalEvent(const BenchEnv& env, long long i, absl::Time 
 
 }  // namespace
 
+// The CPU screening and Redis (its AOF rewrites included once they end)
+// spend in a phase, per item: the figures that tell where a change went on
+// a machine whose throughput varies by 10-30 % from run to run.
+class PhaseCpu {
+ public:
+  PhaseCpu(const BenchEnv& env, const ScreeningTargets& targets)
+      : redis_addr_(env.redis_addr),
+        pid_(targets.screening_pid),
+        screening_s_(ProcessCpuSeconds(pid_)),
+        redis_s_(RedisCpuSeconds(redis_addr_)) {}
+  // <phase>_screening_cpu_us and <phase>_redis_cpu_us, per one of `items`.
+  void PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
+    if (items <= 0) return;
+    const double screening = ProcessCpuSeconds(pid_) - screening_s_;
+    const double redis = RedisCpuSeconds(redis_addr_) - redis_s_;
+    out[phase + "_screening_cpu_us"] = screening * 1e6 / static_cast<double>(items);
+    out[phase + "_redis_cpu_us"] = redis * 1e6 / static_cast<double>(items);
+    std::fprintf(stderr, "%s: CPU per item: screening %.1f us, Redis %.1f us\n", phase.c_str(),
+                 screening * 1e6 / static_cast<double>(items),
+                 redis * 1e6 / static_cast<double>(items));
+  }
+
+ private:
+  std::string redis_addr_;
+  int pid_;
+  double screening_s_, redis_s_;
+};
+
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out) {
   ScreeningRedis redis(env);
   auto channels = Channels(targets.screening, 4);
@@ -194,6 +222,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
     }
   }
   const Totals before = redis.Read();
+  const PhaseCpu decisions_cpu(env, targets);
   const auto start = Clock::now();
   long long produced = 0;
   for (const auto& records : chunks) {
@@ -214,6 +243,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["events_produced_per_s"] = produced / produced_s;
   out["decisions"] = decided.decisions - before.decisions;
   out["decisions_per_s"] = (decided.decisions - before.decisions) / decided_s;
+  decisions_cpu.PerItem("decisions", decided.decisions - before.decisions, out);
   std::fprintf(stderr,
                "decisions from intake events: %lld events produced in %.2f s; %lld decided, in "
                "Redis after %.2f s, on Kafka after %.2f s: %.0f decisions/s\n",
@@ -232,6 +262,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   grpc::ClientContext set_ctx;
   set_ctx.AddMetadata("authorization", "Bearer " + env.token);
   screening::v1::RiskAreaList list;
+  const PhaseCpu rescreen_cpu(env, targets);
   const auto rescreen_start = Clock::now();
   grpc::Status set_status = stubs[0]->SetRiskAreas(&set_ctx, set, &list);
   if (!set_status.ok()) {
@@ -248,6 +279,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["rescreen_measures_started"] = rescreened.measures_started - decided.measures_started;
   out["rescreen_in_redis_s"] = marked_s;
   out["rescreen_100k_s"] = rescreen_s;
+  rescreen_cpu.PerItem("rescreen", produced, out);
   std::fprintf(stderr,
                "risk-area change: %lld arrivals re-screened, %lld measures started, in Redis "
                "after %.2f s, events on Kafka after %.2f s\n",

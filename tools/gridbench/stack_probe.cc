@@ -1,7 +1,11 @@
 #include "stack_probe.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 #include "redis_keys.h"
 
@@ -47,19 +51,71 @@ std::optional<std::string_view> InfoField(std::string_view info, std::string_vie
   return std::nullopt;
 }
 
-double RedisUsedMemoryMib(const std::string& redis_addr) {
-  auto options = platform::RedisOptionsFromAddr(redis_addr);
-  if (!options.ok()) return -1;
-  platform::RedisClient redis(*options);
-  auto info = redis.Command({"INFO", "memory"});
-  if (!info.ok()) return -1;
-  auto used = InfoField(info->str, "used_memory");
-  long long bytes = 0;
-  if (!used ||
-      std::from_chars(used->data(), used->data() + used->size(), bytes).ec != std::errc()) {
-    return -1;
+namespace {
+
+std::optional<double> ParseDouble(std::string_view text) {
+  double value = 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc()) {
+    return std::nullopt;
   }
-  return static_cast<double>(bytes) / (1024.0 * 1024.0);
+  return value;
+}
+
+// INFO `section` of the Redis at `redis_addr` (nothing if it did not answer).
+std::optional<std::string> Info(const std::string& redis_addr, const std::string& section) {
+  auto options = platform::RedisOptionsFromAddr(redis_addr);
+  if (!options.ok()) return std::nullopt;
+  platform::RedisClient redis(*options);
+  auto info = redis.Command({"INFO", section});
+  if (!info.ok()) return std::nullopt;
+  return info->str;
+}
+
+}  // namespace
+
+double RedisUsedMemoryMib(const std::string& redis_addr) {
+  auto info = Info(redis_addr, "memory");
+  if (!info) return -1;
+  auto used = InfoField(*info, "used_memory");
+  auto bytes = used ? ParseDouble(*used) : std::nullopt;
+  return bytes ? *bytes / (1024.0 * 1024.0) : -1;
+}
+
+std::optional<double> CpuSecondsOfStat(std::string_view stat, long ticks_per_s) {
+  // The name in parentheses may hold spaces; utime and stime are the 12th
+  // and 13th fields after it.
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string_view::npos || ticks_per_s <= 0) return std::nullopt;
+  std::istringstream fields(std::string(stat.substr(name_end + 1)));
+  std::string field;
+  long long utime = -1, stime = -1;
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i == 12) utime = std::stoll(field);
+    if (i == 13) stime = std::stoll(field);
+  }
+  if (utime < 0 || stime < 0) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(ticks_per_s);
+}
+
+double ProcessCpuSeconds(int pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(file, stat)) return -1;
+  return CpuSecondsOfStat(stat, sysconf(_SC_CLK_TCK)).value_or(-1);
+}
+
+double RedisCpuSeconds(const std::string& redis_addr) {
+  auto info = Info(redis_addr, "cpu");
+  if (!info) return -1;
+  double total = 0;
+  for (const char* field :
+       {"used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children"}) {
+    auto text = InfoField(*info, field);
+    auto value = text ? ParseDouble(*text) : std::nullopt;
+    if (!value) return -1;
+    total += *value;
+  }
+  return total;
 }
 
 }  // namespace gridbridge::bench

@@ -29,4 +29,15 @@ std::optional<std::string_view> InfoField(std::string_view info, std::string_vie
 // Redis after a run (-1 if Redis did not answer).
 double RedisUsedMemoryMib(const std::string& redis_addr);
 
+// The CPU time (user + system) in a /proc/<pid>/stat line, in seconds, with
+// `ticks_per_s` clock ticks a second; nothing if the line does not parse.
+std::optional<double> CpuSecondsOfStat(std::string_view stat, long ticks_per_s);
+
+// A process's CPU time so far, in seconds (-1 if unknown).
+double ProcessCpuSeconds(int pid);
+
+// Redis's CPU time so far (INFO cpu, its children's included: AOF rewrites
+// count once they end), in seconds (-1 if Redis did not answer).
+double RedisCpuSeconds(const std::string& redis_addr);
+
 }  // namespace gridbridge::bench

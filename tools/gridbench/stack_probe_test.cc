@@ -1,5 +1,7 @@
 #include "stack_probe.h"
 
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 
 namespace gridbridge::bench {
@@ -21,6 +23,28 @@ TEST(InfoField, IsNothingWithoutTheField) {
   EXPECT_EQ(InfoField(kInfo, "used_mem"), std::nullopt);
   EXPECT_EQ(InfoField(kInfo, "maxmemory"), std::nullopt);
   EXPECT_EQ(InfoField("", "used_memory"), std::nullopt);
+}
+
+// A /proc/<pid>/stat line whose name holds a space and a parenthesis; utime
+// 250 and stime 150 ticks.
+constexpr char kStat[] =
+    "4242 (gridbridge-scr) x) S 1 4242 4242 0 -1 4194560 12345 0 0 0 250 150 7 3 20 0 9 0 "
+    "100 123456789 2000 18446744073709551615\n";
+
+TEST(CpuSecondsOfStat, AddsUserAndSystemTicks) {
+  EXPECT_EQ(CpuSecondsOfStat(kStat, 100), 4.0);
+  EXPECT_EQ(CpuSecondsOfStat(kStat, 1000), 0.4);
+}
+
+TEST(CpuSecondsOfStat, IsNothingForALineThatDoesNotParse) {
+  EXPECT_EQ(CpuSecondsOfStat("", 100), std::nullopt);
+  EXPECT_EQ(CpuSecondsOfStat("4242 (short) S 1 2", 100), std::nullopt);
+  EXPECT_EQ(CpuSecondsOfStat(kStat, 0), std::nullopt);
+}
+
+TEST(ProcessCpuSeconds, ReadsThisProcess) {
+  EXPECT_GE(ProcessCpuSeconds(getpid()), 0.0);
+  EXPECT_EQ(ProcessCpuSeconds(-1), -1);
 }
 
 }  // namespace
