@@ -1,6 +1,7 @@
 // gridbench screening: decisions from intake's arrival events end to end,
 // a risk-area change re-screening all of them, and the checkpoint call
 // ScreenArrival at saturation and at half of it.
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -139,16 +140,18 @@ class PhaseCpu {
         pid_(targets.screening_pid),
         screening_s_(ProcessCpuSeconds(pid_)),
         redis_s_(RedisCpuSeconds(redis_addr_)) {}
-  // <phase>_screening_cpu_us and <phase>_redis_cpu_us, per one of `items`.
+  // <phase>_screening_cpu_us and <phase>_redis_cpu_us, per one of `items`
+  // (left out when a reading failed).
   void PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
-    if (items <= 0) return;
-    const double screening = ProcessCpuSeconds(pid_) - screening_s_;
-    const double redis = RedisCpuSeconds(redis_addr_) - redis_s_;
-    out[phase + "_screening_cpu_us"] = screening * 1e6 / static_cast<double>(items);
-    out[phase + "_redis_cpu_us"] = redis * 1e6 / static_cast<double>(items);
+    const double screening_end = ProcessCpuSeconds(pid_);
+    const double redis_end = RedisCpuSeconds(redis_addr_);
+    if (items <= 0 || std::min({screening_s_, redis_s_, screening_end, redis_end}) < 0) return;
+    const double screening_us = (screening_end - screening_s_) * 1e6 / static_cast<double>(items);
+    const double redis_us = (redis_end - redis_s_) * 1e6 / static_cast<double>(items);
+    out[phase + "_screening_cpu_us"] = screening_us;
+    out[phase + "_redis_cpu_us"] = redis_us;
     std::fprintf(stderr, "%s: CPU per item: screening %.1f us, Redis %.1f us\n", phase.c_str(),
-                 screening * 1e6 / static_cast<double>(items),
-                 redis * 1e6 / static_cast<double>(items));
+                 screening_us, redis_us);
   }
 
  private:
