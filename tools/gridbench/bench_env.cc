@@ -1,7 +1,5 @@
 #include "bench_env.h"
 
-#include <fstream>
-
 namespace gridbridge::bench {
 
 std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target, int n) {
@@ -13,14 +11,6 @@ std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target, 
     out.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
   return out;
-}
-
-double RssMib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return -1;
 }
 
 }  // namespace gridbridge::bench

@@ -28,9 +28,6 @@ struct BenchEnv {
 // `n` channels of one connection each to `target`.
 std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target, int n);
 
-// Resident set size of a process, in MiB (-1 if unknown).
-double RssMib(int pid);
-
 struct IntakeTargets {
   std::string echo, intake;
   int intake_pid = 0;

@@ -88,13 +88,14 @@ std::optional<double> CpuSecondsOfStat(std::string_view stat, long ticks_per_s) 
   if (name_end == std::string_view::npos || ticks_per_s <= 0) return std::nullopt;
   std::istringstream fields(std::string(stat.substr(name_end + 1)));
   std::string field;
-  long long utime = -1, stime = -1;
+  long long ticks[2] = {-1, -1};  // utime, stime
   for (int i = 1; i <= 13 && fields >> field; ++i) {
-    if (i == 12) utime = std::stoll(field);
-    if (i == 13) stime = std::stoll(field);
+    if (i < 12) continue;
+    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), ticks[i - 12]);
+    if (ec != std::errc() || end != field.data() + field.size()) return std::nullopt;
   }
-  if (utime < 0 || stime < 0) return std::nullopt;
-  return static_cast<double>(utime + stime) / static_cast<double>(ticks_per_s);
+  if (ticks[0] < 0 || ticks[1] < 0) return std::nullopt;
+  return static_cast<double>(ticks[0] + ticks[1]) / static_cast<double>(ticks_per_s);
 }
 
 double ProcessCpuSeconds(int pid) {
@@ -102,6 +103,14 @@ double ProcessCpuSeconds(int pid) {
   std::string stat;
   if (!std::getline(file, stat)) return -1;
   return CpuSecondsOfStat(stat, sysconf(_SC_CLK_TCK)).value_or(-1);
+}
+
+double RssMib(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return -1;
 }
 
 double RedisCpuSeconds(const std::string& redis_addr) {

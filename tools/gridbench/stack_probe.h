@@ -9,7 +9,8 @@
 
 namespace gridbridge::bench {
 
-// How the benchmarks read what the services keep in Redis, each a pipeline.
+// How the benchmarks read the stack: what the services keep in Redis (each a
+// pipeline), Redis's own figures, and the processes' CPU and memory.
 
 // The sum of `field` of `service`'s per-grid counts hash over `grids` (-1 if
 // Redis did not answer).
@@ -35,6 +36,9 @@ std::optional<double> CpuSecondsOfStat(std::string_view stat, long ticks_per_s);
 
 // A process's CPU time so far, in seconds (-1 if unknown).
 double ProcessCpuSeconds(int pid);
+
+// Resident set size of a process, in MiB (-1 if unknown).
+double RssMib(int pid);
 
 // Redis's CPU time so far (INFO cpu, its children's included: AOF rewrites
 // count once they end), in seconds (-1 if Redis did not answer).

@@ -40,6 +40,7 @@ TEST(CpuSecondsOfStat, IsNothingForALineThatDoesNotParse) {
   EXPECT_EQ(CpuSecondsOfStat("", 100), std::nullopt);
   EXPECT_EQ(CpuSecondsOfStat("4242 (short) S 1 2", 100), std::nullopt);
   EXPECT_EQ(CpuSecondsOfStat(kStat, 0), std::nullopt);
+  EXPECT_EQ(CpuSecondsOfStat("4242 (x) S 1 2 3 4 5 6 7 8 9 10 utime 150", 100), std::nullopt);
 }
 
 TEST(ProcessCpuSeconds, ReadsThisProcess) {
