@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
+#include "outbox_pack.h"
 
 namespace gridbridge::platform {
 namespace {
@@ -218,7 +219,7 @@ std::optional<ColumnarRun> ColumnarRun::Build(const RedisScript& script,
        std::to_string(keys.absent()), std::to_string(guards.size() / 2),
        std::to_string(records.size() / 3), std::to_string(zadds.size()),
        std::to_string(counters.size() / 3), "", std::to_string(trims.size() / 2)});
-  command[command.size() - 2] = std::move(frames);
+  command[command.size() - 2] = PackOutboxEntry(std::move(frames));
   // Where each numbered list starts in the command, to find what was taken.
   std::vector<size_t> start(kFirstMembers + zadds.size());
   auto append = [&](RedisArgs& args) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "grid_transaction.h"
 #include "outbox.h"
+#include "outbox_pack.h"
 
 namespace gridbridge::platform {
 namespace {
@@ -225,7 +226,9 @@ class WatchedGridCommit {
     }
     const std::string& outbox = txns_[members_.front()].outbox_key();
     for (auto& entry : entries) {
-      if (!entry.empty()) commands.push_back({"XADD", outbox, "*", "b", std::move(entry)});
+      if (!entry.empty()) {
+        commands.push_back({"XADD", outbox, "*", "b", PackOutboxEntry(std::move(entry))});
+      }
     }
     commands.push_back({"EXEC"});
     return commands;

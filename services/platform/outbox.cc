@@ -6,6 +6,7 @@
 #include "cloud_events.h"
 #include "lease.h"
 #include "metrics.h"
+#include "outbox_pack.h"
 #include "redis_keys.h"
 #include "spdlog/spdlog.h"
 
@@ -77,12 +78,18 @@ absl::StatusOr<KafkaRecordView> DecodeSingle(const RedisReply& fields) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisReply& fields) {
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(RedisReply& fields) {
   if (fields.type != RedisReply::Type::kArray || fields.elements.size() % 2 != 0) {
     return absl::DataLossError("outbox entry is not a field list");
   }
   if (fields.elements.size() == 2 && fields.elements[0].str == "b") {
-    return DecodeOutboxFrameViews(fields.elements[1].str);
+    std::string& stored = fields.elements[1].str;
+    if (IsPackedOutboxEntry(stored)) {
+      auto batch = UnpackOutboxEntry(stored);
+      if (!batch.ok()) return batch.status();
+      stored = std::move(*batch);
+    }
+    return DecodeOutboxFrameViews(stored);
   }
   auto single = DecodeSingle(fields);
   if (!single.ok()) return single.status();
@@ -92,7 +99,8 @@ absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisR
 }
 
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields) {
-  auto views = DecodeOutboxEntryViews(fields);
+  RedisReply copy = fields;  // unpacked in place; tests and tools, not the relay
+  auto views = DecodeOutboxEntryViews(copy);
   if (!views.ok()) return views.status();
   return Owned(*views);
 }
@@ -223,7 +231,7 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
   std::vector<KafkaRecordView> records;  // views of `ranges`
   std::vector<std::vector<Entry>> entries(owned.size());
   for (size_t u = 0; u < owned.size(); ++u) {
-    for (const auto& entry : (*ranges)[u].elements) {
+    for (auto& entry : (*ranges)[u].elements) {
       if (entry.elements.size() != 2) continue;
       auto decoded = DecodeOutboxEntryViews(entry.elements[1]);
       if (!decoded.ok()) {

@@ -35,7 +35,8 @@ namespace gridbridge::platform {
 // which XADDs them as ONE entry (field "b": an encoded
 // gridbridge.common.v1.OutboxBatch). One entry per commit, however many
 // records: Redis spends per entry, not per record, on the XADD, the relay's
-// XRANGE and its XDEL.
+// XRANGE and its XDEL. Commits that build the entry themselves (columnar
+// and watched runs) store it packed when it is large (outbox_pack.h).
 extern const char kOutboxLua[];
 // Writers split larger commits into several entries (see above).
 inline constexpr int kMaxRecordsPerOutboxEntry = 64;
@@ -58,13 +59,15 @@ absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxFrames(const std::string& b
 absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxFrameViews(std::string_view bytes);
 
 // Decodes one XRANGE entry's field list: the records of a batch entry
-// (field "b"), or the single record of an entry in the first format
-// (fields t, k, v, h:<name>), which entries written before the batch format
-// still carry. DATA_LOSS if the entry is neither.
+// (field "b": an OutboxBatch, or one packed by PackOutboxEntry), or the
+// single record of an entry in the first format (fields t, k, v,
+// h:<name>), which entries written before the batch format still carry.
+// DATA_LOSS if the entry is none of these.
 absl::StatusOr<std::vector<KafkaRecord>> DecodeOutboxEntry(const RedisReply& fields);
 // The same as views of `fields` (valid while it is): what the relay
-// publishes.
-absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(const RedisReply& fields);
+// publishes. A packed entry's bytes in `fields` are replaced by the
+// OutboxBatch they hold first.
+absl::StatusOr<std::vector<KafkaRecordView>> DecodeOutboxEntryViews(RedisReply& fields);
 
 struct OutboxRelayOptions {
   std::string service;  // the middle part of the outbox key

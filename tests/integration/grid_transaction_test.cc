@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "outbox_pack.h"
 #include "redis_keys.h"
 #include "stack.h"
 
@@ -850,6 +851,46 @@ TEST_F(GridTransactionTest, WatchedCommitsSplitBigOutboxEntries) {
   // 29), then 9 (27).
   EXPECT_EQ(sizes, (std::vector<size_t>{64, 29, 27}));
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("requests", "19093"), "alice:1"})->str, "answer");
+}
+
+// Entries of many events are stored LZ4-packed (outbox_pack.h) by the
+// columnar and the watched form alike, and decode to the events in commit
+// order.
+TEST_F(GridTransactionTest, LargeOutboxEntriesAreStoredPackedAndDecodeInCommitOrder) {
+  const std::string note(120, 'n');  // events repeat each other, as real ones do
+  GridKeys other("svc", "g2");
+  std::vector<GridTransaction> columnar, watched;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 16; ++i) {
+    expected.push_back(std::to_string(i) + note);
+    const std::string rec = keys_.Key("rec", std::to_string(i));
+    columnar.emplace_back(keys_, "c:" + std::to_string(i), "r", kNow);
+    columnar.back()
+        .ExpectVersion(rec, 0)
+        .PutRecord(rec, 1, "v")
+        .Publish({"t", "k", expected.back(), {}});
+    watched.emplace_back(other, "", "", kNow);
+    watched.back()
+        .HashIncrement(other.Key("counts"), "n", 1)
+        .Publish({"t", "k", expected.back(), {}});
+  }
+  const double columnar_runs = RunsOf("columnar");
+  auto out = GridTransaction::CommitAll(redis_, columnar);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), std::vector<Kind>(16, Kind::kCommitted));
+  EXPECT_EQ(RunsOf("columnar"), columnar_runs + 1);
+  out = GridTransaction::CommitWatched(redis_, watched);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), std::vector<Kind>(16, Kind::kCommitted));
+  for (const GridKeys* k : {&keys_, &other}) {
+    auto raw = redis_.Command({"XRANGE", k->Outbox(), "-", "+"});
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    ASSERT_EQ(raw->elements.size(), 1u) << k->Outbox();
+    const std::string& stored = raw->elements[0].elements[1].elements[1].str;
+    EXPECT_TRUE(IsPackedOutboxEntry(stored)) << k->Outbox();
+    EXPECT_LT(stored.size() * 3, 16 * note.size()) << k->Outbox();
+    EXPECT_EQ(OutboxValues(*k), std::vector<std::vector<std::string>>{expected}) << k->Outbox();
+  }
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include "gtest/gtest.h"
 #include "kafka_publisher.h"
 #include "outbox.h"
+#include "outbox_pack.h"
 #include "stack.h"
+#include "topic_reader.h"
 
 namespace gridbridge::platform {
 namespace {
@@ -72,6 +74,36 @@ TEST_F(OutboxRelayTest, ARelayKeepsItsLeaseWithoutAskingEachRoundAndOthersWaitFo
   Commit(6);
   EXPECT_EQ(*a->RunRound({"u1"}), 0);
   EXPECT_EQ(*b->RunRound({"u1"}), 1);
+}
+
+// A packed entry (outbox_pack.h) goes to Kafka as the records it holds, in
+// order, and is deleted.
+TEST_F(OutboxRelayTest, APackedEntryIsPublishedAsItsRecordsInOrder) {
+  ASSERT_TRUE(publisher_.ok());
+  const GridKeys keys("probe", "u1");
+  std::vector<GridTransaction> txns;
+  for (int n = 0; n < 30; ++n) {
+    txns.emplace_back(keys, "", "", absl::Now());
+    txns.back().Publish({kTopic,
+                         "u1",
+                         "record " + std::to_string(n) + std::string(100, '.'),
+                         {{"ce_id", "packed-" + std::to_string(n)}}});
+  }
+  ASSERT_TRUE(GridTransaction::CommitWatched(redis_, txns).ok());
+  auto raw = redis_.Command({"XRANGE", keys.Outbox(), "-", "+"});
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_EQ(raw->elements.size(), 1u);
+  ASSERT_TRUE(IsPackedOutboxEntry(raw->elements[0].elements[1].elements[1].str));
+
+  EXPECT_EQ(*Relay(absl::Seconds(10))->RunRound({"u1"}), 30);
+  EXPECT_EQ(redis_.Command({"XLEN", keys.Outbox()})->integer, 0);
+  std::vector<std::string> ids;
+  for (const auto& r : testing::ReadWholeTopic(broker_.bootstrap(), kTopic)) {
+    if (testing::HeaderValue(r, "ce_id").rfind("packed-", 0) != 0) continue;
+    EXPECT_EQ(r.value, "record " + std::to_string(ids.size()) + std::string(100, '.'));
+    ids.push_back(testing::HeaderValue(r, "ce_id"));
+  }
+  EXPECT_EQ(ids.size(), 30u);
 }
 
 // A round reads a bounded number of entries; the units past the bound are
