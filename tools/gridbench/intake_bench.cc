@@ -142,8 +142,12 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
       std::fprintf(stderr, "RecordArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
+  // Per call over both phases and the settling between them (where the
+  // stack finishes the saturated phase's work): intake's and Redis's CPU.
+  const PhaseCpu unary_cpu(env.redis_addr, "intake", targets.intake_pid);
   const auto [saturated, half, settle_s] = RunSaturatedThenHalf(
       "RecordArrival", arrival, env.threads, env.duration, [&] { return WaitUntilQuiet(env); });
+  unary_cpu.PerItem("unary", saturated.calls + half.calls, out);
   out["unary_qps"] = saturated.calls_per_s;
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
@@ -161,6 +165,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   grpc::ClientContext bulk_ctx;
   bulk_ctx.AddMetadata("authorization", "Bearer " + env.token);
   auto stream = stubs[0]->BulkImport(&bulk_ctx);
+  const PhaseCpu bulk_cpu(env.redis_addr, "intake", targets.intake_pid);
   const auto bulk_start = Clock::now();
   std::thread writer([&] {
     for (long long i = 0; i < targets.bulk_rows; i += 500) {
@@ -204,6 +209,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["bulk_status"] = bulk_status.ok() ? "OK" : bulk_status.error_message();
   out["bulk_answered_rows_per_s"] = answered / answered_s;
   out["bulk_rows_per_s"] = accepted / e2e_s;
+  bulk_cpu.PerItem("bulk", accepted, out);
   std::fprintf(
       stderr, "BulkImport %d rows: answered at %.0f rows/s; in Redis and on Kafka at %.0f rows/s\n",
       targets.bulk_rows, answered / answered_s, accepted / e2e_s);

@@ -130,36 +130,6 @@ platform::KafkaRecord ArrivalEvent(const BenchEnv& env, long long i, absl::Time 
 
 }  // namespace
 
-// The CPU screening and Redis (its AOF rewrites included once they end)
-// spend in a phase, per item: the figures that tell where a change went on
-// a machine whose throughput varies by 10-30 % from run to run.
-class PhaseCpu {
- public:
-  PhaseCpu(const BenchEnv& env, const ScreeningTargets& targets)
-      : redis_addr_(env.redis_addr),
-        pid_(targets.screening_pid),
-        screening_s_(ProcessCpuSeconds(pid_)),
-        redis_s_(RedisCpuSeconds(redis_addr_)) {}
-  // <phase>_screening_cpu_us and <phase>_redis_cpu_us, per one of `items`
-  // (left out when a reading failed).
-  void PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
-    const double screening_end = ProcessCpuSeconds(pid_);
-    const double redis_end = RedisCpuSeconds(redis_addr_);
-    if (items <= 0 || std::min({screening_s_, redis_s_, screening_end, redis_end}) < 0) return;
-    const double screening_us = (screening_end - screening_s_) * 1e6 / static_cast<double>(items);
-    const double redis_us = (redis_end - redis_s_) * 1e6 / static_cast<double>(items);
-    out[phase + "_screening_cpu_us"] = screening_us;
-    out[phase + "_redis_cpu_us"] = redis_us;
-    std::fprintf(stderr, "%s: CPU per item: screening %.1f us, Redis %.1f us\n", phase.c_str(),
-                 screening_us, redis_us);
-  }
-
- private:
-  std::string redis_addr_;
-  int pid_;
-  double screening_s_, redis_s_;
-};
-
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out) {
   ScreeningRedis redis(env);
   auto channels = Channels(targets.screening, 4);
@@ -225,7 +195,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
     }
   }
   const Totals before = redis.Read();
-  const PhaseCpu decisions_cpu(env, targets);
+  const PhaseCpu decisions_cpu(env.redis_addr, "screening", targets.screening_pid);
   const auto start = Clock::now();
   long long produced = 0;
   for (const auto& records : chunks) {
@@ -265,7 +235,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   grpc::ClientContext set_ctx;
   set_ctx.AddMetadata("authorization", "Bearer " + env.token);
   screening::v1::RiskAreaList list;
-  const PhaseCpu rescreen_cpu(env, targets);
+  const PhaseCpu rescreen_cpu(env.redis_addr, "screening", targets.screening_pid);
   const auto rescreen_start = Clock::now();
   grpc::Status set_status = stubs[0]->SetRiskAreas(&set_ctx, set, &list);
   if (!set_status.ok()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -125,6 +126,25 @@ double RedisCpuSeconds(const std::string& redis_addr) {
     total += *value;
   }
   return total;
+}
+
+PhaseCpu::PhaseCpu(std::string redis_addr, std::string service, int pid)
+    : redis_addr_(std::move(redis_addr)),
+      service_(std::move(service)),
+      pid_(pid),
+      service_s_(ProcessCpuSeconds(pid_)),
+      redis_s_(RedisCpuSeconds(redis_addr_)) {}
+
+void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
+  const double service_end = ProcessCpuSeconds(pid_);
+  const double redis_end = RedisCpuSeconds(redis_addr_);
+  if (items <= 0 || std::min({service_s_, redis_s_, service_end, redis_end}) < 0) return;
+  const double service_us = (service_end - service_s_) * 1e6 / static_cast<double>(items);
+  const double redis_us = (redis_end - redis_s_) * 1e6 / static_cast<double>(items);
+  out[phase + "_" + service_ + "_cpu_us"] = service_us;
+  out[phase + "_redis_cpu_us"] = redis_us;
+  std::fprintf(stderr, "%s: CPU per item: %s %.1f us, Redis %.1f us\n", phase.c_str(),
+               service_.c_str(), service_us, redis_us);
 }
 
 }  // namespace gridbridge::bench

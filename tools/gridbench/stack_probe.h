@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nlohmann/json.hpp"
 #include "redis_client.h"
 
 namespace gridbridge::bench {
@@ -43,5 +44,22 @@ double RssMib(int pid);
 // Redis's CPU time so far (INFO cpu, its children's included: AOF rewrites
 // count once they end), in seconds (-1 if Redis did not answer).
 double RedisCpuSeconds(const std::string& redis_addr);
+
+// The CPU a service's process and Redis (its AOF rewrites included once they
+// end) spend over a phase of a benchmark, per item: the figures that tell
+// where a change went on a machine whose throughput varies by 10-30 % from
+// run to run. Readings start at construction.
+class PhaseCpu {
+ public:
+  PhaseCpu(std::string redis_addr, std::string service, int pid);
+  // Adds <phase>_<service>_cpu_us and <phase>_redis_cpu_us, per one of
+  // `items`, to `out` and prints them; adds nothing when a reading failed.
+  void PerItem(const std::string& phase, long long items, nlohmann::json& out) const;
+
+ private:
+  std::string redis_addr_, service_;
+  int pid_;
+  double service_s_, redis_s_;
+};
 
 }  // namespace gridbridge::bench
