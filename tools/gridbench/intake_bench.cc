@@ -217,8 +217,10 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   std::fprintf(stderr, "intake RSS after the import: %.1f MiB\n",
                out["rss_mib_after_200k"].get<double>());
   out["redis_used_memory_mib"] = RedisUsedMemoryMib(env.redis_addr);
-  std::fprintf(stderr, "Redis used memory after the run: %.1f MiB\n",
-               out["redis_used_memory_mib"].get<double>());
+  out["redis_aof_rewrites"] = RedisAofRewrites(env.redis_addr);
+  std::fprintf(stderr, "Redis used memory after the run: %.1f MiB, %lld AOF rewrites in it\n",
+               out["redis_used_memory_mib"].get<double>(),
+               out["redis_aof_rewrites"].get<long long>());
 }
 
 }  // namespace gridbridge::bench

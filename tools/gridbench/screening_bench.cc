@@ -260,8 +260,12 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
                rescreen_s);
   out["screening_rss_mib"] = RssMib(targets.screening_pid);
   out["redis_used_memory_mib"] = RedisUsedMemoryMib(env.redis_addr);
-  std::fprintf(stderr, "screening RSS %.1f MiB, Redis used memory %.1f MiB after the run\n",
-               out["screening_rss_mib"].get<double>(), out["redis_used_memory_mib"].get<double>());
+  out["redis_aof_rewrites"] = RedisAofRewrites(env.redis_addr);
+  std::fprintf(stderr,
+               "screening RSS %.1f MiB, Redis used memory %.1f MiB after the run, %lld AOF "
+               "rewrites in it\n",
+               out["screening_rss_mib"].get<double>(), out["redis_used_memory_mib"].get<double>(),
+               out["redis_aof_rewrites"].get<long long>());
   // Figures of a wait that gave up are not the stack's: say so in the JSON.
   out["stalled"] = redis.stalled();
 }

@@ -128,12 +128,21 @@ double RedisCpuSeconds(const std::string& redis_addr) {
   return total;
 }
 
+long long RedisAofRewrites(const std::string& redis_addr) {
+  auto info = Info(redis_addr, "persistence");
+  if (!info) return -1;
+  auto text = InfoField(*info, "aof_rewrites");
+  auto value = text ? ParseDouble(*text) : std::nullopt;
+  return value ? static_cast<long long>(*value) : -1;
+}
+
 PhaseCpu::PhaseCpu(std::string redis_addr, std::string service, int pid)
     : redis_addr_(std::move(redis_addr)),
       service_(std::move(service)),
       pid_(pid),
       service_s_(ProcessCpuSeconds(pid_)),
-      redis_s_(RedisCpuSeconds(redis_addr_)) {}
+      redis_s_(RedisCpuSeconds(redis_addr_)),
+      rewrites_(RedisAofRewrites(redis_addr_)) {}
 
 void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
   const double service_end = ProcessCpuSeconds(pid_);
@@ -143,8 +152,11 @@ void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json
   const double redis_us = (redis_end - redis_s_) * 1e6 / static_cast<double>(items);
   out[phase + "_" + service_ + "_cpu_us"] = service_us;
   out[phase + "_redis_cpu_us"] = redis_us;
-  std::fprintf(stderr, "%s: CPU per item: %s %.1f us, Redis %.1f us\n", phase.c_str(),
-               service_.c_str(), service_us, redis_us);
+  const long long rewrites_end = RedisAofRewrites(redis_addr_);
+  const long long rewrites = std::min(rewrites_, rewrites_end) < 0 ? -1 : rewrites_end - rewrites_;
+  if (rewrites >= 0) out[phase + "_aof_rewrites"] = rewrites;
+  std::fprintf(stderr, "%s: CPU per item: %s %.1f us, Redis %.1f us; AOF rewrites started: %lld\n",
+               phase.c_str(), service_.c_str(), service_us, redis_us, rewrites);
 }
 
 }  // namespace gridbridge::bench

@@ -45,21 +45,28 @@ double RssMib(int pid);
 // count once they end), in seconds (-1 if Redis did not answer).
 double RedisCpuSeconds(const std::string& redis_addr);
 
+// How many AOF rewrites Redis has started (INFO persistence), or -1.
+long long RedisAofRewrites(const std::string& redis_addr);
+
 // The CPU a service's process and Redis (its AOF rewrites included once they
-// end) spend over a phase of a benchmark, per item: the figures that tell
-// where a change went on a machine whose throughput varies by 10-30 % from
-// run to run. Readings start at construction.
+// end) spend over a phase of a benchmark, per item, and the AOF rewrites
+// Redis started in it: the figures that tell where a change went on a
+// machine whose throughput varies by 10-30 % from run to run (a rewrite in
+// a phase or not moves Redis's figure by half). Readings start at
+// construction.
 class PhaseCpu {
  public:
   PhaseCpu(std::string redis_addr, std::string service, int pid);
   // Adds <phase>_<service>_cpu_us and <phase>_redis_cpu_us, per one of
-  // `items`, to `out` and prints them; adds nothing when a reading failed.
+  // `items`, and <phase>_aof_rewrites to `out` and prints them; adds
+  // nothing when a reading failed.
   void PerItem(const std::string& phase, long long items, nlohmann::json& out) const;
 
  private:
   std::string redis_addr_, service_;
   int pid_;
   double service_s_, redis_s_;
+  long long rewrites_;
 };
 
 }  // namespace gridbridge::bench
