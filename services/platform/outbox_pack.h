@@ -6,12 +6,13 @@
 // enter the outbox, then deleted once Kafka has them; they never stay in
 // the dataset, yet they were about half of the AOF's bytes in the screening
 // benchmark (253 of 533 MB), and Redis rewrites its AOF each time it has
-// grown by the dataset's size again: the rewrites (a forked child writing
-// the whole dataset, copy-on-write faults in the parent) cost Redis more
-// CPU per decision than the commands themselves (docs/performance.md,
-// session 15). The records of one entry repeat each other (topic, header
-// names, the rule's explanation), so an entry of ~13 decisions compresses
-// ~6 times with LZ4, at ~2.5 GB/s here.
+// grown by the dataset's size again (deploy/redis.conf): the rewrites (a
+// forked child writing the whole dataset, copy-on-write faults in the
+// parent) cost Redis more CPU per decision than the commands themselves,
+// and the AOF's bytes are disk and replay time at a restart
+// (docs/performance.md, session 15). The records of one entry repeat each
+// other (topic, header names, the rule's explanation), so an entry of ~13
+// decisions compresses ~6 times with LZ4, at ~2.5 GB/s here.
 //
 // The stored bytes say which form they are in: an OutboxBatch starts with
 // the tag of its field 1 (0x0a), an LZ4 frame with its magic number
