@@ -10,9 +10,27 @@ namespace {
 
 constexpr char kLz4Magic[] = {0x04, 0x22, 0x4d, 0x18};
 
+struct CctxDeleter {
+  void operator()(LZ4F_cctx* c) const { LZ4F_freeCompressionContext(c); }
+};
 struct DctxDeleter {
   void operator()(LZ4F_dctx* d) const { LZ4F_freeDecompressionContext(d); }
 };
+
+// One compression context per thread, reused: LZ4F_compressFrame set up a
+// fresh one per entry, zeroing its 16 KiB hash table each time; a reused
+// one is reset cheaply. With the unzeroed output buffer and the batch
+// compressed in place (below): 925 fewer instructions per decision and 702
+// per imported row (gridmicro), of ~5,000 that packing cost (the content
+// checksum ~1,300 of them).
+LZ4F_cctx* ThreadCctx() {
+  thread_local std::unique_ptr<LZ4F_cctx, CctxDeleter> cctx = [] {
+    LZ4F_cctx* c = nullptr;
+    if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION))) c = nullptr;
+    return std::unique_ptr<LZ4F_cctx, CctxDeleter>(c);
+  }();
+  return cctx.get();
+}
 
 // One decompression context per thread (a relay's loop), reused: creating
 // one allocates.
@@ -36,14 +54,35 @@ std::string PackOutboxEntry(std::string batch) {
   LZ4F_preferences_t prefs = LZ4F_INIT_PREFERENCES;
   prefs.frameInfo.contentSize = batch.size();
   prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-  std::string packed(LZ4F_compressFrameBound(batch.size(), &prefs), '\0');
-  const size_t n =
-      LZ4F_compressFrame(packed.data(), packed.size(), batch.data(), batch.size(), &prefs);
+  // Independent blocks keep the thread's context at ~16 KiB (linked ones
+  // add a 64 KiB history buffer, per gRPC handler thread in intake); an
+  // entry over one 64 KiB block is rare and loses little.
+  prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+  // The batch is whole and stays put: compressed where it is, not copied
+  // into the context's own buffer first.
+  prefs.autoFlush = 1;
+  LZ4F_compressOptions_t in_place{};
+  in_place.stableSrc = 1;
+  LZ4F_cctx* cctx = ThreadCctx();
+  if (cctx == nullptr) return batch;
+  // Written into a buffer nobody zeroes first (the bound is ~the batch's
+  // size; the frame is a sixth of it), then copied out at its size.
+  const size_t bound = LZ4F_compressFrameBound(batch.size(), &prefs);
+  auto buffer = std::make_unique_for_overwrite<char[]>(bound);
+  size_t n = LZ4F_compressBegin(cctx, buffer.get(), bound, &prefs);
+  if (!LZ4F_isError(n)) {
+    const size_t body = LZ4F_compressUpdate(cctx, buffer.get() + n, bound - n, batch.data(),
+                                            batch.size(), &in_place);
+    n = LZ4F_isError(body) ? body : n + body;
+  }
+  if (!LZ4F_isError(n)) {
+    const size_t end = LZ4F_compressEnd(cctx, buffer.get() + n, bound - n, nullptr);
+    n = LZ4F_isError(end) ? end : n + end;
+  }
   // Incompressible bytes (or a failure, which cannot happen with a bound
   // this size) are kept as they came.
   if (LZ4F_isError(n) || n >= batch.size()) return batch;
-  packed.resize(n);
-  return packed;
+  return std::string(buffer.get(), n);
 }
 
 bool IsPackedOutboxEntry(std::string_view stored) {
