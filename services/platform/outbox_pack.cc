@@ -10,37 +10,33 @@ namespace {
 
 constexpr char kLz4Magic[] = {0x04, 0x22, 0x4d, 0x18};
 
-struct CctxDeleter {
-  void operator()(LZ4F_cctx* c) const { LZ4F_freeCompressionContext(c); }
-};
-struct DctxDeleter {
-  void operator()(LZ4F_dctx* d) const { LZ4F_freeDecompressionContext(d); }
-};
-
-// One compression context per thread, reused: LZ4F_compressFrame set up a
-// fresh one per entry, zeroing its 16 KiB hash table each time; a reused
-// one is reset cheaply. With the unzeroed output buffer and the batch
-// compressed in place (below): 925 fewer instructions per decision and 702
-// per imported row (gridmicro), of ~5,000 that packing cost (the content
-// checksum ~1,300 of them).
-LZ4F_cctx* ThreadCctx() {
-  thread_local std::unique_ptr<LZ4F_cctx, CctxDeleter> cctx = [] {
-    LZ4F_cctx* c = nullptr;
-    if (LZ4F_isError(LZ4F_createCompressionContext(&c, LZ4F_VERSION))) c = nullptr;
-    return std::unique_ptr<LZ4F_cctx, CctxDeleter>(c);
+// An LZ4 context kept per thread and reused (creating one allocates), or
+// null if it could not be created.
+template <typename Context, auto kCreate, auto kFree>
+Context* ThreadContext() {
+  struct Free {
+    void operator()(Context* c) const { kFree(c); }
+  };
+  thread_local std::unique_ptr<Context, Free> context = [] {
+    Context* c = nullptr;
+    if (LZ4F_isError(kCreate(&c, LZ4F_VERSION))) c = nullptr;
+    return std::unique_ptr<Context, Free>(c);
   }();
-  return cctx.get();
+  return context.get();
 }
 
-// One decompression context per thread (a relay's loop), reused: creating
-// one allocates.
+// The compression context: LZ4F_compressFrame set up a fresh one per entry,
+// zeroing its 16 KiB hash table each time; a reused one is reset cheaply.
+// With the unzeroed output buffer and the batch compressed in place
+// (PackOutboxEntry): 925 fewer instructions per decision and 702 per
+// imported row (gridmicro), of ~5,000 that packing cost (the content
+// checksum ~1,300 of them).
+LZ4F_cctx* ThreadCctx() {
+  return ThreadContext<LZ4F_cctx, LZ4F_createCompressionContext, LZ4F_freeCompressionContext>();
+}
+
 LZ4F_dctx* ThreadDctx() {
-  thread_local std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx = [] {
-    LZ4F_dctx* d = nullptr;
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) d = nullptr;
-    return std::unique_ptr<LZ4F_dctx, DctxDeleter>(d);
-  }();
-  return dctx.get();
+  return ThreadContext<LZ4F_dctx, LZ4F_createDecompressionContext, LZ4F_freeDecompressionContext>();
 }
 
 absl::Status Corrupt(std::string_view why) {
