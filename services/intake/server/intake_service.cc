@@ -473,6 +473,11 @@ namespace {
 // rows over ~190 grids); the requests waiting are bounded anyway (8).
 constexpr size_t kImportBatchRows = 4000;
 
+// How long a stream waits for room in the import budget (rows other streams
+// hold) before it ends with RESOURCE_EXHAUSTED: its own rows in flight come
+// back as they are answered, so a long wait means other imports hold it.
+constexpr absl::Duration kImportBudgetPatience = absl::Seconds(30);
+
 }  // namespace
 
 grpc::Status IntakeServiceImpl::BulkImport(
@@ -516,6 +521,18 @@ grpc::Status IntakeServiceImpl::BulkImport(
                 grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rows: at most 1000 per request");
           }
           break;
+        }
+        if (deps_.import_budget != nullptr) {
+          auto lease =
+              deps_.import_budget->Acquire(item->request.rows_size(), kImportBudgetPatience,
+                                           [&] { return context->IsCancelled(); });
+          if (!lease.ok()) {
+            // As above: rows already read are still committed and answered.
+            std::lock_guard lock(mu);
+            if (error.ok()) error = platform::ToGrpcStatus(lease.status());
+            break;
+          }
+          item->lease = std::move(*lease);
         }
         item->rows = PrepareRows(caller, item->request);
         if (!requests.Push(std::move(item))) break;

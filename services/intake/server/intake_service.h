@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
+#include "in_flight_budget.h"
 #include "intake_store.h"
 #include "opaque_ids.h"
 
@@ -31,6 +32,9 @@ struct IntakeDeps {
   const platform::Clock& clock;
   // Tells the outbox relay a grid has new entries (may be a no-op).
   std::function<void(const std::string& grid_id)> notify_outbox;
+  // Rows all BulkImport streams together may hold between reading and
+  // answering them; null: only each stream's own queues bound it.
+  platform::InFlightBudget* import_budget = nullptr;
 };
 
 // gridbridge.intake.v1.IntakeService: validate -> authorize -> domain ->
@@ -78,6 +82,7 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
                                        const v1::BulkImportRequest& request) const;
   // One request of a BulkImport stream and its rows (which point into it).
   struct ImportRequest {
+    platform::InFlightBudget::Lease lease;  // first: given back after the rest is freed
     v1::BulkImportRequest request;
     std::vector<PreparedRow> rows;
   };

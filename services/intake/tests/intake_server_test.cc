@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -131,7 +132,10 @@ class IntakeServerTest : public ::testing::Test {
       redis_,
       broker_,
       keys_,
-      {"--resident_id_key_file", dir_.path() + "/id.key"}};
+      {"--resident_id_key_file", dir_.path() + "/id.key",
+       // The least the budget may be, so that every import here runs
+       // against it (a request is up to 1,000 rows).
+       "--import_rows_in_flight", "1000"}};
   std::unique_ptr<v1::IntakeService::Stub> stub_;
   std::string target_;
   std::string worker_;
@@ -670,6 +674,58 @@ TEST_F(IntakeServerTest, BulkImportAppliesTheRowsOfOnePersonInFileOrderAcrossBat
   ASSERT_TRUE(Call(&v1::IntakeService::Stub::GetResident, worker_, get, &seen).ok());
   EXPECT_EQ(seen.phone(), "13800000005") << "the last row of the file wins";
   EXPECT_EQ(Ledger().residents(), 5995);
+}
+
+// Imports share one budget of rows in flight (here its least, 1,000: one
+// request's most): two at once both finish, every row answered, the budget
+// never passed, and given back at the end.
+TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict);
+  const int kRows = 6000;
+  auto metric = [&](const std::string& name) {
+    auto text = gridbridge::testing::RunCommand(
+        "curl -s http://127.0.0.1:" + std::to_string(intake_.admin_port()) + "/metrics");
+    std::istringstream lines(text.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    return -1.0;
+  };
+  // Two files of different people: the halves of one generated file.
+  const std::string all = dir_.path() + "/all.csv";
+  ASSERT_EQ(
+      gridbridge::testing::RunCommand(gridbridge::testing::SourcePath("scripts/gen-residents") +
+                                      " --count " + std::to_string(2 * kRows) + " > " + all)
+          .status,
+      0);
+  std::vector<std::unique_ptr<Subprocess>> imports;
+  for (int part : {0, 1}) {
+    const std::string csv = dir_.path() + "/part" + std::to_string(part) + ".csv";
+    ASSERT_EQ(gridbridge::testing::RunCommand(
+                  absl::StrFormat("(head -n 1 %s; tail -n +2 %s | sed -n %d,%dp) > %s", all, all,
+                                  part * kRows + 1, (part + 1) * kRows, csv))
+                  .status,
+              0);
+    imports.push_back(std::make_unique<Subprocess>(std::vector<std::string>{
+        gridbridge::testing::BinaryPath("tools/gridctl/gridctl"), "intake", "import", csv,
+        "--target", target_, "--token", admin, "--report",
+        dir_.path() + "/part" + std::to_string(part) + ".jsonl", "--no_progress"}));
+  }
+  double most_seen = 0;
+  for (int i = 0; i < 50; ++i) {
+    most_seen = std::max(most_seen, metric("gridbridge_intake_import_rows_in_flight"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& import : imports) {
+    auto summary_line = import->ReadLine(std::chrono::seconds(120));
+    ASSERT_TRUE(summary_line.has_value());
+    auto summary = nlohmann::json::parse(*summary_line);
+    EXPECT_EQ(summary["accepted"].get<int>(), kRows) << *summary_line;
+    EXPECT_EQ(import->Wait(std::chrono::seconds(10)), std::optional<int>(0));
+  }
+  EXPECT_GT(most_seen, 0) << "the imports were seen holding rows";
+  EXPECT_LE(most_seen, 1000);
+  EXPECT_EQ(metric("gridbridge_intake_import_rows_in_flight"), 0) << "every lease given back";
 }
 
 TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {
