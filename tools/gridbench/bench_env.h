@@ -34,7 +34,7 @@ struct IntakeTargets {
   int bulk_rows = 200000;
 };
 // Figures into `out`: echo_qps, unary_qps, unary_ratio, p99_half_load_ms,
-// bulk_rows_per_s, rss_mib_after_200k, redis_used_memory_mib, ...
+// bulk_rows_per_s, rss_mib_after_200k, rss_mib_peak_import, redis_used_memory_mib, ...
 void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann::json& out);
 
 struct ScreeningTargets {

@@ -106,13 +106,30 @@ double ProcessCpuSeconds(int pid) {
   return CpuSecondsOfStat(stat, sysconf(_SC_CLK_TCK)).value_or(-1);
 }
 
-double RssMib(int pid) {
+namespace {
+
+// A "Name:   123 kB" line of /proc/<pid>/status, in MiB (-1 if missing).
+double StatusMib(int pid, std::string_view name) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.rfind(name, 0) == 0) return std::stod(line.substr(name.size())) / 1024.0;
   }
   return -1;
 }
+
+}  // namespace
+
+double RssMib(int pid) { return StatusMib(pid, "VmRSS:"); }
+
+bool ResetPeakRss(int pid) {
+  // "5" resets the peak resident set size (proc(5), clear_refs).
+  std::ofstream clear_refs("/proc/" + std::to_string(pid) + "/clear_refs");
+  clear_refs << "5";
+  clear_refs.flush();
+  return clear_refs.good();
+}
+
+double PeakRssMib(int pid) { return StatusMib(pid, "VmHWM:"); }
 
 double RedisCpuSeconds(const std::string& redis_addr) {
   auto info = Info(redis_addr, "cpu");

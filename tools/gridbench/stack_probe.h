@@ -41,6 +41,12 @@ double ProcessCpuSeconds(int pid);
 // Resident set size of a process, in MiB (-1 if unknown).
 double RssMib(int pid);
 
+// The most a process has held resident since it started or since
+// ResetPeakRss (which only the process's owner may do: false if refused), in
+// MiB (-1 if unknown). What a phase needed at its worst, not at its end.
+bool ResetPeakRss(int pid);
+double PeakRssMib(int pid);
+
 // Redis's CPU time so far (INFO cpu, its children's included: AOF rewrites
 // count once they end), in seconds (-1 if Redis did not answer).
 double RedisCpuSeconds(const std::string& redis_addr);

@@ -1,6 +1,9 @@
 #include "stack_probe.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "gtest/gtest.h"
 
@@ -46,6 +49,19 @@ TEST(CpuSecondsOfStat, IsNothingForALineThatDoesNotParse) {
 TEST(ProcessCpuSeconds, ReadsThisProcess) {
   EXPECT_GE(ProcessCpuSeconds(getpid()), 0.0);
   EXPECT_EQ(ProcessCpuSeconds(-1), -1);
+}
+
+TEST(StackProbeTest, ThePeakRssRemembersMemoryGivenBackUntilReset) {
+  const size_t size = 64 << 20;
+  void* block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(block, MAP_FAILED);
+  std::memset(block, 1, size);  // resident now
+  ASSERT_EQ(munmap(block, size), 0);
+  const double now = RssMib(getpid());
+  EXPECT_GE(PeakRssMib(getpid()), now + 60) << "the 64 MiB held a moment ago";
+  ASSERT_TRUE(ResetPeakRss(getpid()));
+  EXPECT_LT(PeakRssMib(getpid()), now + 10) << "reset to what is held now";
+  EXPECT_EQ(PeakRssMib(-1), -1);
 }
 
 }  // namespace
