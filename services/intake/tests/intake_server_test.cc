@@ -635,6 +635,35 @@ std::string TestIdCard(int i) {
   return body + "10X98765432"[sum % 11];
 }
 
+// A request over 1,000 rows ends the stream with INVALID_ARGUMENT naming
+// `rows`; the rows read before it are still committed and answered (the
+// same path a stream takes when it finds no room in the import budget).
+TEST_F(IntakeServerTest, AnOversizedImportRequestEndsTheStreamAfterAnsweringWhatCameBefore) {
+  v1::BulkImportRequest first;
+  *first.add_rows() = Row(1, "big-1", TestIdCard(1));
+  *first.add_rows() = Row(2, "big-2", TestIdCard(2));
+  v1::BulkImportRequest oversized;
+  for (int i = 0; i < 1001; ++i) *oversized.add_rows() = Row(3 + i, "big-x", TestIdCard(3 + i));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + worker_);
+  auto stream = stub_->BulkImport(&ctx);
+  ASSERT_TRUE(stream->Write(first));
+  stream->Write(oversized);  // may fail: the server ends the stream
+  stream->WritesDone();
+  std::map<int64_t, v1::BulkImportRowResult> results;
+  v1::BulkImportResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& r : response.results()) results[r.row_number()] = r;
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "rows: at most 1000 per request");
+  ASSERT_EQ(results.size(), 2u) << "the first request's rows, and none of the oversized one";
+  EXPECT_TRUE(results[1].accepted());
+  EXPECT_TRUE(results[2].accepted());
+  EXPECT_EQ(Ledger().residents(), 2);
+}
+
 // BulkImport plans a batch while the one before it commits: a person
 // changed by both must end up as the later row says.
 TEST_F(IntakeServerTest, BulkImportAppliesTheRowsOfOnePersonInFileOrderAcrossBatches) {
