@@ -42,9 +42,8 @@ absl::StatusOr<InFlightBudget::Lease> InFlightBudget::Acquire(size_t units, absl
     if (stop && stop()) return absl::CancelledError("cancelled while waiting for room");
     if (std::chrono::steady_clock::now() >= give_up) {
       return absl::ResourceExhaustedError(fmt::format(
-          "{} {} of this server's {} are in flight in other streams and none came free in {}; "
-          "retry later",
-          in_use_, what_, capacity_, absl::FormatDuration(patience)));
+          "{} {} of this server's {} are in flight and none came free in {}; retry later", in_use_,
+          what_, capacity_, absl::FormatDuration(patience)));
     }
     freed_.wait_for(lock, kPoll);
   }

@@ -1,5 +1,6 @@
 // Intake through gRPC, as a real process against the real broker program
 // and a real redis-server; events read back from the topics.
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <functional>
@@ -740,11 +741,15 @@ TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
         "--target", target_, "--token", admin, "--report",
         dir_.path() + "/part" + std::to_string(part) + ".jsonl", "--no_progress"}));
   }
+  // Watched for as long as the imports run.
+  std::atomic<bool> finished{false};
   double most_seen = 0;
-  for (int i = 0; i < 50; ++i) {
-    most_seen = std::max(most_seen, metric("gridbridge_intake_import_rows_in_flight"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::thread watcher([&] {
+    while (!finished) {
+      most_seen = std::max(most_seen, metric("gridbridge_intake_import_rows_in_flight"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
   for (auto& import : imports) {
     auto summary_line = import->ReadLine(std::chrono::seconds(120));
     ASSERT_TRUE(summary_line.has_value());
@@ -752,6 +757,8 @@ TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
     EXPECT_EQ(summary["accepted"].get<int>(), kRows) << *summary_line;
     EXPECT_EQ(import->Wait(std::chrono::seconds(10)), std::optional<int>(0));
   }
+  finished = true;
+  watcher.join();
   EXPECT_GT(most_seen, 0) << "the imports were seen holding rows";
   EXPECT_LE(most_seen, 1000);
   EXPECT_EQ(metric("gridbridge_intake_import_rows_in_flight"), 0) << "every lease given back";
