@@ -29,7 +29,6 @@ class InFlightBudget {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     ~Lease();
-    size_t units() const { return units_; }
 
    private:
     friend class InFlightBudget;
@@ -48,7 +47,6 @@ class InFlightBudget {
   absl::StatusOr<Lease> Acquire(size_t units, absl::Duration patience,
                                 const std::function<bool()>& stop);
 
-  size_t capacity() const { return capacity_; }
   size_t in_use() const;
   // The most ever in use at once (tests and diagnostics).
   size_t high_water() const;
