@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "fmt/format.h"
 
 namespace gridbridge::platform {
@@ -38,14 +39,18 @@ absl::StatusOr<InFlightBudget::Lease> InFlightBudget::Acquire(size_t units, absl
   constexpr auto kPoll = std::chrono::milliseconds(50);
   const auto give_up = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(patience);
   std::unique_lock lock(mu_);
-  while (in_use_ + units > capacity_) {
-    if (stop && stop()) return absl::CancelledError("cancelled while waiting for room");
-    if (std::chrono::steady_clock::now() >= give_up) {
-      return absl::ResourceExhaustedError(fmt::format(
-          "{} {} of this server's {} are in flight and none came free in {}; retry later", in_use_,
-          what_, capacity_, absl::FormatDuration(patience)));
+  if (in_use_ + units > capacity_) {
+    ++waiting_;
+    absl::Cleanup done_waiting = [this] { --waiting_; };  // under the lock on every return
+    while (in_use_ + units > capacity_) {
+      if (stop && stop()) return absl::CancelledError("cancelled while waiting for room");
+      if (std::chrono::steady_clock::now() >= give_up) {
+        return absl::ResourceExhaustedError(fmt::format(
+            "{} {} of this server's {} are in flight and none came free in {}; retry later",
+            in_use_, what_, capacity_, absl::FormatDuration(patience)));
+      }
+      freed_.wait_for(lock, kPoll);
     }
-    freed_.wait_for(lock, kPoll);
   }
   in_use_ += units;
   high_water_ = std::max(high_water_, in_use_);
@@ -65,6 +70,11 @@ void InFlightBudget::Release(size_t units) {
 size_t InFlightBudget::in_use() const {
   std::lock_guard lock(mu_);
   return in_use_;
+}
+
+size_t InFlightBudget::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
 }
 
 size_t InFlightBudget::high_water() const {

@@ -48,6 +48,8 @@ class InFlightBudget {
                                 const std::function<bool()>& stop);
 
   size_t in_use() const;
+  // How many callers are waiting in Acquire for room now.
+  size_t waiting() const;
   // The most ever in use at once (tests and diagnostics).
   size_t high_water() const;
 
@@ -60,6 +62,7 @@ class InFlightBudget {
   mutable std::mutex mu_;
   std::condition_variable freed_;
   size_t in_use_ = 0;
+  size_t waiting_ = 0;
   size_t high_water_ = 0;
 };
 

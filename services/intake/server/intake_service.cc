@@ -16,6 +16,8 @@
 #include "ledger_rules.h"
 #include "ledger_transactions.h"
 #include "paging.h"
+#include "spdlog/spdlog.h"
+#include "stalled_write_watchdog.h"
 
 namespace gridbridge::intake {
 namespace {
@@ -478,6 +480,12 @@ constexpr size_t kImportBatchRows = 4000;
 // back as they are answered, so a long wait means other imports hold it.
 constexpr absl::Duration kImportBudgetPatience = absl::Seconds(30);
 
+// How long a stream's answer may stay unwritten (its client not reading)
+// while another stream waits for room before the stalled stream is ended,
+// giving back its rows: well within the waiter's patience, and far longer
+// than a client that reads at all leaves an answer waiting.
+constexpr absl::Duration kStalledAnswerLimit = absl::Seconds(10);
+
 }  // namespace
 
 grpc::Status IntakeServiceImpl::BulkImport(
@@ -509,6 +517,19 @@ grpc::Status IntakeServiceImpl::BulkImport(
       answers.Cancel();
       context->TryCancel();  // unblocks the reader's Read
     };
+    // A client that stops reading would block the answerer's Write, and
+    // with it every row its stream holds, for as long as it likes.
+    platform::StalledWriteWatchdog stalled(
+        kStalledAnswerLimit,
+        [&] { return deps_.import_budget != nullptr && deps_.import_budget->waiting() > 0; },
+        [&] {
+          spdlog::warn(
+              "BulkImport of {}: answers unread for {} while other imports wait for "
+              "room; ending the stream",
+              caller.subject, absl::FormatDuration(kStalledAnswerLimit));
+          fail(grpc::Status(grpc::StatusCode::CANCELLED,
+                            "answers left unread while other imports wait for room"));
+        });
     std::thread reader([&] {
       while (true) {
         auto item = std::make_unique<ImportRequest>();
@@ -554,7 +575,10 @@ grpc::Status IntakeServiceImpl::BulkImport(
         for (const auto& request : done->requests) {
           v1::BulkImportResponse response;
           for (auto& row : request->rows) *response.add_results() = std::move(row.result);
-          if (!stream->Write(response)) {
+          stalled.WriteStarted();
+          const bool written = stream->Write(response);
+          stalled.WriteEnded();
+          if (!written) {
             fail(grpc::Status::CANCELLED);
             return;
           }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "admin_tree.h"
@@ -762,6 +763,79 @@ TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
   EXPECT_GT(most_seen, 0) << "the imports were seen holding rows";
   EXPECT_LE(most_seen, 1000);
   EXPECT_EQ(metric("gridbridge_intake_import_rows_in_flight"), 0) << "every lease given back";
+}
+
+// A client that stops reading its answers keeps the rows its stream holds;
+// once another import waits for room, intake ends the stalled stream (its
+// answers unread for 10 s) instead of letting the other one time out.
+TEST_F(IntakeServerTest, AnImportThatStopsReadingIsEndedWhenAnotherWaitsForItsRows) {
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict);
+  auto in_flight = [&] {
+    auto text = gridbridge::testing::RunCommand(
+        "curl -s http://127.0.0.1:" + std::to_string(intake_.admin_port()) + "/metrics");
+    const std::string name = "gridbridge_intake_import_rows_in_flight ";
+    auto at = text.out.find("\n" + name);
+    return at == std::string::npos ? -1.0 : std::stod(text.out.substr(at + 1 + name.size()));
+  };
+  // The stalled client: requests of 1,000 rows with a bad check digit
+  // (rejected without Redis: answers come fast and fill the window).
+  auto channel = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+  auto stalled_stub = v1::IntakeService::NewStub(channel);
+  grpc::ClientContext stalled_ctx;
+  stalled_ctx.AddMetadata("authorization", "Bearer " + admin);
+  auto stalled = stalled_stub->BulkImport(&stalled_ctx);
+  std::atomic<bool> writer_ended{false};
+  std::thread writer([&] {
+    v1::BulkImportRequest request;
+    for (int i = 0; i < 1000; ++i) *request.add_rows() = Row(i, "stall", "431102199001011230");
+    // Blocks once intake stops reading; fails once the stream is ended.
+    for (int k = 0; k < 100000 && stalled->Write(request); ++k) {
+    }
+    writer_ended = true;
+  });
+  absl::Cleanup stop_writer = [&] {  // on a failed assertion
+    if (writer.joinable()) {
+      stalled_ctx.TryCancel();
+      writer.join();
+    }
+  };
+  // Stalled: the stream holds the whole budget and lets none of it go.
+  bool held = false;
+  for (int i = 0; i < 300 && !held; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (in_flight() == 1000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      held = in_flight() == 1000;
+    }
+  }
+  ASSERT_TRUE(held) << "the unread answers never blocked the stream";
+
+  const std::string csv = dir_.path() + "/residents.csv";
+  ASSERT_EQ(gridbridge::testing::RunCommand(
+                gridbridge::testing::SourcePath("scripts/gen-residents") + " --count 3000 > " + csv)
+                .status,
+            0);
+  Subprocess other({gridbridge::testing::BinaryPath("tools/gridctl/gridctl"), "intake", "import",
+                    csv, "--target", target_, "--token", admin, "--report",
+                    dir_.path() + "/report.jsonl", "--no_progress"});
+  auto summary_line = other.ReadLine(std::chrono::seconds(60));
+  ASSERT_TRUE(summary_line.has_value());
+  auto summary = nlohmann::json::parse(*summary_line);
+  EXPECT_EQ(summary["accepted"].get<int>(), 3000) << *summary_line;
+  EXPECT_EQ(other.Wait(std::chrono::seconds(10)), std::optional<int>(0));
+
+  for (int i = 0; i < 100 && !writer_ended; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(writer_ended) << "the stalled stream was never ended";
+  if (!writer_ended) stalled_ctx.TryCancel();
+  writer.join();
+  v1::BulkImportResponse unread;
+  while (stalled->Read(&unread)) {
+  }
+  grpc::Status status = stalled->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
+  EXPECT_EQ(in_flight(), 0) << "every lease given back";
 }
 
 TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {

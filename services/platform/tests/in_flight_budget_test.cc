@@ -66,9 +66,11 @@ TEST(InFlightBudgetTest, AWaiterGetsTheUnitsAnotherLetsGo) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(got.load()) << "no room yet";
+  EXPECT_EQ(budget.waiting(), 1u);
   *held = InFlightBudget::Lease();  // let go
   waiter.join();
   EXPECT_TRUE(got.load());
+  EXPECT_EQ(budget.waiting(), 0u);
 }
 
 TEST(InFlightBudgetTest, WaitingEndsOnStopOrAfterPatienceAndTooMuchIsRefused) {
@@ -94,6 +96,7 @@ TEST(InFlightBudgetTest, WaitingEndsOnStopOrAfterPatienceAndTooMuchIsRefused) {
   auto huge = budget.Acquire(1001, absl::Seconds(1), kNever);
   EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(budget.in_use(), 900u) << "refusals take nothing";
+  EXPECT_EQ(budget.waiting(), 0u) << "nor leave a waiter counted";
 }
 
 }  // namespace
