@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "event_records.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -341,19 +342,29 @@ absl::StatusOr<std::vector<std::optional<v1::Measure>>> ScreeningStore::GetMeasu
   return out;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScreeningStore::DueMeasures(
+absl::StatusOr<ScreeningStore::Due> ScreeningStore::DueMeasures(
     const std::vector<std::string>& grids, absl::Time now, int limit_per_grid) {
   std::vector<platform::RedisArgs> commands;
   const std::string until = std::to_string(absl::ToUnixMillis(now));
   for (const auto& grid : grids) {
-    commands.push_back({"ZRANGEBYSCORE", Keys(grid).Key("due"), "-inf", until, "LIMIT", "0",
-                        std::to_string(limit_per_grid)});
+    commands.push_back({"ZRANGEBYSCORE", Keys(grid).Key("due"), "-inf", until, "WITHSCORES",
+                        "LIMIT", "0", std::to_string(limit_per_grid)});
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  std::vector<std::pair<std::string, std::string>> out;
+  Due out;
   for (size_t i = 0; i < grids.size(); ++i) {
-    for (const auto& id : (*replies)[i].elements) out.emplace_back(grids[i], id.str);
+    const auto& pairs = (*replies)[i].elements;  // id, score (Unix ms), id, score, ...
+    if (pairs.size() % 2 != 0) return absl::InternalError("due timers: odd WITHSCORES reply");
+    for (size_t k = 0; k < pairs.size(); k += 2) {
+      out.measures.emplace_back(grids[i], pairs[k].str);
+      double ms = 0;
+      if (!absl::SimpleAtod(pairs[k + 1].str, &ms)) {
+        return absl::InternalError("due timers: score " + pairs[k + 1].str);
+      }
+      const absl::Time due = absl::FromUnixMillis(static_cast<int64_t>(ms));
+      if (!out.oldest || due < *out.oldest) out.oldest = due;
+    }
   }
   return out;
 }

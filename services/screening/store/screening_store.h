@@ -146,10 +146,15 @@ class ScreeningStore {
   absl::StatusOr<std::vector<std::optional<v1::Measure>>> GetMeasures(
       const std::vector<std::pair<std::string, std::string>>& keys);
 
-  // (grid_id, measure_id) of measures whose current stage ended at or before
-  // `now`, at most `limit_per_grid` per grid, in one round trip.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DueMeasures(
-      const std::vector<std::string>& grids, absl::Time now, int limit_per_grid);
+  // Measures whose current stage ended at or before some time.
+  struct Due {
+    std::vector<std::pair<std::string, std::string>> measures;  // (grid_id, measure_id)
+    std::optional<absl::Time> oldest;  // when the longest-waiting of them fell due
+  };
+  // The measures due at `now`, at most `limit_per_grid` per grid (the
+  // longest-waiting first), in one round trip.
+  absl::StatusOr<Due> DueMeasures(const std::vector<std::string>& grids, absl::Time now,
+                                  int limit_per_grid);
 
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
       const std::vector<platform::GridTransaction>& txns);

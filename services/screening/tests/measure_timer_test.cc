@@ -162,7 +162,10 @@ TEST_F(MeasureTimerTest, ReleasesFireAfterARestartBetweenStartAndEnd) {
   clock_.Set(T(5, 4));  // back a day after the release was due
   auto after_restart = NewTimer();
   EXPECT_EQ(*after_restart->RunOnce(), 1);
+  EXPECT_EQ(after_restart->lateness(), T(5, 4) - T(4, 26))
+      << "late by the time since observation should have ended";
   EXPECT_EQ(*after_restart->RunOnce(), 0) << "once";
+  EXPECT_EQ(after_restart->lateness(), absl::ZeroDuration()) << "nothing due any more";
   v1::Measure m = Get("m1");
   EXPECT_EQ(m.status(), v1::MEASURE_STATUS_RELEASED);
   EXPECT_EQ(m.history(1).kind(), v1::MEASURE_CHANGE_KIND_STAGE_CHANGED);

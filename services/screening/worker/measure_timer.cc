@@ -3,6 +3,9 @@
 #include <set>
 
 #include "measure_lifecycle.h"
+#include "metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 #include "spdlog/spdlog.h"
 
 namespace gridbridge::screening {
@@ -12,6 +15,33 @@ common::v1::Actor ServiceActor() {
   common::v1::Actor actor;
   actor.set_subject("screening");
   return actor;
+}
+
+struct TimerMetrics {
+  prometheus::Gauge& lateness;
+  prometheus::Gauge& last_pass;
+  prometheus::Counter& failed_passes;
+};
+
+TimerMetrics& TimerInstruments() {
+  static TimerMetrics m{
+      prometheus::BuildGauge()
+          .Name("gridbridge_screening_timer_lateness_seconds")
+          .Help("How long past its time the longest-waiting due stage end or release was at the "
+                "last timer pass (0: none due)")
+          .Register(platform::Metrics())
+          .Add({}),
+      prometheus::BuildGauge()
+          .Name("gridbridge_screening_timer_last_pass_timestamp_seconds")
+          .Help("Wall-clock time the last timer pass completed")
+          .Register(platform::Metrics())
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("gridbridge_screening_timer_failed_passes_total")
+          .Help("Timer passes that failed (Redis); their due changes wait for the next pass")
+          .Register(platform::Metrics())
+          .Add({})};
+  return m;
 }
 
 }  // namespace
@@ -30,15 +60,19 @@ MeasureTimer::~MeasureTimer() { Stop(); }
 
 absl::StatusOr<int> MeasureTimer::RunOnce() {
   const absl::Time now = clock_.Now();
-  auto due = store_.DueMeasures(grids_(), now, options_.batch_per_grid);
-  if (!due.ok()) return due.status();
-  if (due->empty()) return 0;
-  auto measures = store_.GetMeasures(*due);
+  auto found = store_.DueMeasures(grids_(), now, options_.batch_per_grid);
+  if (!found.ok()) return found.status();
+  const absl::Duration late = found->oldest ? now - *found->oldest : absl::ZeroDuration();
+  lateness_ns_ = absl::ToInt64Nanoseconds(late);
+  TimerInstruments().lateness.Set(absl::ToDoubleSeconds(late));
+  const auto& due = found->measures;
+  if (due.empty()) return 0;
+  auto measures = store_.GetMeasures(due);
   if (!measures.ok()) return measures.status();
 
   std::vector<platform::GridTransaction> txns;
-  for (size_t i = 0; i < due->size(); ++i) {
-    const auto& [grid, id] = (*due)[i];
+  for (size_t i = 0; i < due.size(); ++i) {
+    const auto& [grid, id] = due[i];
     const std::optional<v1::Measure>& before = (*measures)[i];
     if (!before.has_value()) {
       spdlog::error("screening timer: grid {} has a timer for measure {} without a record", grid,
@@ -66,12 +100,14 @@ absl::StatusOr<int> MeasureTimer::RunOnce() {
     grids.insert(txns[i].outbox_key());
   }
   if (notify_outbox_) {
-    for (const auto& [grid, id] : *due) {
+    for (const auto& [grid, id] : due) {
       if (grids.count(ScreeningStore::Keys(grid).Outbox())) notify_outbox_(grid);
     }
   }
   return changed;
 }
+
+absl::Duration MeasureTimer::lateness() const { return absl::Nanoseconds(lateness_ns_.load()); }
 
 void MeasureTimer::Start() {
   std::lock_guard lock(mu_);
@@ -92,7 +128,12 @@ void MeasureTimer::Stop() {
 void MeasureTimer::Loop() {
   while (true) {
     auto result = RunOnce();
-    if (!result.ok()) spdlog::warn("screening timer: {}", result.status().ToString());
+    if (result.ok()) {
+      TimerInstruments().last_pass.Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    } else {
+      TimerInstruments().failed_passes.Increment();
+      spdlog::warn("screening timer: {}", result.status().ToString());
+    }
     std::unique_lock lock(mu_);
     if (cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.interval),
                      [this] { return stop_; })) {

@@ -28,6 +28,12 @@ struct MeasureTimerOptions {
 // commits (the others' guards fail and they skip it), so each stage change
 // and release happens, with its events, exactly once.
 //
+// For the dashboards and alerts: how late the longest-waiting due measure
+// was at the last pass (`gridbridge_screening_timer_lateness_seconds`:
+// about the interval when all is well; growing when changes fail), when a
+// pass last completed (`..._timer_last_pass_timestamp_seconds`, wall time)
+// and the passes that failed (`..._timer_failed_passes_total`).
+//
 // Thread-safe: RunOnce from any thread; Start/Stop from the owner.
 class MeasureTimer {
  public:
@@ -39,6 +45,9 @@ class MeasureTimer {
 
   // One pass over every grid: returns how many measures this call changed.
   absl::StatusOr<int> RunOnce();
+  // How long past its time the longest-waiting due measure was when the
+  // last pass read the timers (zero when none was due).
+  absl::Duration lateness() const;
 
   void Start();
   void Stop();
@@ -51,6 +60,8 @@ class MeasureTimer {
   std::function<std::vector<std::string>()> grids_;
   std::function<void(const std::string&)> notify_outbox_;
   MeasureTimerOptions options_;
+
+  std::atomic<int64_t> lateness_ns_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;
