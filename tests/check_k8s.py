@@ -2,7 +2,7 @@
 """Renders k8s/overlays/{dev,prod} with `kubectl kustomize` (offline) and
 checks what STYLE.md asks of every Deployment: gRPC readiness probe,
 non-root, read-only root filesystem, no privilege escalation, requests and
-limits; prod runs more than one replica. Exits 1 naming the first problem."""
+limits; prod runs more than one replica and carries the alerting rules. Exits 1 naming the first problem."""
 import subprocess
 import sys
 
@@ -17,10 +17,10 @@ def render(overlay):
     return [d for d in yaml.safe_load_all(out) if d]
 
 
-def check(overlay, min_replicas):
+def check(overlay, min_replicas, more_kinds=()):
     docs = render(overlay)
     kinds = {d["kind"] for d in docs}
-    for kind in ("Namespace", "Deployment", "Service", "ConfigMap", "KafkaTopic"):
+    for kind in ("Namespace", "Deployment", "Service", "ConfigMap", "KafkaTopic", *more_kinds):
         assert kind in kinds, f"{overlay}: no {kind}"
     for d in (d for d in docs if d["kind"] == "Deployment"):
         name = f"{overlay}/{d['metadata']['name']}"
@@ -38,7 +38,7 @@ def check(overlay, min_replicas):
 
 
 try:
-    print(f"dev: {check('dev', 1)} objects, prod: {check('prod', 2)} objects: ok")
+    print(f"dev: {check('dev', 1)} objects, prod: {check('prod', 2, ['PrometheusRule'])} objects: ok")
 except AssertionError as e:
     print(f"k8s manifests: {e}", file=sys.stderr)
     sys.exit(1)

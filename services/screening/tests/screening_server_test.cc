@@ -848,5 +848,25 @@ TEST_F(ScreeningStoryTest, TheInstallersStepDownToHomeIsolationOnThe26thAndPengI
   EXPECT_EQ(counts.released(), 3);
 }
 
+// What the alerting rules (k8s/monitoring) and dashboards read: both
+// servers' /metrics, after a checkpoint call, pass promtool's lint (counter
+// names end in _total, units in the names, help on every family).
+TEST_F(ScreeningServerTest, BothServersMetricsPassPromtoolsLint) {
+  SetStoryRiskAreas();
+  v1::ScreenArrivalRequest req;
+  req.set_request_id("check-metrics");
+  *req.add_people() = Person("check-metrics-a", "43110219920202234", "431102", 2);
+  v1::ScreenArrivalResponse out;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, req, &out).ok());
+  for (ServerProcess* server : {intake_.get(), screening_.get()}) {
+    const std::string url = "http://127.0.0.1:" + std::to_string(server->admin_port()) + "/metrics";
+    auto families = gridbridge::testing::RunCommand("curl -sf " + url + " | grep -c '^# TYPE'");
+    EXPECT_GT(std::atoi(families.out.c_str()), 10) << url;
+    auto lint =
+        gridbridge::testing::RunCommand("curl -sf " + url + " | promtool check metrics 2>&1");
+    EXPECT_EQ(lint.status, 0) << url << ": " << lint.out;
+  }
+}
+
 }  // namespace
 }  // namespace gridbridge::screening
