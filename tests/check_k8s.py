@@ -2,7 +2,8 @@
 """Renders k8s/overlays/{dev,prod} with `kubectl kustomize` (offline) and
 checks what STYLE.md asks of every Deployment: gRPC readiness probe,
 non-root, read-only root filesystem, no privilege escalation, requests and
-limits; prod runs more than one replica and carries the alerting rules. Exits 1 naming the first problem."""
+limits; a service's target names a headless Service; prod runs more than one
+replica, with a PodDisruptionBudget each, and carries the alerting rules. Exits 1 naming the first problem."""
 import subprocess
 import sys
 
@@ -34,7 +35,32 @@ def check(overlay, min_replicas, more_kinds=()):
             assert "grpc" in c["readinessProbe"], f"{name}: readiness probe is not gRPC"
             assert c["resources"]["limits"] and c["resources"]["requests"], f"{name}: no limits"
             assert any(e.get("configMapRef") for e in c.get("envFrom", [])), f"{name}: no config"
+            for e in c.get("env", []):
+                if e["name"].endswith("_TARGET"):
+                    check_service_target(docs, name, e["value"])
+    if min_replicas > 1:
+        check_disruption_budgets(docs, overlay)
     return len(docs)
+
+
+def check_service_target(docs, name, target):
+    """A service's client balances over what its target resolves to: it must
+    name a headless Service (one DNS record per ready pod) of this render."""
+    prefix = "dns:///"
+    assert target.startswith(prefix), f"{name}: target {target} is not dns:///<headless service>"
+    service = target[len(prefix):].split(".")[0]
+    found = [d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == service]
+    assert found, f"{name}: target {target}: no Service {service}"
+    assert found[0]["spec"].get("clusterIP") == "None", f"{name}: Service {service} is not headless"
+
+
+def check_disruption_budgets(docs, overlay):
+    """Each replicated Deployment has a PodDisruptionBudget selecting its pods."""
+    budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    for d in (d for d in docs if d["kind"] == "Deployment"):
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        assert any(all(labels.get(k) == v for k, v in b["spec"]["selector"]["matchLabels"].items())
+                   for b in budgets), f"{overlay}/{d['metadata']['name']}: no PodDisruptionBudget"
 
 
 try:

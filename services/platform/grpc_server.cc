@@ -104,6 +104,12 @@ absl::Status GrpcServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Connections end after ~5 minutes (gRPC adds +-10 % jitter): clients
+  // then connect and resolve again, so calls spread over replicas added
+  // since and a long-lived connection does not pin one pod behind an L4
+  // load balancer. Calls in flight get 10 minutes to finish (long imports).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 10 * 60 * 1000);
   // The sync server lets a handler thread exit when more than MAX_POLLERS
   // threads are idle; the default (2) made threads come and go with every
   // burst of concurrent calls (clone, stack mmap, TLB shootdowns). Keep up

@@ -19,6 +19,7 @@
 #include "rescreener.h"
 #include "screening_service.h"
 #include "serve.h"
+#include "service_channel.h"
 #include "signals.h"
 #include "spdlog/spdlog.h"
 
@@ -93,7 +94,9 @@ int main(int argc, char** argv) {
   app.add_option("--policy_file", policy_file, "screening policy (protobuf text format)")
       ->envname("GRIDBRIDGE_SCREENING_POLICY_FILE")
       ->required();
-  app.add_option("--intake_target", intake_target, "intake's gRPC address (host:port)")
+  app.add_option("--intake_target", intake_target,
+                 "intake's gRPC target: host:port, or a name resolving to every replica "
+                 "(dns:///<headless service>:port) to spread calls over them")
       ->envname("GRIDBRIDGE_INTAKE_TARGET")
       ->required();
   int consumers = 3;
@@ -123,8 +126,7 @@ int main(int argc, char** argv) {
   screening::PolicyHolder policy_holder(std::move(*policy));
   PolicyWatcher watcher(policy_file, policy_holder);
   screening::RiskAreaCache risk_areas(store, *d.redis, divisions);
-  screening::IntakeClient intake(
-      grpc::CreateChannel(intake_target, grpc::InsecureChannelCredentials()));
+  screening::IntakeClient intake(platform::ServiceChannel(intake_target));
   auto units = [&] {
     std::vector<std::string> u = d.tree.UnitIds();
     u.push_back(screening::ScreeningStore::kRiskAreasUnit);

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/screening/v1/events.pb.h"
@@ -866,6 +868,47 @@ TEST_F(ScreeningServerTest, BothServersMetricsPassPromtoolsLint) {
         gridbridge::testing::RunCommand("curl -sf " + url + " | promtool check metrics 2>&1");
     EXPECT_EQ(lint.status, 0) << url << ": " << lint.out;
   }
+}
+
+// Screening's calls to intake go to every replica its target names (round
+// robin), not all down one connection to the first: with two intakes
+// behind one target, both record the checkpoint's arrivals.
+TEST_F(ScreeningServerTest, CallsToIntakeAreSpreadOverItsReplicas) {
+  ServerProcess second_intake(BinaryPath("services/intake/gridbridge-intake"), redis_, broker_,
+                              keys_, {"--resident_id_key_file", dir_.path() + "/id.key"});
+  ASSERT_TRUE(second_intake.Start());
+  ServerProcess spreading(
+      BinaryPath("services/screening/gridbridge-screening"), redis_, broker_, keys_,
+      {"--policy_file", gridbridge::testing::SourcePath("data/screening-policy.textproto"),
+       "--intake_target", "ipv4:" + intake_->target() + "," + second_intake.target()});
+  ASSERT_TRUE(spreading.Start());
+  auto stub = v1::ScreeningService::NewStub(
+      grpc::CreateChannel(spreading.target(), grpc::InsecureChannelCredentials()));
+  SetStoryRiskAreas();
+  const int kCalls = 20;
+  for (int i = 0; i < kCalls; ++i) {
+    v1::ScreenArrivalRequest req;
+    req.set_request_id(absl::StrCat("spread-", i));
+    *req.add_people() = Person(absl::StrCat("spread-", i, "-a"),
+                               absl::StrFormat("43110219900101%03d", i), "431102", 2);
+    v1::ScreenArrivalResponse out;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + worker_);
+    ASSERT_TRUE(stub->ScreenArrival(&ctx, req, &out).ok()) << i;
+  }
+  auto recorded = [](const ServerProcess& intake) {
+    auto text = gridbridge::testing::RunCommand(
+        "curl -sf http://127.0.0.1:" + std::to_string(intake.admin_port()) + "/metrics");
+    const std::string series =
+        "gridbridge_grpc_server_handled_total{code=\"OK\",method=\"/"
+        "gridbridge.intake.v1.IntakeService/RecordArrival\"} ";
+    auto at = text.out.find(series);
+    return at == std::string::npos ? 0 : std::atoi(text.out.c_str() + at + series.size());
+  };
+  const int first = recorded(*intake_), second = recorded(second_intake);
+  EXPECT_EQ(first + second, kCalls) << "one arrival recorded per new person";
+  EXPECT_GE(first, kCalls / 4) << "first replica";
+  EXPECT_GE(second, kCalls / 4) << "second replica";
 }
 
 }  // namespace
