@@ -2,8 +2,10 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -41,6 +43,43 @@ void DrawProgress(size_t done, size_t total, double seconds) {
   std::fprintf(stderr, "\r[%s%s] %zu/%zu rows  %.0f rows/s ", std::string(filled, '=').c_str(),
                std::string(width - filled, ' ').c_str(), done, total,
                seconds > 0 ? done / seconds : 0.0);
+}
+
+// Waits between attempts double from 1 s up to this.
+constexpr int kMaxBackoffSeconds = 16;
+
+// After these the rows not answered are sent again on a new stream: intake
+// was unreachable or restarting (UNAVAILABLE) or had no room for them yet
+// (RESOURCE_EXHAUSTED). Sending a row again is safe: its request id derives
+// from the file and the row, so a row committed but not answered gets its
+// first answer.
+bool Retryable(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+}
+
+// One BulkImport stream of `rows`, in requests of options.rows_per_request;
+// `answered` gets each response. Returns the stream's status.
+grpc::Status SendRows(intake::v1::IntakeService::Stub& stub, const ImportOptions& options,
+                      const std::vector<const intake::v1::BulkImportRow*>& rows,
+                      const std::function<void(const BulkImportResponse&)>& answered) {
+  grpc::ClientContext context;
+  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
+  auto stream = stub.BulkImport(&context);
+  const size_t per_request = static_cast<size_t>(std::max(1, options.rows_per_request));
+  std::thread writer([&] {
+    for (size_t i = 0; i < rows.size(); i += per_request) {
+      BulkImportRequest request;
+      for (size_t k = i; k < std::min(rows.size(), i + per_request); ++k) {
+        *request.add_rows() = *rows[k];
+      }
+      if (!stream->Write(request)) break;
+    }
+    stream->WritesDone();
+  });
+  BulkImportResponse response;
+  while (stream->Read(&response)) answered(response);
+  writer.join();
+  return stream->Finish();
 }
 
 }  // namespace
@@ -125,52 +164,77 @@ nlohmann::json ImportCsv(const ImportOptions& options, int* exit_code) {
     rows.push_back(std::move(row));
   }
 
-  auto stub = intake::v1::IntakeService::NewStub(
-      grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
-  auto stream = stub->BulkImport(&context);
-  const auto start = std::chrono::steady_clock::now();
-  std::thread writer([&] {
-    for (size_t i = 0; i < rows.size(); i += options.rows_per_request) {
-      BulkImportRequest request;
-      for (size_t k = i; k < std::min(rows.size(), i + options.rows_per_request); ++k) {
-        *request.add_rows() = rows[k];
-      }
-      if (!stream->Write(request)) break;
-    }
-    stream->WritesDone();
-  });
+  // Reconnects within a second of intake coming back (gRPC's default backoff
+  // grows to two minutes): an import waits on it.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  auto channel =
+      grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  auto stub = intake::v1::IntakeService::NewStub(channel);
+  std::map<int64_t, size_t> index_of;  // row number -> index in rows
+  for (size_t i = 0; i < rows.size(); ++i) index_of[rows[i].row_number()] = i;
+  std::vector<bool> answered(rows.size(), false);
   std::ofstream report;
   if (!options.report_path.empty()) report.open(options.report_path, std::ios::trunc);
   size_t done = 0, accepted = 0, created = 0;
   nlohmann::json rejected = nlohmann::json::array();
-  BulkImportResponse response;
-  while (stream->Read(&response)) {
-    for (const auto& r : response.results()) {
-      ++done;
-      if (r.accepted()) {
-        ++accepted;
-        created += r.created();
-      } else if (rejected.size() < 100) {
-        rejected.push_back(
-            {{"row", r.row_number()}, {"code", r.error_code()}, {"message", r.error_message()}});
-      }
-      if (report.is_open()) {
-        report << nlohmann::json{{"row", r.row_number()},          {"accepted", r.accepted()},
-                                 {"resident_id", r.resident_id()}, {"created", r.created()},
-                                 {"code", r.error_code()},         {"message", r.error_message()}}
-                      .dump()
-               << "\n";
-      }
+  const auto start = std::chrono::steady_clock::now();
+  auto record = [&](const intake::v1::BulkImportRowResult& r) {
+    auto it = index_of.find(r.row_number());
+    if (it == index_of.end() || answered[it->second]) return;  // not ours, or already
+    answered[it->second] = true;
+    ++done;
+    if (r.accepted()) {
+      ++accepted;
+      created += r.created();
+    } else if (rejected.size() < 100) {
+      rejected.push_back(
+          {{"row", r.row_number()}, {"code", r.error_code()}, {"message", r.error_message()}});
     }
-    if (options.progress) {
-      DrawProgress(done, rows.size(),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (report.is_open()) {
+      report << nlohmann::json{{"row", r.row_number()},          {"accepted", r.accepted()},
+                               {"resident_id", r.resident_id()}, {"created", r.created()},
+                               {"code", r.error_code()},         {"message", r.error_message()}}
+                    .dump()
+             << "\n";
     }
+  };
+
+  grpc::Status status;
+  int attempts = 0;
+  auto backoff = std::chrono::seconds(1);
+  while (true) {
+    ++attempts;
+    std::vector<const intake::v1::BulkImportRow*> pending;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!answered[i]) pending.push_back(&rows[i]);
+    }
+    status = SendRows(*stub, options, pending, [&](const BulkImportResponse& response) {
+      for (const auto& r : response.results()) record(r);
+      if (options.progress) {
+        DrawProgress(
+            done, rows.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    });
+    if (status.ok() || done == rows.size()) {
+      status = grpc::Status::OK;  // every row has its result
+      break;
+    }
+    if (!Retryable(status.error_code()) || attempts > options.retries) break;
+    std::fprintf(stderr, "\n%s: %s; sending the %zu rows not answered again (waiting up to %llds)\n",
+                 StatusCodeName(status.error_code()).c_str(), status.error_message().c_str(),
+                 rows.size() - done, static_cast<long long>(backoff.count()));
+    if (channel->GetState(false) == GRPC_CHANNEL_READY) {
+      std::this_thread::sleep_for(backoff);  // intake answered: give it the time
+    } else {
+      // Unreachable: go again as soon as it is back, or after the wait.
+      channel->WaitForConnected(std::chrono::system_clock::now() + backoff);
+    }
+    backoff = std::min(backoff * 2, std::chrono::seconds(kMaxBackoffSeconds));
   }
-  writer.join();
-  grpc::Status status = stream->Finish();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.progress) std::fprintf(stderr, "\n");
   nlohmann::json summary = {{"file", options.csv_path},
@@ -179,6 +243,7 @@ nlohmann::json ImportCsv(const ImportOptions& options, int* exit_code) {
                             {"accepted", accepted},
                             {"created", created},
                             {"rejected", done - accepted},
+                            {"attempts", attempts},
                             {"seconds", seconds},
                             {"rows_per_s", seconds > 0 ? done / seconds : 0.0},
                             {"first_rejections", rejected}};

@@ -10,6 +10,7 @@
 //     RPC: register-resident, record-arrival, record-health-status, record-visit,
 //          request-help, report-dispute-lead, get-resident, list-residents, get-grid-ledger
 //   gridctl intake import FILE.csv --target HOST:PORT [--report FILE.jsonl] [--no_progress]
+//                                 [--retries N]
 //   gridctl screening RPC --target HOST:PORT --json '{...}'
 //     RPC: screen-arrival, set-risk-areas, get-risk-areas, get-person-status,
 //          list-measures, get-grid-screening, change-measure, register-venue, scan-venue
@@ -192,6 +193,12 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--report", import_options.report_path,
                          "write one JSON line per row here");
   import_cmd->add_flag("!--no_progress", import_options.progress, "no progress bar on stderr");
+  import_cmd
+      ->add_option("--retries", import_options.retries,
+                   "times to send the rows not answered again after UNAVAILABLE or "
+                   "RESOURCE_EXHAUSTED (waiting 1, 2, 4, 8, 16 s ...)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   const auto timeout = std::chrono::seconds(5);
