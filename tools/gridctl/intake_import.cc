@@ -224,7 +224,8 @@ nlohmann::json ImportCsv(const ImportOptions& options, int* exit_code) {
       break;
     }
     if (!Retryable(status.error_code()) || attempts > options.retries) break;
-    std::fprintf(stderr, "\n%s: %s; sending the %zu rows not answered again (waiting up to %llds)\n",
+    std::fprintf(stderr,
+                 "\n%s: %s; sending the %zu rows not answered again (waiting up to %llds)\n",
                  StatusCodeName(status.error_code()).c_str(), status.error_message().c_str(),
                  rows.size() - done, static_cast<long long>(backoff.count()));
     if (channel->GetState(false) == GRPC_CHANNEL_READY) {
