@@ -125,6 +125,14 @@ class IntakeServerTest : public ::testing::Test {
     return ledger;
   }
 
+  // Writes `count` generated residents (scripts/gen-residents) to `csv`.
+  static bool GenerateResidents(int count, const std::string& csv) {
+    return gridbridge::testing::RunCommand(
+               gridbridge::testing::SourcePath("scripts/gen-residents") + " --count " +
+               std::to_string(count) + " > " + csv)
+               .status == 0;
+  }
+
   // Residents counted in Redis over every grid of the admin tree.
   long long CountedResidents() {
     platform::RedisClient redis(*platform::RedisOptionsFromAddr(redis_.addr()));
@@ -738,11 +746,7 @@ TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
   };
   // Two files of different people: the halves of one generated file.
   const std::string all = dir_.path() + "/all.csv";
-  ASSERT_EQ(
-      gridbridge::testing::RunCommand(gridbridge::testing::SourcePath("scripts/gen-residents") +
-                                      " --count " + std::to_string(2 * kRows) + " > " + all)
-          .status,
-      0);
+  ASSERT_TRUE(GenerateResidents(2 * kRows, all));
   std::vector<std::unique_ptr<Subprocess>> imports;
   for (int part : {0, 1}) {
     const std::string csv = dir_.path() + "/part" + std::to_string(part) + ".csv";
@@ -825,10 +829,7 @@ TEST_F(IntakeServerTest, AnImportThatStopsReadingIsEndedWhenAnotherWaitsForItsRo
   ASSERT_TRUE(held) << "the unread answers never blocked the stream";
 
   const std::string csv = dir_.path() + "/residents.csv";
-  ASSERT_EQ(gridbridge::testing::RunCommand(
-                gridbridge::testing::SourcePath("scripts/gen-residents") + " --count 3000 > " + csv)
-                .status,
-            0);
+  ASSERT_TRUE(GenerateResidents(3000, csv));
   Subprocess other({gridbridge::testing::BinaryPath("tools/gridctl/gridctl"), "intake", "import",
                     csv, "--target", target_, "--token", admin, "--report",
                     dir_.path() + "/report.jsonl", "--no_progress"});
@@ -859,11 +860,7 @@ TEST_F(IntakeServerTest, AnImportFinishesByItselfAcrossAnIntakeRestart) {
   const std::string csv = dir_.path() + "/residents.csv";
   const std::string report = dir_.path() + "/report.jsonl";
   const int kRows = 10000;
-  ASSERT_EQ(
-      gridbridge::testing::RunCommand(gridbridge::testing::SourcePath("scripts/gen-residents") +
-                                      " --count " + std::to_string(kRows) + " > " + csv)
-          .status,
-      0);
+  ASSERT_TRUE(GenerateResidents(kRows, csv));
   // An intake that comes back on the same address, as a pod behind its Service does.
   const std::string address = "127.0.0.1:" + std::to_string(gridbridge::testing::FreeTcpPort());
   gridbridge::testing::ServerProcess pinned(
@@ -901,11 +898,7 @@ TEST_F(IntakeServerTest, AnImportFinishesByItselfAcrossAnIntakeRestart) {
 TEST_F(IntakeServerTest, KillNineDuringBulkImportThenFinishingItLosesAndDoublesNothing) {
   const std::string csv = dir_.path() + "/residents.csv";
   const int kRows = 20000;
-  ASSERT_EQ(
-      gridbridge::testing::RunCommand(gridbridge::testing::SourcePath("scripts/gen-residents") +
-                                      " --count " + std::to_string(kRows) + " > " + csv)
-          .status,
-      0);
+  ASSERT_TRUE(GenerateResidents(kRows, csv));
   const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict);
   auto import = [&](const std::string& report) {
     return std::vector<std::string>{gridbridge::testing::BinaryPath("tools/gridctl/gridctl"),
