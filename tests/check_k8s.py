@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Renders k8s/overlays/{dev,prod} with `kubectl kustomize` (offline) and
-checks what STYLE.md asks of every Deployment: gRPC readiness probe,
-non-root, read-only root filesystem, no privilege escalation, requests and
-limits; a service's target names a headless Service; prod runs more than one
-replica, with a PodDisruptionBudget each, and carries the alerting rules. Exits 1 naming the first problem."""
+checks every Deployment (STYLE.md's rules and more): gRPC readiness probe,
+replicas spread over nodes, non-root, read-only root filesystem, no
+privilege escalation, requests and limits; a service's target names a
+headless Service; prod runs more than one replica, with a
+PodDisruptionBudget each, and carries the alerting rules. Exits 1 naming
+the first problem."""
 import subprocess
 import sys
 
@@ -28,6 +30,11 @@ def check(overlay, min_replicas, more_kinds=()):
         spec = d["spec"]["template"]["spec"]
         assert d["spec"]["replicas"] >= min_replicas, f"{name}: replicas < {min_replicas}"
         assert spec["securityContext"]["runAsNonRoot"] is True, f"{name}: not runAsNonRoot"
+        pod_labels = d["spec"]["template"]["metadata"]["labels"]
+        assert any(t["topologyKey"] == "kubernetes.io/hostname" and
+                   all(pod_labels.get(k) == v for k, v in t["labelSelector"]["matchLabels"].items())
+                   for t in spec.get("topologySpreadConstraints", [])), \
+            f"{name}: replicas not spread over nodes"
         for c in spec["containers"]:
             sc = c["securityContext"]
             assert sc["readOnlyRootFilesystem"] is True, f"{name}: root FS writable"
