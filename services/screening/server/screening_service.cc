@@ -110,14 +110,15 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
     const std::string authorization = Authorization(*context);
 
-    // Record each arrival through intake (registering new people), then
-    // decide and commit per person.
+    // Record each arrival through intake (registering new people; a
+    // vehicle's occupants all at once), then decide and commit per person.
     std::vector<intake::v1::RecordArrivalResponse> recorded;
     std::vector<Situation> situations;
     const absl::Time intake_start = absl::Now();
+    auto all_recorded = deps_.intake.RecordArrivals(authorization, request->people());
     for (int i = 0; i < request->people_size(); ++i) {
       const std::string at = absl::StrCat("people[", i, "]: ");
-      auto r = deps_.intake.RecordArrival(authorization, request->people(i));
+      auto& r = all_recorded[i];
       if (!r.ok()) return platform::ToGrpcStatus(Prefixed(at, r.status()));
       // Decided with the health intake has on record for the person.
       Situation s = ArrivalSituation(request->people(i));
