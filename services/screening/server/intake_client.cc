@@ -69,13 +69,14 @@ std::vector<absl::StatusOr<intake::v1::RecordArrivalResponse>> IntakeClient::Rec
   std::condition_variable all_done;
   int left = requests.size();
   for (int i = 0; i < requests.size(); ++i) {
-    auto& call = *calls.emplace_back(std::make_unique<InFlight>());
-    call.ctx.AddMetadata("authorization", authorization);
-    call.ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
-    stub_->async()->RecordArrival(&call.ctx, &requests[i], &call.response,
-                                  [&, i](grpc::Status status) {
+    // The callback gets its call's own address: `calls` grows meanwhile.
+    InFlight* call = calls.emplace_back(std::make_unique<InFlight>()).get();
+    call->ctx.AddMetadata("authorization", authorization);
+    call->ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    stub_->async()->RecordArrival(&call->ctx, &requests[i], &call->response,
+                                  [&, call](grpc::Status status) {
                                     std::lock_guard lock(mu);
-                                    calls[i]->status = std::move(status);
+                                    call->status = std::move(status);
                                     if (--left == 0) all_done.notify_one();
                                   });
   }
