@@ -40,7 +40,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
 struct ScreeningTargets {
   std::string screening, kafka_bootstrap;
   int screening_pid = 0;
-  int events = 100000;  // intake events to decide, then to re-screen
+  int events = 100000;       // intake events to decide, then to re-screen
+  int people_per_check = 1;  // new people per ScreenArrival (a vehicle's occupants)
 };
 // Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
 // screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib,

@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
       ->envname("SCREENING_PID");
   screening_cmd->add_option("--events", screening.events, "arrival events to decide")
       ->capture_default_str();
+  screening_cmd
+      ->add_option("--people_per_check", screening.people_per_check,
+                   "new people per ScreenArrival (a vehicle's occupants)")
+      ->check(CLI::Range(1, 60))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::stringstream pem;

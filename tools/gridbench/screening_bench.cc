@@ -128,6 +128,24 @@ platform::KafkaRecord ArrivalEvent(const BenchEnv& env, long long i, absl::Time 
                                "/gridbridge/intake");
 }
 
+// New person `n` arriving by car at check `check`, green code, bound for
+// one of the benchmark's grids (a check's occupants go to the same one).
+void AddCheckpointPerson(const BenchEnv& env, long long n, long long check,
+                         screening::v1::ScreenArrivalRequest& req) {
+  intake::v1::RecordArrivalRequest* p = req.add_people();
+  p->set_request_id(env.run + "-sa-" + std::to_string(n));
+  p->mutable_person()->set_name("来访者");
+  p->mutable_person()->set_id_card_number(IdCardNumber(3000000 + n, env.family));
+  p->mutable_person()->set_phone("13900000000");
+  p->set_origin_division_code("430500");
+  *p->mutable_arrival_time() = TimeUtil::GetCurrentTime();
+  p->set_travel_mode(intake::v1::TRAVEL_MODE_CAR);
+  p->set_vehicle_plate("湘E12345");
+  p->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+  p->mutable_destination()->set_estate("零耐嘉园");
+  p->set_grid_id(env.grids[check % env.grids.size()]);
+}
+
 }  // namespace
 
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out) {
@@ -136,24 +154,14 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   std::vector<std::unique_ptr<screening::v1::ScreeningService::Stub>> stubs;
   for (auto& c : channels) stubs.push_back(screening::v1::ScreeningService::NewStub(c));
 
-  // 1. ScreenArrival: one new person per call (screening records the
-  // arrival through intake, which registers the person).
+  // 1. ScreenArrival: new people per call (one by default; screening
+  // records their arrivals through intake, which registers them).
   std::atomic<long long> failures_logged{0};
+  const int per_check = targets.people_per_check;
   auto screen = [&](long long i) {
     screening::v1::ScreenArrivalRequest req;
     req.set_request_id(env.run + "-s-" + std::to_string(i));
-    intake::v1::RecordArrivalRequest* p = req.add_people();
-    p->set_request_id(env.run + "-sa-" + std::to_string(i));
-    p->mutable_person()->set_name("来访者");
-    p->mutable_person()->set_id_card_number(IdCardNumber(3000000 + i, env.family));
-    p->mutable_person()->set_phone("13900000000");
-    p->set_origin_division_code("430500");
-    *p->mutable_arrival_time() = TimeUtil::GetCurrentTime();
-    p->set_travel_mode(intake::v1::TRAVEL_MODE_CAR);
-    p->set_vehicle_plate("湘E12345");
-    p->set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
-    p->mutable_destination()->set_estate("零耐嘉园");
-    p->set_grid_id(env.grids[i % env.grids.size()]);
+    for (int k = 0; k < per_check; ++k) AddCheckpointPerson(env, i * per_check + k, i, req);
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + env.token);
     screening::v1::ScreenArrivalResponse resp;
