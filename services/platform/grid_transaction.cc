@@ -570,7 +570,8 @@ template <typename Txn>
 class GridTransaction::ScriptRuns {
  public:
   explicit ScriptRuns(const std::vector<Txn*>& txns);
-  absl::StatusOr<Outcomes> Send(RedisClient& redis);
+  // `leading` go first in the same round trip (see PreparedCommit::Send).
+  absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {});
 
  private:
   // The general form of a run (moving the transactions' bytes if they are
@@ -630,13 +631,28 @@ RedisArgs GridTransaction::ScriptRuns<Txn>::General(const std::vector<size_t>& r
 
 template <typename Txn>
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send(
-    RedisClient& redis) {
-  if (runs_.empty()) return std::move(out_);
-  auto replies = redis.EvalCommands(Script(), calls_);
+    RedisClient& redis, std::vector<RedisArgs> leading) {
+  const size_t lead = leading.size();
+  if (runs_.empty() && lead == 0) return std::move(out_);
+  // The runs' commands move behind the leading ones (no copy of their bytes)
+  // and come back below for the runs a columnar form gives back.
+  std::vector<RedisArgs> sent = std::move(leading);
+  sent.reserve(lead + calls_.size());
+  for (auto& call : calls_) sent.push_back(std::move(call));
+  auto replies = redis.EvalCommands(Script(), sent);
+  for (size_t r = 0; r < calls_.size(); ++r) calls_[r] = std::move(sent[lead + r]);
   if (!replies.ok()) return replies.status();
+  for (size_t c = 0; c < lead; ++c) {
+    // The runs after it have run: like a transport failure, the caller
+    // learns only that the whole did not succeed.
+    if ((*replies)[c].is_error()) {
+      return absl::InternalError(
+          absl::StrCat("redis: ", sent[c].empty() ? "" : sent[c][0], ": ", (*replies)[c].str));
+    }
+  }
   std::vector<size_t> slow;  // runs to send again the general way
   for (size_t r = 0; r < runs_.size(); ++r) {
-    const RedisReply& reply = (*replies)[r];
+    const RedisReply& reply = (*replies)[lead + r];
     if (columnar_[r] && reply.type == RedisReply::Type::kString &&
         reply.str == ColumnarRun::kSlow) {
       columnar_[r]->GiveBack(calls_[r]);
@@ -671,10 +687,10 @@ GridTransaction::PreparedCommit& GridTransaction::PreparedCommit::operator=(
 GridTransaction::PreparedCommit::~PreparedCommit() = default;
 
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::PreparedCommit::Send(
-    RedisClient& redis) {
+    RedisClient& redis, std::vector<RedisArgs> leading) {
   if (!runs_)
     return absl::FailedPreconditionError("grid transaction: a prepared commit sent twice");
-  auto out = runs_->Send(redis);
+  auto out = runs_->Send(redis, std::move(leading));
   runs_.reset();
   return out;
 }

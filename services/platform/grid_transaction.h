@@ -103,8 +103,12 @@ class GridTransaction {
     PreparedCommit(PreparedCommit&&) noexcept;
     PreparedCommit& operator=(PreparedCommit&&) noexcept;
     ~PreparedCommit();
-    // At most once.
-    absl::StatusOr<Outcomes> Send(RedisClient& redis);
+    // At most once. `leading` (plain commands, e.g. writes to keys outside
+    // the grids that must be in place before anything the commit makes
+    // visible) go first in the same round trip: Redis runs a connection's
+    // commands in order. An error reply to one of them fails the call after
+    // the runs have run, as a transport failure would (a retry repeats both).
+    absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {});
 
    private:
     friend class GridTransaction;

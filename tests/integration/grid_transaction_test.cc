@@ -627,6 +627,40 @@ TEST_F(GridTransactionTest, APreparedCommitIsDecidedWhenItIsSentAndSentOnce) {
   EXPECT_EQ(prepared.Send(redis_).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Commands sent ahead of a prepared commit (screening remembers a person's
+// grid outside the grid's keys) run first, in the same round trip: here a
+// leading write makes a guard fail. A run answered SLOW behind them goes
+// again the general way; an error reply to a leading command fails the
+// call, though the runs behind it have run.
+TEST_F(GridTransactionTest, LeadingCommandsRunFirstInTheCommitsRoundTrip) {
+  auto txn = [&](const std::string& id) {
+    const std::string rec = keys_.Key("rec", id);
+    GridTransaction t(keys_, "a:" + id, "answer-" + id, kNow);
+    t.ExpectVersion(rec, 0).PutRecord(rec, 1, "p" + id).Publish({"t", id, "e" + id, {}});
+    return t;
+  };
+  ASSERT_EQ(Run(txn("1"))->kind, Kind::kCommitted);
+  std::vector<GridTransaction> txns;
+  txns.push_back(txn("1"));  // a retry: the columnar run answers SLOW
+  txns.push_back(txn("2"));
+  const double retried = RunsOf("columnar_retried");
+  auto out = GridTransaction::Prepare(txns).Send(
+      redis_, {{"SET", "outside", "1"}, {"HSET", keys_.Key("rec", "2"), "v", "1", "p", "lead"}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kConflict}));
+  EXPECT_EQ(RunsOf("columnar_retried"), retried + 1);
+  EXPECT_EQ(redis_.Command({"GET", "outside"})->str, "1");
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "2"), "p"})->str, "lead");
+
+  txns.clear();
+  txns.push_back(txn("3"));
+  out = GridTransaction::Prepare(txns).Send(redis_, {{"HINCRBY", "outside", "f", "1"}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("HINCRBY"), std::string::npos) << out.status();
+  EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "3"), "p"})->str, "p3");
+  EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"e1"}, {"e3"}}));
+}
+
 // A lone transaction takes the columnar form as well; its retry goes
 // again the general way and gets the first answer.
 TEST_F(GridTransactionTest, ALoneTransactionTakesTheColumnarFormAndItsRetryTheGeneralWay) {

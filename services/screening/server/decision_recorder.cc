@@ -16,21 +16,39 @@ const std::optional<v1::Measure> kNoMeasure;
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-    const VerdictFn& verdict_of, absl::Time now) {
+    const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<DecisionSubject> subjects;
-  std::vector<std::pair<std::string, std::string>> people;
+  // Everyone but the newly registered is read (and their grids remembered
+  // on the way); the newly registered's grids are remembered with the commit.
+  std::vector<size_t> read_at(arrivals.size(), 0);          // index into `people`, if read
+  std::vector<std::pair<std::string, std::string>> people;  // (grid, resident)
   std::vector<std::string> fields;
-  for (const auto* a : arrivals) {
+  std::vector<std::pair<std::string, std::string>> remember;  // (resident, grid)
+  for (size_t i = 0; i < arrivals.size(); ++i) {
+    const auto* a = arrivals[i];
     subjects.push_back(ArrivalSubject(*a, 0));
+    if (i < newly_registered.size() && newly_registered[i]) {
+      remember.emplace_back(a->resident_id(), a->grid_id());
+      continue;
+    }
+    read_at[i] = people.size();
     people.emplace_back(a->grid_id(), a->resident_id());
     fields.push_back(subjects.back().key);
   }
-  auto persons = store_.GetPersons(people, fields, now, /*remember_grids=*/true);
-  if (!persons.ok()) {
-    std::fill(out.begin(), out.end(), persons.status());
-    return out;
+  std::vector<ScreeningStore::PersonRead> persons;
+  if (!people.empty()) {
+    auto got = store_.GetPersons(people, fields, now, /*remember_grids=*/true);
+    if (!got.ok()) {
+      std::fill(out.begin(), out.end(), got.status());
+      return out;
+    }
+    persons = std::move(*got);
   }
+  const ScreeningStore::PersonRead kAbsent;  // what a newly registered person reads as
+  auto read_of = [&](size_t i) -> const ScreeningStore::PersonRead& {
+    return i < newly_registered.size() && newly_registered[i] ? kAbsent : persons[read_at[i]];
+  };
   // An arrival decided before (a retried check; intake's event of an
   // arrival decided at the checkpoint, which every checkpoint arrival comes
   // back as) gets its first decision from the request log: nothing to
@@ -39,7 +57,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
   std::vector<size_t> pending;  // arrivals still to decide
   std::vector<std::pair<std::string, std::string>> measure_keys;
   for (size_t i = 0; i < arrivals.size(); ++i) {
-    const ScreeningStore::PersonRead& read = (*persons)[i];
+    const ScreeningStore::PersonRead& read = read_of(i);
     if (read.remembered) {
       v1::PersonDecision first;
       if (first.ParseFromString(*read.remembered)) {
@@ -51,7 +69,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     }
     pending.push_back(i);
     const std::string& id = read.person.value.measure().measure_id();
-    if (!id.empty()) measure_keys.emplace_back(people[i].first, id);
+    if (!id.empty()) measure_keys.emplace_back(arrivals[i]->grid_id(), id);
   }
   if (pending.empty()) return out;
   auto measures = store_.GetMeasures(measure_keys);
@@ -67,14 +85,14 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
   verdicts.reserve(pending.size());
   size_t next_measure = 0;
   for (size_t i : pending) {
-    const auto& person = (*persons)[i].person;
+    const auto& person = read_of(i).person;
     const std::optional<v1::Measure>* current = &kNoMeasure;
     if (!person.value.measure().measure_id().empty()) current = &(*measures)[next_measure++];
     to_decide.push_back(std::move(subjects[i]));
     verdicts.push_back(verdict_of(i, person.value));  // reserved: pointers stay valid
     reads.push_back({&person, current, &verdicts.back()});
   }
-  auto decided = CommitDecisions(actor, to_decide, reads, now, Commit::kScript);
+  auto decided = CommitDecisions(actor, to_decide, reads, now, Commit::kScript, remember);
   for (size_t k = 0; k < pending.size(); ++k) out[pending[k]] = std::move(decided[k]);
   return out;
 }
@@ -98,7 +116,8 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
     const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
-    const std::vector<Read>& reads, absl::Time now, Commit commit) {
+    const std::vector<Read>& reads, absl::Time now, Commit commit,
+    const std::vector<std::pair<std::string, std::string>>& remember) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
   std::vector<platform::GridTransaction> txns;
   std::vector<size_t> txn_of;  // the subject of each transaction
@@ -119,8 +138,9 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
   }
   // Nothing below needs the transactions: the script's arguments take their
   // bytes rather than a copy.
-  auto outcomes =
-      commit == Commit::kWatched ? store_.CommitWatched(txns) : store_.CommitAll(std::move(txns));
+  auto outcomes = commit == Commit::kWatched ? store_.CommitWatched(txns)
+                  : remember.empty()         ? store_.CommitAll(std::move(txns))
+                                     : store_.CommitAllRemembering(std::move(txns), remember);
   if (!outcomes.ok()) {
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;

@@ -54,10 +54,17 @@ class DecisionRecorder {
   // `verdict_of(i, person)` decides arrival i given the person's record as
   // read. One decision (or error) per arrival, in order; a repeated arrival
   // gets its first decision.
+  // `newly_registered[i]`: intake registered arrival i's person in this
+  // very check, so screening holds nothing of theirs yet: they are decided
+  // as having no record without reading one, and their grid is remembered
+  // with the commit. A decision committed before (a retried check) still
+  // answers first, and a record that exists after all fails the commit's
+  // version guard and is read then: a wrong flag costs a round trip, never
+  // a wrong decision.
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
   std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
       const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-      const VerdictFn& verdict_of, absl::Time now);
+      const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered = {});
 
   // Past arrivals decided again after the risk-area list changed to
   // `version`, given what the caller read with them: the person's record
@@ -95,10 +102,12 @@ class DecisionRecorder {
   // GridTransaction::CommitWatched.
   enum class Commit { kScript, kWatched };
   // Builds the decisions on what was read and commits them; a conflict is
-  // decided again on its own (Decide).
+  // decided again on its own (Decide). `remember`: (resident, grid) pairs
+  // written to the directory in the commit's round trip, ahead of it.
   std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
       const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
-      const std::vector<Read>& reads, absl::Time now, Commit commit);
+      const std::vector<Read>& reads, absl::Time now, Commit commit,
+      const std::vector<std::pair<std::string, std::string>>& remember = {});
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor,

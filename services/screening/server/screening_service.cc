@@ -129,15 +129,20 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     }
     CheckpointStage("intake").Observe(SecondsSince(intake_start));
     const absl::Time decide_start = absl::Now();
-    // Everyone in the vehicle decided in one commit round trip.
+    // Everyone in the vehicle decided in one commit round trip; people
+    // intake has just registered are not read first.
     std::vector<const intake::v1::Arrival*> arrivals;
-    for (const auto& r : recorded) arrivals.push_back(&r.arrival());
+    std::vector<bool> newly_registered;
+    for (const auto& r : recorded) {
+      arrivals.push_back(&r.arrival());
+      newly_registered.push_back(r.resident_created());
+    }
     auto decided = deps_.decisions.RecordAll(
         caller.ToActor(), arrivals,
         [&](size_t k, const v1::PersonStatus&) {
           return Screen(*policy, **risk_areas, deps_.divisions, situations[k], now);
         },
-        now);
+        now, newly_registered);
     CheckpointStage("decide").Observe(SecondsSince(decide_start));
     for (size_t i = 0; i < decided.size(); ++i) {
       if (!decided[i].ok()) {

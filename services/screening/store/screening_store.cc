@@ -379,6 +379,15 @@ absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
   return platform::GridTransaction::CommitAll(redis_, std::move(txns));
 }
 
+absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAllRemembering(
+    std::vector<platform::GridTransaction>&& txns,
+    const std::vector<std::pair<std::string, std::string>>& people) {
+  std::vector<platform::RedisArgs> writes;
+  writes.reserve(people.size());
+  for (const auto& [rid, grid] : people) writes.push_back(DirectoryWrite(rid, grid));
+  return platform::GridTransaction::Prepare(txns).Send(redis_, std::move(writes));
+}
+
 std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {
   return "m." + grid_id + "." + arrival_id;
 }

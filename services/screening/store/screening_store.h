@@ -162,6 +162,12 @@ class ScreeningStore {
   // left without them): for callers done with them.
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitAll(
       std::vector<platform::GridTransaction>&& txns);
+  // The moving CommitAll, with (resident id, grid) pairs remembered (as by
+  // RememberGrids) in the same round trip, before anything the commit makes
+  // visible.
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitAllRemembering(
+      std::vector<platform::GridTransaction>&& txns,
+      const std::vector<std::pair<std::string, std::string>>& people);
   // For transactions without a request field (GridTransaction::CommitWatched).
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitWatched(
       const std::vector<platform::GridTransaction>& txns) {

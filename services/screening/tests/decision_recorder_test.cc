@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "measure_lifecycle.h"
+#include "metrics.h"
 #include "stack.h"
 #include "store_test_fixtures.h"
 
@@ -29,11 +30,25 @@ class DecisionRecorderTest : public ::testing::Test {
     *a.mutable_arrival_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(at));
     return a;
   }
-  absl::StatusOr<v1::PersonDecision> Decide(const intake::v1::Arrival& arrival, absl::Time now) {
-    auto decided = decisions_.RecordAll(
-        common::v1::Actor(), {&arrival}, [](size_t, const v1::PersonStatus&) { return RiskArea(); },
-        now);
+  // `newly_registered`: intake says it registered the person in this check.
+  absl::StatusOr<v1::PersonDecision> Decide(const intake::v1::Arrival& arrival, absl::Time now,
+                                            bool newly_registered = false) {
+    auto decided = decisions_.RecordAll(common::v1::Actor(), {&arrival},
+                                        [](size_t, const v1::PersonStatus&) { return RiskArea(); },
+                                        now, {newly_registered});
     return decided[0];
+  }
+  // Redis round trips this process has made (the client's metric).
+  static double RoundTrips() {
+    for (const auto& family : platform::Metrics().Collect()) {
+      if (family.name == "gridbridge_redis_roundtrips_total") return family.metric[0].counter.value;
+    }
+    return -1;
+  }
+  long long MeasuresStarted() {
+    auto counts = store_.GetGridScreening(kGrid);
+    EXPECT_TRUE(counts.ok()) << counts.status();
+    return counts.ok() ? counts->measures_started() : -1;
   }
   void ReleaseMeasure(const std::string& id, absl::Time now) {
     auto got = store_.GetMeasures({{kGrid, id}});
@@ -141,6 +156,49 @@ TEST_F(DecisionRecorderTest, EveryPersonOfABatchIsRememberedInTheirGrid) {
   ASSERT_TRUE(store_.RememberGrids({{"r-late-x", kGrid}, {"r-later-x", "other-grid"}}).ok());
   EXPECT_EQ(store_.FindGrid("r-late-x")->value_or("none"), kGrid);
   EXPECT_EQ(store_.FindGrid("r-later-x")->value_or("none"), "other-grid");
+}
+
+// A person intake has just registered (at a checkpoint) is decided without
+// reading screening's records (nothing can be there yet): one round trip,
+// the commit, which also remembers their grid. A retried check gets the
+// first decision.
+TEST_F(DecisionRecorderTest, ANewlyRegisteredPersonIsDecidedWithoutReadsAndRememberedInTheirGrid) {
+  intake::v1::Arrival known = Arrival("a-0", T(4, 11, 15));
+  known.set_resident_id("r-0");
+  double before = RoundTrips();
+  ASSERT_TRUE(Decide(known, T(4, 11, 15)).ok());  // also loads the script
+  EXPECT_GE(RoundTrips() - before, 2) << "the reads, then the commit";
+
+  const intake::v1::Arrival arrival = Arrival("a-1", T(4, 11, 15));
+  before = RoundTrips();
+  auto decided = Decide(arrival, T(4, 11, 15), /*newly_registered=*/true);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(RoundTrips() - before, 1);
+  EXPECT_EQ(decided->decision(), v1::DECISION_MEASURE);
+  EXPECT_EQ(store_.FindGrid("r-1")->value_or("none"), kGrid);
+  auto person = store_.GetPerson(kGrid, "r-1");
+  ASSERT_TRUE(person.ok()) << person.status();
+  EXPECT_EQ(person->value.measure().measure_id(), decided->measure().measure_id());
+
+  auto again = Decide(arrival, T(4, 11, 16), /*newly_registered=*/true);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->SerializeAsString(), decided->SerializeAsString());
+  EXPECT_EQ(MeasuresStarted(), 2);
+}
+
+// A person flagged as newly registered who has a record after all (e.g.
+// decided from an event meanwhile) fails the commit's version guard and is
+// decided on their record: the measure in force is kept, not started again.
+TEST_F(DecisionRecorderTest, AWronglyFlaggedPersonIsDecidedOnTheirRecordAfterAll) {
+  auto first = Decide(Arrival("a-1", T(4, 11, 15)), T(4, 11, 15));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_FALSE(first->measure().measure_id().empty());
+  auto second = Decide(Arrival("a-2", T(4, 12, 9)), T(4, 12, 9), /*newly_registered=*/true);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(MeasuresStarted(), 1);
+  auto person = store_.GetPerson(kGrid, "r-1");
+  ASSERT_TRUE(person.ok()) << person.status();
+  EXPECT_EQ(person->value.measure().measure_id(), first->measure().measure_id());
 }
 
 // A decided arrival is kept as its grid's `arrivals` member, with no key of
