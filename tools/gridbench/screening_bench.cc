@@ -170,8 +170,12 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
       std::fprintf(stderr, "ScreenArrival: %s\n", s.error_message().c_str());
     return s.ok();
   };
+  // Per check over both phases and the settling between them, as intake's
+  // benchmark does for RecordArrival.
+  const PhaseCpu screen_cpu(env.redis_addr, "screening", targets.screening_pid);
   const auto [saturated, half, settle_s] = RunSaturatedThenHalf(
       "ScreenArrival", screen, env.threads, env.duration, [&] { return WaitUntilQuiet(env); });
+  screen_cpu.PerItem("screen", saturated.calls + half.calls, out);
   out["screen_qps"] = saturated.calls_per_s;
   out["screen_p50_saturation_ms"] = saturated.p50_ms;
   out["screen_p99_saturation_ms"] = saturated.p99_ms;

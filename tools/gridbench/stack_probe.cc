@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -106,6 +107,52 @@ double ProcessCpuSeconds(int pid) {
   return CpuSecondsOfStat(stat, sysconf(_SC_CLK_TCK)).value_or(-1);
 }
 
+std::optional<double> RunQueueWaitOfSchedstat(std::string_view line) {
+  // "<ns on a CPU> <ns waiting for one> <timeslices>"
+  const size_t first = line.find(' ');
+  if (first == std::string_view::npos) return std::nullopt;
+  const char* begin = line.data() + first + 1;
+  const char* end = line.data() + line.size();
+  long long ns = 0;
+  auto [stop, ec] = std::from_chars(begin, end, ns);
+  if (ec != std::errc() || stop == begin || (stop != end && *stop != ' ')) return std::nullopt;
+  return static_cast<double>(ns) / 1e9;
+}
+
+std::optional<long long> VoluntarySwitchesOfStatus(std::string_view status) {
+  constexpr std::string_view kField = "\nvoluntary_ctxt_switches:";
+  const size_t at = status.find(kField);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = status.substr(at + kField.size());
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  long long n = 0;
+  auto [stop, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+  if (ec != std::errc() || stop == rest.data()) return std::nullopt;
+  return n;
+}
+
+std::optional<SchedulerCounts> ProcessSchedulerCounts(int pid) {
+  SchedulerCounts counts;
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return std::nullopt;
+  for (const auto& task : tasks) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    std::string line;
+    std::ifstream status_file(task.path() / "status");
+    std::stringstream status;
+    status << status_file.rdbuf();
+    // A thread that ended between the listing and the reads is skipped.
+    if (!std::getline(schedstat, line)) continue;
+    auto wait = RunQueueWaitOfSchedstat(line);
+    auto switches = VoluntarySwitchesOfStatus(status.str());
+    if (!wait || !switches) continue;
+    counts.run_queue_wait_s += *wait;
+    counts.voluntary_switches += *switches;
+  }
+  return counts;
+}
+
 namespace {
 
 // A "Name:   123 kB" line of /proc/<pid>/status, in MiB (-1 if missing).
@@ -159,7 +206,8 @@ PhaseCpu::PhaseCpu(std::string redis_addr, std::string service, int pid)
       pid_(pid),
       service_s_(ProcessCpuSeconds(pid_)),
       redis_s_(RedisCpuSeconds(redis_addr_)),
-      rewrites_(RedisAofRewrites(redis_addr_)) {}
+      rewrites_(RedisAofRewrites(redis_addr_)),
+      scheduler_(ProcessSchedulerCounts(pid_)) {}
 
 void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
   const double service_end = ProcessCpuSeconds(pid_);
@@ -174,6 +222,18 @@ void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json
   if (rewrites >= 0) out[phase + "_aof_rewrites"] = rewrites;
   std::fprintf(stderr, "%s: CPU per item: %s %.1f us, Redis %.1f us; AOF rewrites started: %lld\n",
                phase.c_str(), service_.c_str(), service_us, redis_us, rewrites);
+  const auto scheduler_end = ProcessSchedulerCounts(pid_);
+  if (!scheduler_ || !scheduler_end) return;
+  const double n = static_cast<double>(items);
+  const double handoffs =
+      static_cast<double>(scheduler_end->voluntary_switches - scheduler_->voluntary_switches) / n;
+  const double wait_us = (scheduler_end->run_queue_wait_s - scheduler_->run_queue_wait_s) * 1e6 / n;
+  out[phase + "_" + service_ + "_handoffs"] = handoffs;
+  out[phase + "_" + service_ + "_cpu_wait_us"] = wait_us;
+  std::fprintf(stderr,
+               "%s: per item %s's threads blocked %.2f times and waited %.1f us for a CPU (summed "
+               "over threads)\n",
+               phase.c_str(), service_.c_str(), handoffs, wait_us);
 }
 
 }  // namespace gridbridge::bench

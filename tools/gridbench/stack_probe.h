@@ -38,6 +38,21 @@ std::optional<double> CpuSecondsOfStat(std::string_view stat, long ticks_per_s);
 // A process's CPU time so far, in seconds (-1 if unknown).
 double ProcessCpuSeconds(int pid);
 
+// What the scheduler counted for a process's threads (/proc/<pid>/task/*):
+// the time they were runnable but waited for a CPU, and how often they
+// blocked (voluntary context switches: each a hand-off to whoever wakes
+// them, ~11 us of CPU across the two CPUs here: gridmicro
+// BM_ThreadHandOff). Threads that ended take their counts with them.
+struct SchedulerCounts {
+  double run_queue_wait_s = 0;
+  long long voluntary_switches = 0;
+};
+std::optional<SchedulerCounts> ProcessSchedulerCounts(int pid);
+// The run-queue wait (second field, ns) of a /proc/.../schedstat line, in
+// seconds; the voluntary_ctxt_switches of a /proc/.../status text.
+std::optional<double> RunQueueWaitOfSchedstat(std::string_view line);
+std::optional<long long> VoluntarySwitchesOfStatus(std::string_view status);
+
 // Resident set size of a process, in MiB (-1 if unknown).
 double RssMib(int pid);
 
@@ -58,14 +73,17 @@ long long RedisAofRewrites(const std::string& redis_addr);
 // end) spend over a phase of a benchmark, per item, and the AOF rewrites
 // Redis started in it: the figures that tell where a change went on a
 // machine whose throughput varies by 10-30 % from run to run (a rewrite in
-// a phase or not moves Redis's figure by half). Readings start at
-// construction.
+// a phase or not moves Redis's figure by half). Also the service's thread
+// hand-offs and its threads' waits for a CPU per item: what a call's
+// latency is made of on two busy cores. Readings start at construction.
 class PhaseCpu {
  public:
   PhaseCpu(std::string redis_addr, std::string service, int pid);
   // Adds <phase>_<service>_cpu_us and <phase>_redis_cpu_us, per one of
   // `items`, and <phase>_aof_rewrites to `out` and prints them; adds
-  // nothing when a reading failed.
+  // nothing when a reading failed. Adds <phase>_<service>_handoffs and
+  // <phase>_<service>_cpu_wait_us (per item) when the scheduler's counts
+  // could be read.
   void PerItem(const std::string& phase, long long items, nlohmann::json& out) const;
 
  private:
@@ -73,6 +91,7 @@ class PhaseCpu {
   int pid_;
   double service_s_, redis_s_;
   long long rewrites_;
+  std::optional<SchedulerCounts> scheduler_;
 };
 
 }  // namespace gridbridge::bench

@@ -3,7 +3,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -49,6 +51,50 @@ TEST(CpuSecondsOfStat, IsNothingForALineThatDoesNotParse) {
 TEST(ProcessCpuSeconds, ReadsThisProcess) {
   EXPECT_GE(ProcessCpuSeconds(getpid()), 0.0);
   EXPECT_EQ(ProcessCpuSeconds(-1), -1);
+}
+
+TEST(RunQueueWaitOfSchedstat, IsTheSecondField) {
+  EXPECT_EQ(RunQueueWaitOfSchedstat("123456 2500000000 77\n"), 2.5);
+  EXPECT_EQ(RunQueueWaitOfSchedstat("123456 0 77"), 0.0);
+  EXPECT_EQ(RunQueueWaitOfSchedstat(""), std::nullopt);
+  EXPECT_EQ(RunQueueWaitOfSchedstat("123456"), std::nullopt);
+  EXPECT_EQ(RunQueueWaitOfSchedstat("123456 x 77"), std::nullopt);
+  EXPECT_EQ(RunQueueWaitOfSchedstat("123456 12x 77"), std::nullopt);
+}
+
+TEST(VoluntarySwitchesOfStatus, FindsTheVoluntaryCountNotTheInvoluntaryOne) {
+  constexpr char kStatus[] =
+      "Name:\tgrpcpp_sync_ser\nvoluntary_ctxt_switches:\t4825\n"
+      "nonvoluntary_ctxt_switches:\t31\n";
+  EXPECT_EQ(VoluntarySwitchesOfStatus(kStatus), 4825);
+  EXPECT_EQ(VoluntarySwitchesOfStatus("Name:\tx\nnonvoluntary_ctxt_switches:\t31\n"), std::nullopt);
+  EXPECT_EQ(VoluntarySwitchesOfStatus("Name:\tx\nvoluntary_ctxt_switches:\t\n"), std::nullopt);
+}
+
+// This process's threads: a thread that blocks on a pipe counts its
+// switches and the counts only grow.
+TEST(ProcessSchedulerCounts, CountsTheThreadsOfThisProcess) {
+  auto before = ProcessSchedulerCounts(getpid());
+  ASSERT_TRUE(before.has_value());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::thread reader([&] {
+    char c;
+    for (int i = 0; i < 21; ++i) ASSERT_EQ(read(fds[0], &c, 1), 1);
+  });
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the reader blocks each time
+    ASSERT_EQ(write(fds[1], "x", 1), 1);
+  }
+  auto during = ProcessSchedulerCounts(getpid());  // the reader waits for one more
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  reader.join();
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(during.has_value());
+  EXPECT_GE(during->voluntary_switches - before->voluntary_switches, 20);
+  EXPECT_GE(during->run_queue_wait_s, before->run_queue_wait_s);
+  EXPECT_EQ(ProcessSchedulerCounts(-1), std::nullopt);
 }
 
 TEST(StackProbeTest, ThePeakRssRemembersMemoryGivenBackUntilReset) {
