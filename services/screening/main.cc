@@ -143,12 +143,18 @@ int main(int argc, char** argv) {
   screening::Rescreener rescreener({background_store, *d.background_redis, decisions, policy_holder,
                                     risk_areas, divisions, d.clock(),
                                     [&] { return d.tree.UnitIds(); }});
+  // Arrivals decided against a list that changed before they were
+  // committed are re-screened by whoever committed them.
+  auto rescreen_if_list_changed = [&](long long decided_with,
+                                      const std::vector<std::string>& grids) {
+    return rescreener.RescreenIfListChanged(decided_with, grids);
+  };
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions, d.clock(), notify,
-                                           [&] { rescreener.Notify(); }});
+                                           [&] { rescreener.Notify(); }, rescreen_if_list_changed});
   // Intake's arrival and health events, screened as they come.
-  screening::IntakeEventHandler handler(
-      {store, decisions, policy_holder, risk_areas, divisions, d.clock()});
+  screening::IntakeEventHandler handler({store, decisions, policy_holder, risk_areas, divisions,
+                                         d.clock(), rescreen_if_list_changed});
   platform::ConsumerOptions consumer_options;
   consumer_options.kafka = platform::KafkaOptions{config.kafka_bootstrap, "screening", {}};
   consumer_options.group_id = "screening";

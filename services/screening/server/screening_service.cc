@@ -152,8 +152,63 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       decided[i]->set_resident_created(recorded[i].resident_created());
       *response->add_decisions() = std::move(*decided[i]);
     }
+    // The list may have changed while this check was under way (a slow or
+    // retried call to intake), and its re-screen passed these grids before
+    // the commit: see Rescreener::RescreenIfListChanged. A retried check
+    // runs this again for its remembered decisions.
+    if (!deps_.rescreen_if_list_changed) return grpc::Status::OK;
+    int64_t oldest = response->decisions(0).risk_list_version();
+    std::vector<std::string> grids;
+    for (const auto& d : response->decisions()) oldest = std::min(oldest, d.risk_list_version());
+    for (const auto* a : arrivals) grids.push_back(a->grid_id());
+    auto again = deps_.rescreen_if_list_changed(oldest, grids);
+    if (!again.ok()) {
+      return platform::ToGrpcStatus(
+          Prefixed("the risk-area list changed during this check; re-screening its grids: ",
+                   again.status()));
+    }
+    if (*again) {
+      if (absl::Status s = TakeRescreenedDecisions(grids, response); !s.ok()) {
+        return platform::ToGrpcStatus(s);
+      }
+    }
     return grpc::Status::OK;
   });
+}
+
+absl::Status ScreeningServiceImpl::TakeRescreenedDecisions(const std::vector<std::string>& grids,
+                                                           v1::ScreenArrivalResponse* response) {
+  std::vector<std::pair<std::string, std::string>> people;
+  for (int i = 0; i < response->decisions_size(); ++i) {
+    people.emplace_back(grids[static_cast<size_t>(i)], response->decisions(i).resident_id());
+  }
+  auto persons = deps_.store.GetPersons(people, {}, deps_.clock.Now());
+  if (!persons.ok()) return persons.status();
+  // A re-screen's decision is kept without its measure (it answered no
+  // one): the answer gets the measure as it stands.
+  std::vector<int> measured;
+  std::vector<std::pair<std::string, std::string>> measure_keys;
+  for (int i = 0; i < response->decisions_size(); ++i) {
+    v1::PersonDecision* d = response->mutable_decisions(i);
+    const v1::PersonStatus& person = (*persons)[static_cast<size_t>(i)].person.value;
+    const v1::PersonDecision& last = person.last_decision();
+    if (!last.rescreened() || last.arrival_id() != d->arrival_id()) continue;
+    const bool created = d->resident_created();
+    *d = last;
+    d->set_resident_created(created);
+    if (d->decision() == v1::DECISION_MEASURE && !person.measure().measure_id().empty()) {
+      measured.push_back(i);
+      measure_keys.emplace_back(grids[static_cast<size_t>(i)], person.measure().measure_id());
+    }
+  }
+  auto measures = deps_.store.GetMeasures(measure_keys);
+  if (!measures.ok()) return measures.status();
+  for (size_t k = 0; k < measured.size(); ++k) {
+    if ((*measures)[k].has_value()) {
+      *response->mutable_decisions(measured[k])->mutable_measure() = std::move(*(*measures)[k]);
+    }
+  }
+  return absl::OkStatus();
 }
 
 grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,

@@ -29,6 +29,10 @@ struct ScreeningDeps {
   std::function<void(const std::string& unit)> notify_outbox;
   // Called after a new risk-area list is committed (starts the re-screen).
   std::function<void()> risk_areas_changed;
+  // Rescreener::RescreenIfListChanged, after a check's commits (may be
+  // empty: no check).
+  std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&)>
+      rescreen_if_list_changed;
 };
 
 // gridbridge.screening.v1.ScreeningService: validate -> authorize -> intake
@@ -60,6 +64,11 @@ class ScreeningServiceImpl final : public v1::ScreeningService::Service {
                          v1::ScanVenueResponse* response) override;
 
  private:
+  // After a check's grids were re-screened: each person's decision on this
+  // check's arrival as it now stands (the re-screen's, where it made one);
+  // `grids`: each decision's person's grid.
+  absl::Status TakeRescreenedDecisions(const std::vector<std::string>& grids,
+                                       v1::ScreenArrivalResponse* response);
   ScreeningDeps deps_;
 };
 

@@ -85,5 +85,64 @@ TEST_F(RescreenerTest, ANotifiedChangeIsRescreenedAtOnceNotAtTheNextLook) {
   rescreener.Stop();
 }
 
+// Decisions made against an older list and committed after the pass of the
+// newer one had read their grid (a slow check, a lagging consumer) are
+// re-screened by whoever committed them: only when the list has changed,
+// and once in effect (a measure placed calls for nothing more).
+TEST_F(RescreenerTest, ArrivalsCommittedAfterTheirGridsPassAreRescreenedByTheirCommitter) {
+  Rescreener rescreener({store_, redis_, decisions_, policy_, risk_areas_,
+                         platform::Divisions::Builtin(), clock_,
+                         [] { return std::vector<std::string>{kGrid}; }});
+  SetList(1);
+  auto pass = rescreener.RunOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  ASSERT_EQ(pass->arrivals, 0) << "nothing to re-screen yet";
+
+  // Back via Shaoyang, decided as before the list (version 0): a pass.
+  intake::v1::Arrival arrival;
+  arrival.set_arrival_id("a-late");
+  arrival.set_resident_id("r-late");
+  arrival.set_grid_id(kGrid);
+  arrival.set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
+  arrival.mutable_arrival_time()->set_seconds(absl::ToUnixSeconds(T(4, 11)));
+  auto* place = arrival.add_visited_places();
+  place->set_division_code("430500");
+  place->mutable_date()->set_year(2022);
+  place->mutable_date()->set_month(4);
+  place->mutable_date()->set_day(9);
+  auto decided = decisions_.RecordAll(
+      common::v1::Actor(), {&arrival},
+      [](size_t, const v1::PersonStatus&) {
+        Verdict pass;
+        pass.decision = v1::DECISION_PASS;
+        pass.rule = "green";
+        pass.policy_version = "p1";
+        pass.risk_list_version = 0;
+        return pass;
+      },
+      T(4, 11));
+  ASSERT_TRUE(decided[0].ok()) << decided[0].status();
+  ASSERT_EQ(decided[0]->decision(), v1::DECISION_PASS);
+
+  auto again = rescreener.RescreenIfListChanged(1, {kGrid});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again) << "decided against the list in force: nothing to do";
+  EXPECT_TRUE(store_.GetPerson(kGrid, "r-late")->value.measure().measure_id().empty());
+
+  again = rescreener.RescreenIfListChanged(0, {kGrid, kGrid});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(*again);
+  auto person = store_.GetPerson(kGrid, "r-late");
+  ASSERT_TRUE(person.ok()) << person.status();
+  EXPECT_FALSE(person->value.measure().measure_id().empty());
+  EXPECT_TRUE(person->value.last_decision().rescreened());
+  EXPECT_EQ(person->value.last_decision().risk_list_version(), 1);
+  EXPECT_EQ(store_.GetGridScreening(kGrid)->measures_started(), 1);
+
+  again = rescreener.RescreenIfListChanged(0, {kGrid});  // a retried check, a batch again
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(store_.GetGridScreening(kGrid)->measures_started(), 1);
+}
+
 }  // namespace
 }  // namespace gridbridge::screening

@@ -1,10 +1,12 @@
 // Screening through gRPC, as a real process beside a real intake process,
 // the real broker program and a real redis-server; events read back from
 // the topics.
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -53,6 +55,62 @@ common::v1::Date DaysAgo(int days) {
   out.set_day(d.day());
   return out;
 }
+
+// Intake as screening sees it, with RecordArrival held until released:
+// each call is forwarded to the real intake (with its credentials) only
+// then. In process, on a free port.
+class HeldIntake final : public intake::v1::IntakeService::Service {
+ public:
+  explicit HeldIntake(const std::string& intake_target)
+      : intake_(intake::v1::IntakeService::NewStub(
+            grpc::CreateChannel(intake_target, grpc::InsecureChannelCredentials()))) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~HeldIntake() override {
+    Release();
+    server_->Shutdown();
+  }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  grpc::Status RecordArrival(grpc::ServerContext* context,
+                             const intake::v1::RecordArrivalRequest* request,
+                             intake::v1::RecordArrivalResponse* response) override {
+    {
+      std::unique_lock lock(mu_);
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return released_; });
+    }
+    grpc::ClientContext forwarded;
+    auto auth = context->client_metadata().find("authorization");
+    if (auth != context->client_metadata().end()) {
+      forwarded.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
+    }
+    return intake_->RecordArrival(&forwarded, *request, response);
+  }
+
+  // Whether a call came within 10 s.
+  bool WaitUntilHeld() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::unique_ptr<intake::v1::IntakeService::Stub> intake_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool held_ = false, released_ = false;
+};
 
 class ScreeningServerTest : public ::testing::Test {
  protected:
@@ -513,6 +571,56 @@ TEST_F(ScreeningServerTest, ARiskAreaChangeRescreensExactlyThePeopleItShould) {
   EXPECT_EQ(Topic(kMeasureTopic, 1).size(), measure_events);
   EXPECT_EQ(Counts().measures_started(), started);
   EXPECT_EQ(Counts().centralized_observation(), 1);
+}
+
+// A check that read the risk-area list before it changed, and committed its
+// decision after the change's re-screen had passed its grid (intake held it
+// until then), is re-screened by the check itself: the person gets the
+// measure the new list calls for, and the check answers with it.
+TEST_F(ScreeningServerTest, ACheckCommittedAfterItsGridWasRescreenedIsRescreenedByItself) {
+  // One screening, whose consumer hears of intake's events seconds late
+  // (the local broker holds a fetch its whole wait): the check's own
+  // commit is first, as with a lagging consumer.
+  screening_.reset();
+  HeldIntake held(intake_->target());
+  ServerProcess screening(
+      BinaryPath("services/screening/gridbridge-screening"), redis_, broker_, keys_,
+      {"--policy_file", gridbridge::testing::SourcePath("data/screening-policy.textproto"),
+       "--intake_target", held.target(), "--kafka_fetch_wait_ms", "3000"});
+  ASSERT_TRUE(screening.Start());
+  stub_ = v1::ScreeningService::NewStub(
+      grpc::CreateChannel(screening.target(), grpc::InsecureChannelCredentials()));
+
+  v1::ScreenArrivalRequest check;
+  check.set_request_id("late-1");
+  *check.add_people() = Person("late-1-a", "43110219830101123", "430500", 3);  // via Shaoyang
+  v1::ScreenArrivalResponse answer;
+  grpc::Status checked;
+  std::thread checking(
+      [&] { checked = Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, check, &answer); });
+  ASSERT_TRUE(held.WaitUntilHeld());  // the check has read the list (none yet)
+  SetStoryRiskAreas();                // Shaoyang becomes a medium-risk area: list v1
+  ASSERT_EQ(WaitForRescreen(1), "1");
+  held.Release();
+  checking.join();
+  ASSERT_TRUE(checked.ok()) << checked.error_message();
+  ASSERT_EQ(answer.decisions_size(), 1);
+  const v1::PersonDecision& d = answer.decisions(0);
+  EXPECT_EQ(d.decision(), v1::DECISION_MEASURE);
+  EXPECT_TRUE(d.rescreened());
+  EXPECT_EQ(d.risk_list_version(), 1);
+  EXPECT_TRUE(d.resident_created());
+  EXPECT_EQ(d.measure().status(), v1::MEASURE_STATUS_ACTIVE);
+
+  v1::GetPersonStatusRequest req;
+  req.set_resident_id(d.resident_id());
+  v1::PersonStatus person;
+  ASSERT_TRUE(Call(&v1::ScreeningService::Stub::GetPersonStatus, worker_, req, &person).ok());
+  EXPECT_EQ(person.measure().measure_id(), d.measure().measure_id());
+  EXPECT_EQ(person.measure().rule(), "risk-area");
+  auto metrics = gridbridge::testing::RunCommand(
+      "curl -sf http://127.0.0.1:" + std::to_string(screening.admin_port()) + "/metrics");
+  EXPECT_NE(metrics.out.find("gridbridge_screening_late_rescreens_total 1"), std::string::npos);
 }
 
 // A person back twice from a risk area, each measure released early: the

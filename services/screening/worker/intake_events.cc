@@ -95,6 +95,23 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // after another) cost more than they save (docs/performance.md).
   auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
+  // The grids of the decisions this batch made (a remembered one names the
+  // list it was made against, and its maker saw to it), in case the list
+  // changed while it was decided; a failure has the batch delivered again.
+  const long long version = (*risk_areas)->list().version();
+  std::vector<std::string> grids;
+  for (size_t k = 0; k < arrivals.size(); ++k) {
+    if (decided[k].ok() && decided[k]->risk_list_version() == version) {
+      grids.push_back(arrivals[k]->grid_id());
+    }
+  }
+  if (!deps_.rescreen_if_list_changed || grids.empty()) return out;
+  auto again = deps_.rescreen_if_list_changed(version, grids);
+  if (!again.ok()) {
+    for (size_t k = 0; k < arrivals.size(); ++k) {
+      if (decided[k].ok()) out[record_of[k]] = again.status();
+    }
+  }
   return out;
 }
 

@@ -38,8 +38,11 @@ class IntakeEventHandler {
     RiskAreaCache& risk_areas;
     const platform::Divisions& divisions;
     const platform::Clock& clock;
+    // Rescreener::RescreenIfListChanged (may be empty: no check).
+    std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&)>
+        rescreen_if_list_changed;
   };
-  explicit IntakeEventHandler(Deps deps) : deps_(deps) {}
+  explicit IntakeEventHandler(Deps deps) : deps_(std::move(deps)) {}
 
   absl::Status Handle(const platform::ConsumedRecord& record);
   // A batch (see platform::BatchHandler): arrivals are decided together

@@ -1,10 +1,12 @@
 #include "rescreener.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "cloud_events.h"
 #include "lease.h"
 #include "measure_lifecycle.h"
+#include "metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace gridbridge::screening {
@@ -21,6 +23,17 @@ common::v1::Actor ServiceActor() {
   common::v1::Actor actor;
   actor.set_subject("screening");
   return actor;
+}
+
+prometheus::Counter& LateRescreens() {
+  static auto& counter = prometheus::BuildCounter()
+                             .Name("gridbridge_screening_late_rescreens_total")
+                             .Help(
+                                 "Grids re-screened again because arrivals decided against an "
+                                 "older risk-area list were committed after the list changed")
+                             .Register(platform::Metrics())
+                             .Add({});
+  return counter;
 }
 
 }  // namespace
@@ -184,6 +197,37 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   }
   out.changed += static_cast<long long>(changing.size());
   return out;
+}
+
+absl::StatusOr<bool> Rescreener::RescreenIfListChanged(long long decided_with,
+                                                       const std::vector<std::string>& grids) {
+  auto index = deps_.risk_areas.Current();
+  if (!index.ok()) return index.status();
+  const long long version = (*index)->list().version();
+  if (version <= decided_with || grids.empty()) return false;
+  std::vector<std::string> unique = grids;
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  const absl::Time now = deps_.clock.Now();
+  const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
+  const absl::Time since = now - absl::Hours(24) * (policy->lookback_days() + 1);
+  RescreenResult result;
+  for (size_t first = 0; first < unique.size(); first += options_.grids_per_round_trip) {
+    const std::vector<std::string> chunk(
+        unique.begin() + static_cast<long>(first),
+        unique.begin() +
+            static_cast<long>(std::min(unique.size(), first + options_.grids_per_round_trip)));
+    auto done = RescreenChunk(chunk, since, version, *policy, **index, now);
+    if (!done.ok()) return done.status();
+    result.arrivals += done->arrivals;
+    result.changed += done->changed;
+  }
+  LateRescreens().Increment(static_cast<double>(unique.size()));
+  spdlog::info(
+      "arrivals decided against risk-area list v{} were committed after v{} came: re-screened "
+      "{} arrivals of {} grids, {} people now under a measure or a stricter one",
+      decided_with, version, result.arrivals, unique.size(), result.changed);
+  return true;
 }
 
 void Rescreener::Start() {

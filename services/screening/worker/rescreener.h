@@ -57,6 +57,18 @@ class Rescreener {
   ~Rescreener();
 
   absl::StatusOr<RescreenResult> RunOnce();
+
+  // For arrival decisions made against list version `decided_with` and
+  // committed before this call (a checkpoint's, a consumer batch's): if
+  // the list has changed since, a pass of the new list may have scanned
+  // their grids before they were committed, and missed them; so `grids`
+  // are re-screened now against the list in force, as a pass would
+  // (idempotent: a measure already placed calls for nothing more). When
+  // the version read here (one round trip, after the commits) is still
+  // `decided_with`, any later change comes after the commits, and its pass
+  // sees them. Returns whether it re-screened. Thread-safe.
+  absl::StatusOr<bool> RescreenIfListChanged(long long decided_with,
+                                             const std::vector<std::string>& grids);
   void Start();
   void Stop();
   // A hint that the list has changed (this replica took the change): the
