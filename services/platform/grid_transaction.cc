@@ -570,8 +570,11 @@ template <typename Txn>
 class GridTransaction::ScriptRuns {
  public:
   explicit ScriptRuns(const std::vector<Txn*>& txns);
-  // `leading` go first in the same round trip (see PreparedCommit::Send).
-  absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {});
+  // `leading` go first in the same round trip, `trailing` last (see
+  // PreparedCommit::Send).
+  absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {},
+                                const std::vector<RedisArgs>& trailing = {},
+                                std::vector<RedisReply>* trailing_replies = nullptr);
 
  private:
   // The general form of a run (moving the transactions' bytes if they are
@@ -631,14 +634,16 @@ RedisArgs GridTransaction::ScriptRuns<Txn>::General(const std::vector<size_t>& r
 
 template <typename Txn>
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send(
-    RedisClient& redis, std::vector<RedisArgs> leading) {
+    RedisClient& redis, std::vector<RedisArgs> leading, const std::vector<RedisArgs>& trailing,
+    std::vector<RedisReply>* trailing_replies) {
   const size_t lead = leading.size();
-  if (runs_.empty() && lead == 0) return std::move(out_);
+  if (runs_.empty() && lead == 0 && trailing.empty()) return std::move(out_);
   // The runs' commands move behind the leading ones (no copy of their bytes)
   // and come back below for the runs a columnar form gives back.
   std::vector<RedisArgs> sent = std::move(leading);
-  sent.reserve(lead + calls_.size());
+  sent.reserve(lead + calls_.size() + trailing.size());
   for (auto& call : calls_) sent.push_back(std::move(call));
+  sent.insert(sent.end(), trailing.begin(), trailing.end());
   auto replies = redis.EvalCommands(Script(), sent);
   for (size_t r = 0; r < calls_.size(); ++r) calls_[r] = std::move(sent[lead + r]);
   if (!replies.ok()) return replies.status();
@@ -650,6 +655,13 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send
           absl::StrCat("redis: ", sent[c].empty() ? "" : sent[c][0], ": ", (*replies)[c].str));
     }
   }
+  auto take_trailing = [&](std::vector<RedisReply>& from) {
+    if (trailing_replies == nullptr) return;
+    trailing_replies->assign(
+        std::make_move_iterator(from.end() - static_cast<long>(trailing.size())),
+        std::make_move_iterator(from.end()));
+  };
+  take_trailing(*replies);
   std::vector<size_t> slow;  // runs to send again the general way
   for (size_t r = 0; r < runs_.size(); ++r) {
     const RedisReply& reply = (*replies)[lead + r];
@@ -665,8 +677,10 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send
   std::vector<RedisArgs> again;
   Runs().columnar_retried.Increment(static_cast<double>(slow.size()));
   for (size_t r : slow) again.push_back(General(runs_[r]));
+  again.insert(again.end(), trailing.begin(), trailing.end());  // after these runs too
   replies = redis.EvalCommands(Script(), again);
   if (!replies.ok()) return replies.status();
+  take_trailing(*replies);
   for (size_t k = 0; k < slow.size(); ++k) {
     SetOutcomes((*replies)[k], runs_[slow[k]], /*columnar=*/false, out_);
   }
@@ -687,10 +701,11 @@ GridTransaction::PreparedCommit& GridTransaction::PreparedCommit::operator=(
 GridTransaction::PreparedCommit::~PreparedCommit() = default;
 
 absl::StatusOr<GridTransaction::Outcomes> GridTransaction::PreparedCommit::Send(
-    RedisClient& redis, std::vector<RedisArgs> leading) {
+    RedisClient& redis, std::vector<RedisArgs> leading, const std::vector<RedisArgs>& trailing,
+    std::vector<RedisReply>* trailing_replies) {
   if (!runs_)
     return absl::FailedPreconditionError("grid transaction: a prepared commit sent twice");
-  auto out = runs_->Send(redis, std::move(leading));
+  auto out = runs_->Send(redis, std::move(leading), trailing, trailing_replies);
   runs_.reset();
   return out;
 }

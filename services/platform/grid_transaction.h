@@ -108,7 +108,13 @@ class GridTransaction {
     // visible) go first in the same round trip: Redis runs a connection's
     // commands in order. An error reply to one of them fails the call after
     // the runs have run, as a transport failure would (a retry repeats both).
-    absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {});
+    // `trailing` (a read that must follow the commit) go last, after every
+    // run: when runs are sent a second time the general way, they are sent
+    // again after those (so reads, not writes); their last replies, errors
+    // included, go to `trailing_replies`.
+    absl::StatusOr<Outcomes> Send(RedisClient& redis, std::vector<RedisArgs> leading = {},
+                                  const std::vector<RedisArgs>& trailing = {},
+                                  std::vector<RedisReply>* trailing_replies = nullptr);
 
    private:
     friend class GridTransaction;

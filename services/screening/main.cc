@@ -145,9 +145,9 @@ int main(int argc, char** argv) {
                                     [&] { return d.tree.UnitIds(); }});
   // Arrivals decided against a list that changed before they were
   // committed are re-screened by whoever committed them.
-  auto rescreen_if_list_changed = [&](long long decided_with,
-                                      const std::vector<std::string>& grids) {
-    return rescreener.RescreenIfListChanged(decided_with, grids);
+  auto rescreen_if_list_changed = [&](long long decided_with, const std::vector<std::string>& grids,
+                                      std::optional<long long> version_after) {
+    return rescreener.RescreenIfListChanged(decided_with, grids, version_after);
   };
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions, d.clock(), notify,

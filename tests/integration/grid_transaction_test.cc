@@ -629,10 +629,11 @@ TEST_F(GridTransactionTest, APreparedCommitIsDecidedWhenItIsSentAndSentOnce) {
 
 // Commands sent ahead of a prepared commit (screening remembers a person's
 // grid outside the grid's keys) run first, in the same round trip: here a
-// leading write makes a guard fail. A run answered SLOW behind them goes
-// again the general way; an error reply to a leading command fails the
+// leading write makes a guard fail. Trailing ones (a read that must follow
+// the commit) run after every run, also after a run answered SLOW and sent
+// again the general way. An error reply to a leading command fails the
 // call, though the runs behind it have run.
-TEST_F(GridTransactionTest, LeadingCommandsRunFirstInTheCommitsRoundTrip) {
+TEST_F(GridTransactionTest, LeadingAndTrailingCommandsShareTheCommitsRoundTrip) {
   auto txn = [&](const std::string& id) {
     const std::string rec = keys_.Key("rec", id);
     GridTransaction t(keys_, "a:" + id, "answer-" + id, kNow);
@@ -643,22 +644,28 @@ TEST_F(GridTransactionTest, LeadingCommandsRunFirstInTheCommitsRoundTrip) {
   std::vector<GridTransaction> txns;
   txns.push_back(txn("1"));  // a retry: the columnar run answers SLOW
   txns.push_back(txn("2"));
+  txns.push_back(txn("4"));
   const double retried = RunsOf("columnar_retried");
+  std::vector<RedisReply> trailing;
   auto out = GridTransaction::Prepare(txns).Send(
-      redis_, {{"SET", "outside", "1"}, {"HSET", keys_.Key("rec", "2"), "v", "1", "p", "lead"}});
+      redis_, {{"SET", "outside", "1"}, {"HSET", keys_.Key("rec", "2"), "v", "1", "p", "lead"}},
+      {{"HGET", keys_.Key("rec", "4"), "p"}, {"INCR", "outside"}}, &trailing);
   ASSERT_TRUE(out.ok()) << out.status();
-  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kConflict}));
+  EXPECT_EQ(Kinds(*out), (std::vector<Kind>{Kind::kDuplicate, Kind::kConflict, Kind::kCommitted}));
+  ASSERT_EQ(trailing.size(), 2u);
+  EXPECT_EQ(trailing[0].str, "p4") << "read after the run sent again";
+  EXPECT_EQ(trailing[1].integer, 3) << "run once per sending of the runs";
   EXPECT_EQ(RunsOf("columnar_retried"), retried + 1);
-  EXPECT_EQ(redis_.Command({"GET", "outside"})->str, "1");
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "2"), "p"})->str, "lead");
 
   txns.clear();
   txns.push_back(txn("3"));
-  out = GridTransaction::Prepare(txns).Send(redis_, {{"HINCRBY", "outside", "f", "1"}});
+  out =
+      GridTransaction::Prepare(txns).Send(redis_, {{"HINCRBY", "outside", "f", "1"}});  // a string
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("HINCRBY"), std::string::npos) << out.status();
   EXPECT_EQ(redis_.Command({"HGET", keys_.Key("rec", "3"), "p"})->str, "p3");
-  EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"e1"}, {"e3"}}));
+  EXPECT_EQ(OutboxValues(keys_), (std::vector<std::vector<std::string>>{{"e1"}, {"e4"}, {"e3"}}));
 }
 
 // A lone transaction takes the columnar form as well; its retry goes

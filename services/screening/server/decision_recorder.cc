@@ -16,7 +16,8 @@ const std::optional<v1::Measure> kNoMeasure;
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-    const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered) {
+    const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered,
+    ReadAfter* read_after) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<DecisionSubject> subjects;
   // Everyone but the newly registered is read (and their grids remembered
@@ -92,7 +93,8 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     verdicts.push_back(verdict_of(i, person.value));  // reserved: pointers stay valid
     reads.push_back({&person, current, &verdicts.back()});
   }
-  auto decided = CommitDecisions(actor, to_decide, reads, now, Commit::kScript, remember);
+  auto decided =
+      CommitDecisions(actor, to_decide, reads, now, Commit::kScript, remember, read_after);
   for (size_t k = 0; k < pending.size(); ++k) out[pending[k]] = std::move(decided[k]);
   return out;
 }
@@ -117,7 +119,7 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecisions(
     const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
     const std::vector<Read>& reads, absl::Time now, Commit commit,
-    const std::vector<std::pair<std::string, std::string>>& remember) {
+    const std::vector<std::pair<std::string, std::string>>& remember, ReadAfter* read_after) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(subjects.size());
   std::vector<platform::GridTransaction> txns;
   std::vector<size_t> txn_of;  // the subject of each transaction
@@ -138,14 +140,20 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
   }
   // Nothing below needs the transactions: the script's arguments take their
   // bytes rather than a copy.
-  auto outcomes = commit == Commit::kWatched ? store_.CommitWatched(txns)
-                  : remember.empty()         ? store_.CommitAll(std::move(txns))
-                                     : store_.CommitAllRemembering(std::move(txns), remember);
+  std::vector<platform::RedisArgs> trailing;
+  std::vector<platform::RedisReply> trailing_replies;
+  if (read_after != nullptr && commit == Commit::kScript) trailing.push_back(read_after->command);
+  auto outcomes =
+      commit == Commit::kWatched ? store_.CommitWatched(txns)
+      : remember.empty() && trailing.empty()
+          ? store_.CommitAll(std::move(txns))
+          : store_.CommitAllWith(std::move(txns), remember, trailing, &trailing_replies);
   if (!outcomes.ok()) {
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;
   }
   std::vector<std::string> committed_grids;
+  bool decided_again = false;  // a commit after the read_after
   for (size_t t = 0; t < txn_of.size(); ++t) {
     const size_t i = txn_of[t];
     const auto& outcome = (*outcomes)[t];
@@ -153,6 +161,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
       out[i] = outcome.status();
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
       out[i] = Decide(actor, subjects[i], *reads[i].verdict, now);  // reads afresh
+      decided_again = true;
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kDuplicate) {
       v1::PersonDecision first;
       if (first.ParseFromString(outcome->prior_response)) {
@@ -165,6 +174,9 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
         committed_grids.push_back(subjects[i].grid_id);
       }
     }
+  }
+  if (!decided_again && trailing_replies.size() == 1) {
+    read_after->reply = std::move(trailing_replies[0]);
   }
   if (notify_) {
     std::sort(committed_grids.begin(), committed_grids.end());

@@ -61,10 +61,19 @@ class DecisionRecorder {
   // answers first, and a record that exists after all fails the commit's
   // version guard and is read then: a wrong flag costs a round trip, never
   // a wrong decision.
+  // `read_after`: a read run in the commit's round trip, after the commit
+  // (Redis runs a connection's commands in order); its reply is set only
+  // when it followed every commit the call made (none decided again on its
+  // own after a conflict), e.g. the risk-area list's version as a fence.
+  struct ReadAfter {
+    platform::RedisArgs command;
+    std::optional<platform::RedisReply> reply;
+  };
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
   std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
       const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
-      const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered = {});
+      const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered = {},
+      ReadAfter* read_after = nullptr);
 
   // Past arrivals decided again after the risk-area list changed to
   // `version`, given what the caller read with them: the person's record
@@ -103,11 +112,13 @@ class DecisionRecorder {
   enum class Commit { kScript, kWatched };
   // Builds the decisions on what was read and commits them; a conflict is
   // decided again on its own (Decide). `remember`: (resident, grid) pairs
-  // written to the directory in the commit's round trip, ahead of it.
+  // written to the directory in the commit's round trip, ahead of it;
+  // `read_after` (kScript only): see RecordAll.
   std::vector<absl::StatusOr<v1::PersonDecision>> CommitDecisions(
       const common::v1::Actor& actor, const std::vector<DecisionSubject>& subjects,
       const std::vector<Read>& reads, absl::Time now, Commit commit,
-      const std::vector<std::pair<std::string, std::string>>& remember = {});
+      const std::vector<std::pair<std::string, std::string>>& remember = {},
+      ReadAfter* read_after = nullptr);
   // Reads what the decision depends on, builds and commits it, again on a
   // conflict.
   absl::StatusOr<v1::PersonDecision> Decide(const common::v1::Actor& actor,

@@ -130,7 +130,9 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     CheckpointStage("intake").Observe(SecondsSince(intake_start));
     const absl::Time decide_start = absl::Now();
     // Everyone in the vehicle decided in one commit round trip; people
-    // intake has just registered are not read first.
+    // intake has just registered are not read first. The list's version is
+    // read in it, after the commit (see below).
+    DecisionRecorder::ReadAfter list_after{RiskAreaCache::VersionRead(), std::nullopt};
     std::vector<const intake::v1::Arrival*> arrivals;
     std::vector<bool> newly_registered;
     for (const auto& r : recorded) {
@@ -142,7 +144,7 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
         [&](size_t k, const v1::PersonStatus&) {
           return Screen(*policy, **risk_areas, deps_.divisions, situations[k], now);
         },
-        now, newly_registered);
+        now, newly_registered, &list_after);
     CheckpointStage("decide").Observe(SecondsSince(decide_start));
     for (size_t i = 0; i < decided.size(); ++i) {
       if (!decided[i].ok()) {
@@ -161,7 +163,13 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     std::vector<std::string> grids;
     for (const auto& d : response->decisions()) oldest = std::min(oldest, d.risk_list_version());
     for (const auto* a : arrivals) grids.push_back(a->grid_id());
-    auto again = deps_.rescreen_if_list_changed(oldest, grids);
+    std::optional<long long> version_after;
+    if (list_after.reply.has_value()) {
+      auto version = RiskAreaCache::VersionOf(*list_after.reply);
+      if (!version.ok()) return platform::ToGrpcStatus(version.status());
+      version_after = *version;
+    }
+    auto again = deps_.rescreen_if_list_changed(oldest, grids, version_after);
     if (!again.ok()) {
       return platform::ToGrpcStatus(
           Prefixed("the risk-area list changed during this check; re-screening its grids: ",

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "auth.h"
@@ -31,7 +32,8 @@ struct ScreeningDeps {
   std::function<void()> risk_areas_changed;
   // Rescreener::RescreenIfListChanged, after a check's commits (may be
   // empty: no check).
-  std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&)>
+  std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&,
+                                     std::optional<long long>)>
       rescreen_if_list_changed;
 };
 

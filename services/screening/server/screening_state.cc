@@ -1,5 +1,6 @@
 #include "screening_state.h"
 
+#include "absl/strings/numbers.h"
 #include "policy.h"
 
 namespace gridbridge::screening {
@@ -13,10 +14,25 @@ absl::Status PolicyHolder::Reload(std::string_view text) {
   return absl::OkStatus();
 }
 
+platform::RedisArgs RiskAreaCache::VersionRead() {
+  return {"HGET", ScreeningStore::RiskAreasKey(), "v"};
+}
+
+absl::StatusOr<long long> RiskAreaCache::VersionOf(const platform::RedisReply& reply) {
+  if (reply.is_nil()) return 0;
+  long long version = 0;
+  if (reply.type != platform::RedisReply::Type::kString || !absl::SimpleAtoi(reply.str, &version)) {
+    return absl::InternalError("risk-area list version: unexpected reply " + reply.str);
+  }
+  return version;
+}
+
 absl::StatusOr<std::shared_ptr<const RiskAreaIndex>> RiskAreaCache::Current() {
-  auto reply = redis_.Command({"HGET", ScreeningStore::RiskAreasKey(), "v"});
+  auto reply = redis_.Command(VersionRead());
   if (!reply.ok()) return reply.status();
-  const long long version = reply->is_nil() ? 0 : std::stoll(reply->str);
+  auto version_read = VersionOf(*reply);
+  if (!version_read.ok()) return version_read.status();
+  const long long version = *version_read;
   {
     std::lock_guard lock(mu_);
     if (version == version_) return index_;

@@ -43,6 +43,11 @@ class RiskAreaCache {
 
   absl::StatusOr<std::shared_ptr<const RiskAreaIndex>> Current();
 
+  // The read of the list's version Current() makes, for a caller that
+  // pipelines it with other commands, and what its reply says.
+  static platform::RedisArgs VersionRead();
+  static absl::StatusOr<long long> VersionOf(const platform::RedisReply& reply);
+
  private:
   ScreeningStore& store_;
   platform::RedisClient& redis_;

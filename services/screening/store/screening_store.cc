@@ -379,13 +379,16 @@ absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAll(
   return platform::GridTransaction::CommitAll(redis_, std::move(txns));
 }
 
-absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAllRemembering(
+absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAllWith(
     std::vector<platform::GridTransaction>&& txns,
-    const std::vector<std::pair<std::string, std::string>>& people) {
+    const std::vector<std::pair<std::string, std::string>>& remember,
+    const std::vector<platform::RedisArgs>& reads,
+    std::vector<platform::RedisReply>* read_replies) {
   std::vector<platform::RedisArgs> writes;
-  writes.reserve(people.size());
-  for (const auto& [rid, grid] : people) writes.push_back(DirectoryWrite(rid, grid));
-  return platform::GridTransaction::Prepare(txns).Send(redis_, std::move(writes));
+  writes.reserve(remember.size());
+  for (const auto& [rid, grid] : remember) writes.push_back(DirectoryWrite(rid, grid));
+  return platform::GridTransaction::Prepare(txns).Send(redis_, std::move(writes), reads,
+                                                       read_replies);
 }
 
 std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {

@@ -164,10 +164,13 @@ class ScreeningStore {
       std::vector<platform::GridTransaction>&& txns);
   // The moving CommitAll, with (resident id, grid) pairs remembered (as by
   // RememberGrids) in the same round trip, before anything the commit makes
-  // visible.
-  absl::StatusOr<platform::GridTransaction::Outcomes> CommitAllRemembering(
+  // visible, and `reads` run after the commit in it, their replies put in
+  // `read_replies` (see GridTransaction::PreparedCommit::Send).
+  absl::StatusOr<platform::GridTransaction::Outcomes> CommitAllWith(
       std::vector<platform::GridTransaction>&& txns,
-      const std::vector<std::pair<std::string, std::string>>& people);
+      const std::vector<std::pair<std::string, std::string>>& remember,
+      const std::vector<platform::RedisArgs>& reads = {},
+      std::vector<platform::RedisReply>* read_replies = nullptr);
   // For transactions without a request field (GridTransaction::CommitWatched).
   absl::StatusOr<platform::GridTransaction::Outcomes> CommitWatched(
       const std::vector<platform::GridTransaction>& txns) {

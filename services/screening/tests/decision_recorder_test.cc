@@ -32,11 +32,16 @@ class DecisionRecorderTest : public ::testing::Test {
   }
   // `newly_registered`: intake says it registered the person in this check.
   absl::StatusOr<v1::PersonDecision> Decide(const intake::v1::Arrival& arrival, absl::Time now,
-                                            bool newly_registered = false) {
-    auto decided = decisions_.RecordAll(common::v1::Actor(), {&arrival},
-                                        [](size_t, const v1::PersonStatus&) { return RiskArea(); },
-                                        now, {newly_registered});
+                                            bool newly_registered = false,
+                                            DecisionRecorder::ReadAfter* read_after = nullptr) {
+    auto decided = decisions_.RecordAll(
+        common::v1::Actor(), {&arrival}, [](size_t, const v1::PersonStatus&) { return RiskArea(); },
+        now, {newly_registered}, read_after);
     return decided[0];
+  }
+  // A read of the person's record version, for ReadAfter.
+  static platform::RedisArgs PersonVersionRead(const std::string& resident_id) {
+    return {"HGET", ScreeningStore::PersonKey(kGrid, resident_id), "v"};
   }
   // Redis round trips this process has made (the client's metric).
   static double RoundTrips() {
@@ -171,9 +176,12 @@ TEST_F(DecisionRecorderTest, ANewlyRegisteredPersonIsDecidedWithoutReadsAndRemem
 
   const intake::v1::Arrival arrival = Arrival("a-1", T(4, 11, 15));
   before = RoundTrips();
-  auto decided = Decide(arrival, T(4, 11, 15), /*newly_registered=*/true);
+  DecisionRecorder::ReadAfter read_after{PersonVersionRead("r-1"), std::nullopt};
+  auto decided = Decide(arrival, T(4, 11, 15), /*newly_registered=*/true, &read_after);
   ASSERT_TRUE(decided.ok()) << decided.status();
-  EXPECT_EQ(RoundTrips() - before, 1);
+  EXPECT_EQ(RoundTrips() - before, 1) << "the read after the commit included";
+  ASSERT_TRUE(read_after.reply.has_value());
+  EXPECT_EQ(read_after.reply->str, "1") << "read after the commit";
   EXPECT_EQ(decided->decision(), v1::DECISION_MEASURE);
   EXPECT_EQ(store_.FindGrid("r-1")->value_or("none"), kGrid);
   auto person = store_.GetPerson(kGrid, "r-1");
@@ -193,8 +201,11 @@ TEST_F(DecisionRecorderTest, AWronglyFlaggedPersonIsDecidedOnTheirRecordAfterAll
   auto first = Decide(Arrival("a-1", T(4, 11, 15)), T(4, 11, 15));
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_FALSE(first->measure().measure_id().empty());
-  auto second = Decide(Arrival("a-2", T(4, 12, 9)), T(4, 12, 9), /*newly_registered=*/true);
+  DecisionRecorder::ReadAfter read_after{PersonVersionRead("r-1"), std::nullopt};
+  auto second =
+      Decide(Arrival("a-2", T(4, 12, 9)), T(4, 12, 9), /*newly_registered=*/true, &read_after);
   ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE(read_after.reply.has_value()) << "the decision committed again after the read";
   EXPECT_EQ(MeasuresStarted(), 1);
   auto person = store_.GetPerson(kGrid, "r-1");
   ASSERT_TRUE(person.ok()) << person.status();

@@ -106,7 +106,7 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     }
   }
   if (!deps_.rescreen_if_list_changed || grids.empty()) return out;
-  auto again = deps_.rescreen_if_list_changed(version, grids);
+  auto again = deps_.rescreen_if_list_changed(version, grids, std::nullopt);
   if (!again.ok()) {
     for (size_t k = 0; k < arrivals.size(); ++k) {
       if (decided[k].ok()) out[record_of[k]] = again.status();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -39,7 +40,8 @@ class IntakeEventHandler {
     const platform::Divisions& divisions;
     const platform::Clock& clock;
     // Rescreener::RescreenIfListChanged (may be empty: no check).
-    std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&)>
+    std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&,
+                                       std::optional<long long>)>
         rescreen_if_list_changed;
   };
   explicit IntakeEventHandler(Deps deps) : deps_(std::move(deps)) {}

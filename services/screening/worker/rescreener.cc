@@ -39,7 +39,9 @@ prometheus::Counter& LateRescreens() {
 }  // namespace
 
 Rescreener::Rescreener(Deps deps, RescreenerOptions options)
-    : deps_(std::move(deps)), options_(options), token_(platform::NewUuid()) {}
+    : deps_(std::move(deps)), options_(options), token_(platform::NewUuid()) {
+  LateRescreens();  // exported from the start, at 0
+}
 
 Rescreener::~Rescreener() { Stop(); }
 
@@ -200,7 +202,9 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
 }
 
 absl::StatusOr<bool> Rescreener::RescreenIfListChanged(long long decided_with,
-                                                       const std::vector<std::string>& grids) {
+                                                       const std::vector<std::string>& grids,
+                                                       std::optional<long long> version_after) {
+  if (grids.empty() || (version_after.has_value() && *version_after <= decided_with)) return false;
   auto index = deps_.risk_areas.Current();
   if (!index.ok()) return index.status();
   const long long version = (*index)->list().version();

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,9 +67,12 @@ class Rescreener {
   // (idempotent: a measure already placed calls for nothing more). When
   // the version read here (one round trip, after the commits) is still
   // `decided_with`, any later change comes after the commits, and its pass
-  // sees them. Returns whether it re-screened. Thread-safe.
+  // sees them. `version_after`: that version, read by the caller after its
+  // commits (in their round trip), if it has it. Returns whether it
+  // re-screened. Thread-safe.
   absl::StatusOr<bool> RescreenIfListChanged(long long decided_with,
-                                             const std::vector<std::string>& grids);
+                                             const std::vector<std::string>& grids,
+                                             std::optional<long long> version_after = {});
   void Start();
   void Stop();
   // A hint that the list has changed (this replica took the change): the
