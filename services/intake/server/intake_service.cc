@@ -15,6 +15,7 @@
 #include "grpc_server.h"
 #include "ledger_rules.h"
 #include "ledger_transactions.h"
+#include "metrics.h"
 #include "paging.h"
 #include "spdlog/spdlog.h"
 #include "stalled_write_watchdog.h"
@@ -486,7 +487,24 @@ constexpr absl::Duration kImportBudgetPatience = absl::Seconds(30);
 // than a client that reads at all leaves an answer waiting.
 constexpr absl::Duration kStalledAnswerLimit = absl::Seconds(10);
 
+// Streams the watchdog ended: an importer that stops reading its answers (a
+// partner's bug) shows here, apart from clients' own cancellations.
+prometheus::Counter& ImportStreamsCut() {
+  static auto& counter = prometheus::BuildCounter()
+                             .Name("gridbridge_intake_import_streams_cut_total")
+                             .Help(
+                                 "BulkImport streams ended because their answers went unread "
+                                 "for 10 s while other imports waited for room")
+                             .Register(platform::Metrics())
+                             .Add({});
+  return counter;
+}
+
 }  // namespace
+
+IntakeServiceImpl::IntakeServiceImpl(IntakeDeps deps) : deps_(std::move(deps)) {
+  ImportStreamsCut();  // exported from the start, at 0
+}
 
 grpc::Status IntakeServiceImpl::BulkImport(
     grpc::ServerContext* context,
@@ -527,6 +545,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
               "BulkImport of {}: answers unread for {} while other imports wait for "
               "room; ending the stream",
               caller.subject, absl::FormatDuration(kStalledAnswerLimit));
+          ImportStreamsCut().Increment();
           fail(grpc::Status(grpc::StatusCode::CANCELLED,
                             "answers left unread while other imports wait for room"));
         });

@@ -41,7 +41,7 @@ struct IntakeDeps {
 // one GridTransaction -> status. Thread-safe; blocking (sync server).
 class IntakeServiceImpl final : public v1::IntakeService::Service {
  public:
-  explicit IntakeServiceImpl(IntakeDeps deps) : deps_(std::move(deps)) {}
+  explicit IntakeServiceImpl(IntakeDeps deps);
 
   grpc::Status RegisterResident(grpc::ServerContext* context,
                                 const v1::RegisterResidentRequest* request,

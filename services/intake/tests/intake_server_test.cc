@@ -788,13 +788,15 @@ TEST_F(IntakeServerTest, ConcurrentImportsShareTheRowBudgetAndBothFinish) {
 // answers unread for 10 s) instead of letting the other one time out.
 TEST_F(IntakeServerTest, AnImportThatStopsReadingIsEndedWhenAnotherWaitsForItsRows) {
   const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN, kDistrict);
-  auto in_flight = [&] {
+  auto metric = [&](const std::string& series) {
     auto text = gridbridge::testing::RunCommand(
         "curl -s http://127.0.0.1:" + std::to_string(intake_.admin_port()) + "/metrics");
-    const std::string name = "gridbridge_intake_import_rows_in_flight ";
+    const std::string name = series + " ";
     auto at = text.out.find("\n" + name);
     return at == std::string::npos ? -1.0 : std::stod(text.out.substr(at + 1 + name.size()));
   };
+  auto in_flight = [&] { return metric("gridbridge_intake_import_rows_in_flight"); };
+  EXPECT_EQ(metric("gridbridge_intake_import_streams_cut_total"), 0);
   // The stalled client: requests of 1,000 rows with a bad check digit
   // (rejected without Redis: answers come fast and fill the window).
   auto channel = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
@@ -851,6 +853,7 @@ TEST_F(IntakeServerTest, AnImportThatStopsReadingIsEndedWhenAnotherWaitsForItsRo
   grpc::Status status = stalled->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
   EXPECT_EQ(in_flight(), 0) << "every lease given back";
+  EXPECT_EQ(metric("gridbridge_intake_import_streams_cut_total"), 1);
 }
 
 // gridctl sends the rows a failed stream left unanswered again: an import
