@@ -313,11 +313,13 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     free_.pop_back();
     std::vector<Request*> batch;
     size_t n = 0;
+    bool mine = false;  // our own request is in the batch
     while (!waiting_.empty() &&
            (batch.empty() || n + waiting_.front()->commands->size() <= kMaxCombinedCommands)) {
       n += waiting_.front()->commands->size();
       batch.push_back(waiting_.front());
       batch.back()->taken = true;
+      mine = mine || batch.back() == &me;
       waiting_.pop_front();
     }
     lock.unlock();
@@ -331,6 +333,7 @@ absl::StatusOr<std::vector<RedisReply>> RedisClient::Pipeline(
     lock.unlock();
     // Taken requests live until they see done: woken without mu_.
     for (Request* r : batch) r->Wake(/*finished=*/true);
+    if (mine) break;
     lock.lock();
   }
   if (lock.owns_lock()) lock.unlock();
