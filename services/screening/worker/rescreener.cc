@@ -208,7 +208,7 @@ absl::StatusOr<bool> Rescreener::RescreenIfListChanged(long long decided_with,
   auto index = deps_.risk_areas.Current();
   if (!index.ok()) return index.status();
   const long long version = (*index)->list().version();
-  if (version <= decided_with || grids.empty()) return false;
+  if (version <= decided_with) return false;
   std::vector<std::string> unique = grids;
   std::sort(unique.begin(), unique.end());
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
