@@ -638,14 +638,20 @@ absl::StatusOr<GridTransaction::Outcomes> GridTransaction::ScriptRuns<Txn>::Send
     std::vector<RedisReply>* trailing_replies) {
   const size_t lead = leading.size();
   if (runs_.empty() && lead == 0 && trailing.empty()) return std::move(out_);
-  // The runs' commands move behind the leading ones (no copy of their bytes)
-  // and come back below for the runs a columnar form gives back.
-  std::vector<RedisArgs> sent = std::move(leading);
-  sent.reserve(lead + calls_.size() + trailing.size());
-  for (auto& call : calls_) sent.push_back(std::move(call));
-  sent.insert(sent.end(), trailing.begin(), trailing.end());
-  auto replies = redis.EvalCommands(Script(), sent);
-  for (size_t r = 0; r < calls_.size(); ++r) calls_[r] = std::move(sent[lead + r]);
+  absl::StatusOr<std::vector<RedisReply>> replies;
+  std::vector<RedisArgs> sent;
+  if (lead == 0 && trailing.empty()) {
+    replies = redis.EvalCommands(Script(), calls_);  // the usual commit: nothing around it
+  } else {
+    // The runs' commands move behind the leading ones (no copy of their
+    // bytes) and come back for the runs a columnar form gives back.
+    sent = std::move(leading);
+    sent.reserve(lead + calls_.size() + trailing.size());
+    for (auto& call : calls_) sent.push_back(std::move(call));
+    sent.insert(sent.end(), trailing.begin(), trailing.end());
+    replies = redis.EvalCommands(Script(), sent);
+    for (size_t r = 0; r < calls_.size(); ++r) calls_[r] = std::move(sent[lead + r]);
+  }
   if (!replies.ok()) return replies.status();
   for (size_t c = 0; c < lead; ++c) {
     // The runs after it have run: like a transport failure, the caller
