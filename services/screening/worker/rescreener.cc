@@ -64,12 +64,7 @@ absl::StatusOr<RescreenResult> Rescreener::RunOnce() {
   const std::vector<std::string> grids = deps_.grids();
   // Chunks of grids on a few workers, so that deciding one chunk overlaps
   // Redis working on another's.
-  std::vector<std::vector<std::string>> chunks;
-  for (size_t first = 0; first < grids.size(); first += options_.grids_per_round_trip) {
-    chunks.emplace_back(grids.begin() + static_cast<long>(first),
-                        grids.begin() + static_cast<long>(std::min(
-                                            grids.size(), first + options_.grids_per_round_trip)));
-  }
+  const std::vector<std::vector<std::string>> chunks = Chunks(grids);
   std::atomic<size_t> next{0};
   std::mutex mu;
   absl::Status failed;
@@ -201,6 +196,17 @@ absl::StatusOr<RescreenResult> Rescreener::RescreenChunk(const std::vector<std::
   return out;
 }
 
+std::vector<std::vector<std::string>> Rescreener::Chunks(
+    const std::vector<std::string>& grids) const {
+  std::vector<std::vector<std::string>> chunks;
+  for (size_t first = 0; first < grids.size(); first += options_.grids_per_round_trip) {
+    chunks.emplace_back(grids.begin() + static_cast<long>(first),
+                        grids.begin() + static_cast<long>(std::min(
+                                            grids.size(), first + options_.grids_per_round_trip)));
+  }
+  return chunks;
+}
+
 absl::StatusOr<bool> Rescreener::RescreenIfListChanged(long long decided_with,
                                                        const std::vector<std::string>& grids,
                                                        std::optional<long long> version_after) {
@@ -216,11 +222,7 @@ absl::StatusOr<bool> Rescreener::RescreenIfListChanged(long long decided_with,
   const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
   const absl::Time since = now - absl::Hours(24) * (policy->lookback_days() + 1);
   RescreenResult result;
-  for (size_t first = 0; first < unique.size(); first += options_.grids_per_round_trip) {
-    const std::vector<std::string> chunk(
-        unique.begin() + static_cast<long>(first),
-        unique.begin() +
-            static_cast<long>(std::min(unique.size(), first + options_.grids_per_round_trip)));
+  for (const auto& chunk : Chunks(unique)) {
     auto done = RescreenChunk(chunk, since, version, *policy, **index, now);
     if (!done.ok()) return done.status();
     result.arrivals += done->arrivals;

@@ -81,6 +81,8 @@ class Rescreener {
 
  private:
   void Loop();
+  // `grids` in chunks of options_.grids_per_round_trip.
+  std::vector<std::vector<std::string>> Chunks(const std::vector<std::string>& grids) const;
   // One chunk of grids: its arrivals since `since` decided again against
   // list `version`; the people who now need more get it.
   absl::StatusOr<RescreenResult> RescreenChunk(const std::vector<std::string>& chunk,
