@@ -64,6 +64,11 @@ void AddServerFlags(CLI::App& app, ServerConfig& c) {
                  "longest wait of a consumer's fetch at the broker (fetch.wait.max.ms)")
       ->envname("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS")
       ->capture_default_str();
+  app.add_option("--background_nice", c.background_nice,
+                 "nice value of threads doing work no caller waits on (relays, consumers, "
+                 "timers), so that requests go first; 0 = same as requests")
+      ->envname("GRIDBRIDGE_BACKGROUND_NICE")
+      ->capture_default_str();
   app.add_option("--clock_file", c.clock_file,
                  "REHEARSALS AND TESTS ONLY: the service's time is read from this file "
                  "(RFC 3339) and runs on from when it was written")
@@ -101,6 +106,8 @@ std::string ValidateServerConfig(const ServerConfig& c) {
     return "GRIDBRIDGE_MAX_MESSAGE_BYTES must be in 1024..67108864";
   if (c.kafka_fetch_wait_ms < 1 || c.kafka_fetch_wait_ms > 10000)
     return "GRIDBRIDGE_KAFKA_FETCH_WAIT_MS must be in 1..10000";
+  if (c.background_nice < 0 || c.background_nice > 19)
+    return "GRIDBRIDGE_BACKGROUND_NICE must be in 0..19";
   return "";
 }
 

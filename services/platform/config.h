@@ -29,6 +29,10 @@ struct ServerConfig {
   // for the whole wait, so a stack on it sets a few milliseconds, or records
   // reach consumers in half-second bursts.
   int kafka_fetch_wait_ms = 500;
+  // The nice value of threads doing work no caller waits on (outbox
+  // relays, consumers, timers, re-screens): 0..19, 0 leaves them at request
+  // threads' priority. See background_thread.h.
+  int background_nice = 10;
   // Rehearsals and end-to-end tests only: the service's domain clock
   // follows this file (see FileClock); token expiry keeps real time.
   std::string clock_file;

@@ -1,5 +1,6 @@
 #include "health_monitor.h"
 
+#include "background_thread.h"
 #include "metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -20,6 +21,8 @@ HealthMonitor::HealthMonitor(std::vector<DependencyCheck> checks,
                              std::function<void(bool)> on_change, absl::Duration interval)
     : checks_(std::move(checks)), on_change_(std::move(on_change)), interval_(interval) {
   thread_ = std::thread([this] {
+    // Not background: its checks share request threads' Redis round trips.
+    NameThisThread("health-checks");
     std::unique_lock lock(mu_);
     while (!stop_) {
       lock.unlock();

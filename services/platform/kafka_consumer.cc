@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "background_thread.h"
 #include "kafka_config.h"
 #include "metrics.h"
 #include "spdlog/spdlog.h"
@@ -170,8 +171,10 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const Consu
   auto conf = MakeKafkaConf(ConsumerProperties(options));
   if (!conf.ok()) return conf.status();
   std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf->get(), err));
+  // Its fetch threads work for the consumer's loop, a background thread.
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  RunOnBackgroundThread("kafka-consumer",
+                        [&] { consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), err)); });
   if (!consumer) return absl::InvalidArgumentError("kafka consumer: " + err);
   if (RdKafka::ErrorCode code = consumer->subscribe(options.topics);
       code != RdKafka::ERR_NO_ERROR) {
@@ -282,6 +285,7 @@ bool KafkaConsumer::Settle(const std::vector<ConsumedRecord>& batch) {
 }
 
 void KafkaConsumer::Run() {
+  BecomeBackgroundThread("consumer");
   int backoff_ms = 0;
   const BatchMetrics metrics = BatchMetricsFor(options_.group_id);
   while (!stop_.load()) {

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
+#include "background_thread.h"
 #include "kafka_config.h"
 #include "metrics.h"
 
@@ -89,7 +90,11 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
   if ((*conf)->set("dr_cb", &SharedDeliveryReports(), err) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError("kafka dr_cb: " + err);
   }
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), err));
+  // Its threads (compression, the broker connections) work for the relays,
+  // background threads: no request waits on a publish.
+  std::unique_ptr<RdKafka::Producer> producer;
+  RunOnBackgroundThread("kafka-producer",
+                        [&] { producer.reset(RdKafka::Producer::create(conf->get(), err)); });
   if (!producer) return absl::InvalidArgumentError("kafka producer: " + err);
   return std::unique_ptr<KafkaPublisher>(new KafkaPublisher(std::move(producer)));
 }
@@ -97,6 +102,8 @@ absl::StatusOr<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Create(
 KafkaPublisher::KafkaPublisher(std::unique_ptr<RdKafka::Producer> producer)
     : producer_(std::move(producer)) {
   poller_ = std::thread([this] {
+    // Delivery reports: the relays wait for them, no request does.
+    BecomeBackgroundThread("kafka-delivery");
     while (!stop_.load()) producer_->poll(50);
   });
 }

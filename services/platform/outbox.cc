@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
+#include "background_thread.h"
 #include "cloud_events.h"
 #include "lease.h"
 #include "metrics.h"
@@ -303,6 +304,7 @@ absl::StatusOr<int> OutboxRelay::RunRound(std::vector<std::string> units) {
 }
 
 void OutboxRelay::Loop() {
+  BecomeBackgroundThread("outbox-relay");
   absl::Time next_scan = absl::InfinitePast();
   while (true) {
     std::vector<std::string> units;

@@ -1,10 +1,12 @@
 #include "server_deps.h"
 
+#include "background_thread.h"
 #include "spdlog/spdlog.h"
 
 namespace gridbridge::platform {
 
 absl::StatusOr<std::unique_ptr<ServerDeps>> ServerDeps::Create(const ServerConfig& config) {
+  SetBackgroundNiceness(config.background_nice);
   auto deps = std::make_unique<ServerDeps>();
   auto tree = AdminTree::Load(config.admin_tree_file);
   if (!tree.ok()) return tree.status();

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "background_thread.h"
 #include "grpcpp/grpcpp.h"
 #include "intake_events.h"
 #include "kafka_consumer.h"
@@ -16,6 +17,7 @@
 #include "measure_timer.h"
 #include "outbox.h"
 #include "policy.h"
+#include "redis_client.h"
 #include "rescreener.h"
 #include "screening_service.h"
 #include "serve.h"
@@ -46,7 +48,10 @@ class PolicyWatcher {
  public:
   PolicyWatcher(std::string path, screening::PolicyHolder& holder)
       : path_(std::move(path)), holder_(holder), seen_(ModifiedAt(path_)) {
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      platform::BecomeBackgroundThread("policy-watcher");
+      Loop();
+    });
   }
   ~PolicyWatcher() {
     {
@@ -152,9 +157,23 @@ int main(int argc, char** argv) {
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions, d.clock(), notify,
                                            [&] { rescreener.Notify(); }, rescreen_if_list_changed});
-  // Intake's arrival and health events, screened as they come.
-  screening::IntakeEventHandler handler({store, decisions, policy_holder, risk_areas, divisions,
-                                         d.clock(), rescreen_if_list_changed});
+  // Intake's arrival and health events, screened as they come. The
+  // consumers run at background priority (platform::BecomeBackgroundThread)
+  // on their own connections: a round trip they shared with checks would
+  // make the checks wait for a background thread's turn.
+  auto consumer_redis_options = platform::RedisOptionsFromAddr(config.redis_addr);
+  if (!consumer_redis_options.ok()) {
+    spdlog::critical("start-up failed: {}", consumer_redis_options.status().ToString());
+    return 1;
+  }
+  consumer_redis_options->pool_size = consumers;
+  platform::RedisClient consumer_redis(*consumer_redis_options);
+  screening::ScreeningStore consumer_store(consumer_redis);
+  screening::RiskAreaCache consumer_risk_areas(consumer_store, consumer_redis, divisions);
+  screening::DecisionRecorder consumer_decisions(consumer_store, notify);
+  screening::IntakeEventHandler handler({consumer_store, consumer_decisions, policy_holder,
+                                         consumer_risk_areas, divisions, d.clock(),
+                                         rescreen_if_list_changed});
   platform::ConsumerOptions consumer_options;
   consumer_options.kafka = platform::KafkaOptions{config.kafka_bootstrap, "screening", {}};
   consumer_options.group_id = "screening";

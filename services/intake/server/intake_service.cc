@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "background_thread.h"
 #include "bounded_queue.h"
 #include "cloud_events.h"
 #include "event_records.h"
@@ -549,7 +550,10 @@ grpc::Status IntakeServiceImpl::BulkImport(
           fail(grpc::Status(grpc::StatusCode::CANCELLED,
                             "answers left unread while other imports wait for room"));
         });
+    // Named for operators (top -H, perf); they keep request priority: a
+    // client waits on the import's answers.
     std::thread reader([&] {
+      platform::NameThisThread("import-read");
       while (true) {
         auto item = std::make_unique<ImportRequest>();
         if (!stream->Read(&item->request)) break;
@@ -580,6 +584,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
       requests.Close();
     });
     std::thread committer([&] {
+      platform::NameThisThread("import-commit");
       while (auto plan = plans.Pop()) {
         if (absl::Status s = CommitImport(caller, *plan); !s.ok()) {
           fail(platform::ToGrpcStatus(s));
@@ -590,6 +595,7 @@ grpc::Status IntakeServiceImpl::BulkImport(
       answers.Close();
     });
     std::thread answerer([&] {
+      platform::NameThisThread("import-answer");
       while (auto done = answers.Pop()) {
         for (const auto& request : done->requests) {
           v1::BulkImportResponse response;

@@ -41,6 +41,13 @@ TEST(Config, BadValueIsNamedByItsVariable) {
   c = ValidConfig();
   c.kafka_fetch_wait_ms = 0;
   EXPECT_NE(ValidateServerConfig(c).find("GRIDBRIDGE_KAFKA_FETCH_WAIT_MS"), std::string::npos);
+  c = ValidConfig();
+  c.background_nice = 20;  // above Linux's lowest priority
+  EXPECT_NE(ValidateServerConfig(c).find("GRIDBRIDGE_BACKGROUND_NICE"), std::string::npos);
+  c.background_nice = -1;  // above request threads' priority: needs privilege
+  EXPECT_NE(ValidateServerConfig(c).find("GRIDBRIDGE_BACKGROUND_NICE"), std::string::npos);
+  c.background_nice = 0;
+  EXPECT_EQ(ValidateServerConfig(c), "");
 }
 
 TEST(Config, EnvironmentFillsFlagsAndFlagsWin) {

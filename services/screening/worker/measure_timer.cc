@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "background_thread.h"
 #include "measure_lifecycle.h"
 #include "metrics.h"
 #include "prometheus/counter.h"
@@ -113,7 +114,10 @@ void MeasureTimer::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    platform::BecomeBackgroundThread("measure-timer");
+    Loop();
+  });
 }
 
 void MeasureTimer::Stop() {

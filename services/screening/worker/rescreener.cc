@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "background_thread.h"
 #include "cloud_events.h"
 #include "lease.h"
 #include "measure_lifecycle.h"
@@ -240,7 +241,12 @@ void Rescreener::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    // Its chunk workers inherit the priority; a re-screen a check runs
+    // itself (RescreenIfListChanged) keeps the check's.
+    platform::BecomeBackgroundThread("rescreener");
+    Loop();
+  });
 }
 
 void Rescreener::Stop() {
