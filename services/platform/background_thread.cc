@@ -21,8 +21,6 @@ std::atomic<int> background_niceness{0};
 
 void SetBackgroundNiceness(int nice) { background_niceness.store(nice); }
 
-int BackgroundNiceness() { return background_niceness.load(); }
-
 void NameThisThread(std::string_view name) {
   // The kernel keeps 16 bytes with the terminator; longer names fail.
   const std::string truncated(name.substr(0, 15));
@@ -31,7 +29,7 @@ void NameThisThread(std::string_view name) {
 
 void BecomeBackgroundThread(std::string_view name) {
   NameThisThread(name);
-  const int nice = BackgroundNiceness();
+  const int nice = background_niceness.load();
   if (nice == 0) return;
   // PRIO_PROCESS with a thread id sets that thread's nice value alone.
   if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice) != 0) {

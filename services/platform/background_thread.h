@@ -31,7 +31,6 @@ void BecomeBackgroundThread(std::string_view name);
 // alone, the default). Set once at start-up, before background threads
 // start (ServerDeps::Create, from --background_nice).
 void SetBackgroundNiceness(int nice);
-int BackgroundNiceness();
 
 // Names the calling thread without changing its priority.
 void NameThisThread(std::string_view name);
