@@ -58,6 +58,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   for (auto& c : echo_channels) echo.push_back(testing::v1::EchoService::NewStub(c));
   testing::v1::EchoRequest ping;
   ping.set_payload(std::string(200, 'x'));  // about the size of an arrival
+  const MachinePhase echo_machine;
   auto echo_result = RunSaturated(
       [&](long long i) {
         grpc::ClientContext ctx;
@@ -68,6 +69,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["echo_qps"] = echo_result.calls_per_s;
   std::fprintf(stderr, "echo unary: %.0f calls/s (p99 %.2f ms)\n", echo_result.calls_per_s,
                echo_result.p99_ms);
+  echo_machine.PerItem("echo", echo_result.calls, out);
   {
     grpc::ClientContext ctx;
     testing::v1::EchoStreamSummary summary;
@@ -105,6 +107,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   }
   // The echo answered only once Redis holds a counter and a stream entry
   // for the call (one script run per call).
+  MachinePhase committed_machine;
   const auto committed = RunSaturatedThenHalf(
       "echo committed",
       [&](long long i) {
@@ -112,10 +115,15 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
         testing::v1::EchoResponse resp;
         return echo[i % echo.size()]->EchoCommitted(&ctx, ping, &resp).ok();
       },
-      env.threads, env.duration, [] { return 0.0; });
+      env.threads, env.duration,
+      [&] {
+        committed_machine.Stop();
+        return 0.0;
+      });
   out["committed_echo_qps"] = committed.saturated.calls_per_s;
   out["committed_echo_ratio"] = Ratio(committed.saturated.calls_per_s, echo_result.calls_per_s);
   out["committed_echo_p99_half_load_ms"] = committed.half.p99_ms;
+  committed_machine.PerItem("committed_echo", committed.saturated.calls, out);
 
   // 3. RecordArrival: every call registers a new person on the way.
   auto intake_channels = Channels(targets.intake, 4);
@@ -144,10 +152,18 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   };
   // Per call over both phases and the settling between them (where the
   // stack finishes the saturated phase's work): intake's and Redis's CPU.
+  // And the whole machine's CPU per saturated call, what the stack
+  // spent working it off included (screening's decisions, the relays).
   const PhaseCpu unary_cpu(env.redis_addr, "intake", targets.intake_pid);
-  const auto [saturated, half, settle_s] = RunSaturatedThenHalf(
-      "RecordArrival", arrival, env.threads, env.duration, [&] { return WaitUntilQuiet(env); });
+  MachinePhase unary_machine;
+  const auto [saturated, half, settle_s] =
+      RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration, [&] {
+        const double s = WaitUntilQuiet(env);
+        unary_machine.Stop();
+        return s;
+      });
   unary_cpu.PerItem("unary", saturated.calls + half.calls, out);
+  unary_machine.PerItem("unary", saturated.calls, out);
   out["unary_qps"] = saturated.calls_per_s;
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
@@ -155,6 +171,14 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["unary_ratio"] = Ratio(saturated.calls_per_s, echo_result.calls_per_s);
   out["unary_ratio_to_committed_echo"] =
       Ratio(saturated.calls_per_s, committed.saturated.calls_per_s);
+  // The same ratio in the machine's CPU per call: what the target asks of
+  // the cost of a call, whatever the cores' use in each phase. (No
+  // steadier than the rates: when this machine slows down, the same work
+  // counts more CPU time.)
+  if (out.contains("echo_machine_cpu_us") && out.contains("unary_machine_cpu_us")) {
+    out["unary_cpu_ratio"] =
+        Ratio(out["echo_machine_cpu_us"].get<double>(), out["unary_machine_cpu_us"].get<double>());
+  }
   out["p50_half_load_ms"] = half.p50_ms;
   out["p99_half_load_ms"] = half.p99_ms;
   out["half_load_settle_s"] = settle_s;
@@ -166,6 +190,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   bulk_ctx.AddMetadata("authorization", "Bearer " + env.token);
   auto stream = stubs[0]->BulkImport(&bulk_ctx);
   const PhaseCpu bulk_cpu(env.redis_addr, "intake", targets.intake_pid);
+  const MachinePhase bulk_machine;
   const bool peak_reset = ResetPeakRss(targets.intake_pid);
   const auto bulk_start = Clock::now();
   std::thread writer([&] {
@@ -211,6 +236,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   out["bulk_answered_rows_per_s"] = answered / answered_s;
   out["bulk_rows_per_s"] = accepted / e2e_s;
   bulk_cpu.PerItem("bulk", accepted, out);
+  bulk_machine.PerItem("bulk", accepted, out);
   std::fprintf(
       stderr, "BulkImport %d rows: answered at %.0f rows/s; in Redis and on Kafka at %.0f rows/s\n",
       targets.bulk_rows, answered / answered_s, accepted / e2e_s);

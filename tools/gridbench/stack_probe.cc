@@ -107,6 +107,34 @@ double ProcessCpuSeconds(int pid) {
   return CpuSecondsOfStat(stat, sysconf(_SC_CLK_TCK)).value_or(-1);
 }
 
+std::optional<MachineCpu> MachineCpuOfProcStat(std::string_view text) {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice":
+  // guest time is already inside user and nice.
+  constexpr std::string_view kPrefix = "cpu ";
+  if (text.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  text.remove_prefix(kPrefix.size());
+  long long fields[8];
+  for (long long& field : fields) {
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
+    if (ec != std::errc() || stop == text.data()) return std::nullopt;
+    text.remove_prefix(static_cast<size_t>(stop - text.data()));
+  }
+  const auto [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+  MachineCpu cpu;
+  cpu.busy = user + nice + system + irq + softirq;
+  cpu.steal = steal;
+  cpu.total = cpu.busy + idle + iowait + steal;
+  return cpu;
+}
+
+std::optional<MachineCpu> ReadMachineCpu() {
+  std::ifstream file("/proc/stat");
+  std::string line;
+  if (!std::getline(file, line)) return std::nullopt;
+  return MachineCpuOfProcStat(line);
+}
+
 std::optional<double> RunQueueWaitOfSchedstat(std::string_view line) {
   // "<ns on a CPU> <ns waiting for one> <timeslices>"
   const size_t first = line.find(' ');
@@ -208,6 +236,27 @@ PhaseCpu::PhaseCpu(std::string redis_addr, std::string service, int pid)
       redis_s_(RedisCpuSeconds(redis_addr_)),
       rewrites_(RedisAofRewrites(redis_addr_)),
       scheduler_(ProcessSchedulerCounts(pid_)) {}
+
+void MachinePhase::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
+  const auto end = end_ ? end_ : ReadMachineCpu();
+  if (items <= 0 || !start_ || !end || end->total <= start_->total) return;
+  const double busy_s =
+      static_cast<double>(end->busy - start_->busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double total = static_cast<double>(end->total - start_->total);
+  const double cpus = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+  const double us = busy_s * 1e6 / static_cast<double>(items);
+  const double cores_busy = cpus * static_cast<double>(end->busy - start_->busy) / total;
+  const double steal_pct = 100.0 * static_cast<double>(end->steal - start_->steal) / total;
+  const double at_full = us > 0 ? cpus * 1e6 / us : 0;
+  out[phase + "_machine_cpu_us"] = us;
+  out[phase + "_cores_busy"] = cores_busy;
+  out[phase + "_steal_pct"] = steal_pct;
+  out[phase + "_per_s_at_full_cores"] = at_full;
+  std::fprintf(stderr,
+               "%s: the machine's CPU per item %.1f us (every process and the kernel), %.2f of "
+               "%.0f cores busy, %.1f %% stolen: %.0f per second at full use of the cores\n",
+               phase.c_str(), us, cores_busy, cpus, steal_pct, at_full);
+}
 
 void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {
   const double service_end = ProcessCpuSeconds(pid_);

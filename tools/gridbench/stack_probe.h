@@ -53,6 +53,38 @@ std::optional<SchedulerCounts> ProcessSchedulerCounts(int pid);
 std::optional<double> RunQueueWaitOfSchedstat(std::string_view line);
 std::optional<long long> VoluntarySwitchesOfStatus(std::string_view status);
 
+// The whole machine's CPU time, from the first line of /proc/stat, in clock
+// ticks summed over all CPUs: what every process and the kernel used
+// (`busy`: user, nice, system, irq, softirq), what the hypervisor gave to
+// other guests while this machine wanted a CPU (`steal`), and all of it
+// (`total`, idle and iowait included). Over a phase, busy time per item
+// counts everything the items cost here, the benchmark client's share
+// included, so it says how many items per second the cores could carry at
+// best; steal says how much of a slow run was the neighbours.
+struct MachineCpu {
+  long long busy = 0, steal = 0, total = 0;
+};
+std::optional<MachineCpu> MachineCpuOfProcStat(std::string_view text);
+std::optional<MachineCpu> ReadMachineCpu();
+
+// The machine's CPU over a phase (from construction to Stop, or to PerItem
+// when not stopped): PerItem adds
+// <phase>_machine_cpu_us (per item), <phase>_cores_busy, <phase>_steal_pct
+// and <phase>_per_s_at_full_cores (the items per second this machine's
+// CPUs would carry at that cost) to `out` and prints them; nothing when a
+// reading failed.
+class MachinePhase {
+ public:
+  MachinePhase() : start_(ReadMachineCpu()) {}
+  // Ends the phase before its items are known (e.g. once the stack has
+  // worked off a saturated phase, whose calls are counted after the next).
+  void Stop() { end_ = ReadMachineCpu(); }
+  void PerItem(const std::string& phase, long long items, nlohmann::json& out) const;
+
+ private:
+  std::optional<MachineCpu> start_, end_;
+};
+
 // Resident set size of a process, in MiB (-1 if unknown).
 double RssMib(int pid);
 

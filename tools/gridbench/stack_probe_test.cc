@@ -53,6 +53,44 @@ TEST(ProcessCpuSeconds, ReadsThisProcess) {
   EXPECT_EQ(ProcessCpuSeconds(-1), -1);
 }
 
+// user 100, nice 20, system 30, idle 500, iowait 7, irq 3, softirq 5,
+// steal 11, guest 40 (inside user), guest_nice 0.
+constexpr char kProcStat[] = "cpu  100 20 30 500 7 3 5 11 40 0\ncpu0 50 10 15 250 3 1 2 5 20 0\n";
+
+TEST(MachineCpuOfProcStat, SplitsBusyStolenAndIdleTime) {
+  auto cpu = MachineCpuOfProcStat(kProcStat);
+  ASSERT_TRUE(cpu.has_value());
+  EXPECT_EQ(cpu->busy, 100 + 20 + 30 + 3 + 5);  // guest time is not counted twice
+  EXPECT_EQ(cpu->steal, 11);
+  EXPECT_EQ(cpu->total, 158 + 500 + 7 + 11);
+}
+
+TEST(MachineCpuOfProcStat, IsNothingForAnotherLineOrTooFewFields) {
+  EXPECT_EQ(MachineCpuOfProcStat("cpu0 50 10 15 250 3 1 2 5 20 0"), std::nullopt);
+  EXPECT_EQ(MachineCpuOfProcStat("cpu  100 20 30 500 7 3 5"), std::nullopt);
+  EXPECT_EQ(MachineCpuOfProcStat("cpu  100 20 x 500 7 3 5 11"), std::nullopt);
+  EXPECT_EQ(MachineCpuOfProcStat(""), std::nullopt);
+}
+
+TEST(ReadMachineCpu, ReadsThisMachineAndOnlyGrows) {
+  auto first = ReadMachineCpu();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_GT(first->total, first->busy);
+  // Busy until the machine has counted a clock tick more of CPU (this
+  // spinning is counted whatever else runs), for at most 5 s.
+  std::optional<MachineCpu> second;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  volatile long long spin = 0;
+  do {
+    for (int i = 0; i < 1'000'000; ++i) spin = spin + i;
+    second = ReadMachineCpu();
+    ASSERT_TRUE(second.has_value());
+  } while (second->busy == first->busy && std::chrono::steady_clock::now() < deadline);
+  EXPECT_GT(second->busy, first->busy);
+  EXPECT_GE(second->total, first->total);
+  EXPECT_GE(second->steal, first->steal);
+}
+
 TEST(RunQueueWaitOfSchedstat, IsTheSecondField) {
   EXPECT_EQ(RunQueueWaitOfSchedstat("123456 2500000000 77\n"), 2.5);
   EXPECT_EQ(RunQueueWaitOfSchedstat("123456 0 77"), 0.0);
