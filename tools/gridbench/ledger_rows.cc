@@ -43,6 +43,7 @@ intake::v1::ArrivalRecorded ArrivalRow(long long i, const std::string& run,
   common::v1::Actor actor;
   actor.set_subject(subject);
   *event.mutable_meta() = platform::NewEventMeta(a->arrival_id(), 1, a->grid_id(), actor, now);
+  event.set_resident_created(true);  // person i is new, as intake would say
   return event;
 }
 

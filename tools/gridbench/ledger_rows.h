@@ -19,7 +19,8 @@ intake::v1::RegisterResidentRequest RegistrationRow(long long i, int family, con
 // screening's events, gridmicro's batches): arrival "<run>-e<i>" of person
 // "<run>-p<i>" by train from Shenzhen with a green code an hour before
 // `now`, having visited `visited` (a division code) three days before;
-// spread over `grids`; its meta by `subject`.
+// spread over `grids`; its meta by `subject`; flagged resident_created
+// (person i is new, as intake would say).
 intake::v1::ArrivalRecorded ArrivalRow(long long i, const std::string& run,
                                        const std::vector<std::string>& grids,
                                        const std::string& visited, const std::string& subject,

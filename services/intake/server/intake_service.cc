@@ -188,6 +188,8 @@ grpc::Status IntakeServiceImpl::RecordArrival(grpc::ServerContext* context,
       v1::ArrivalRecorded event;
       *event.mutable_meta() = Meta(arrival_id, 1, grid, caller, now);
       *event.mutable_arrival() = arrival;
+      event.set_resident_created(out->resident_created());
+      event.set_screened_at_checkpoint(request->screened_at_checkpoint());
       RedactPersonalData(event.mutable_arrival());
       txn.PublishFrame(Frame(kArrivalTopic, rid, event, event.meta()));
       return txn;

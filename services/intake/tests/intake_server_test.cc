@@ -237,6 +237,9 @@ TEST_F(IntakeServerTest, SamePersonInAnotherGridIsAFailedPrecondition) {
   EXPECT_NE(s.error_message().find(kGrid), std::string::npos);
 }
 
+// The arrival event also says whether the person was registered with it
+// and whether screening's checkpoint recorded it (what screening's
+// consumer reads first for).
 TEST_F(IntakeServerTest, ArrivalRegistersTheUnknownPersonAndHidesThePlateInTheEvent) {
   v1::RecordArrivalResponse resp;
   grpc::Status s = Call(&v1::IntakeService::Stub::RecordArrival, worker_, Arrival("arr-1"), &resp);
@@ -251,10 +254,27 @@ TEST_F(IntakeServerTest, ArrivalRegistersTheUnknownPersonAndHidesThePlateInTheEv
   EXPECT_FALSE(event.arrival().vehicle_id().empty());
   EXPECT_TRUE(event.arrival().destination().room().empty());
   EXPECT_EQ(arrivals[0].value.find("辽A12345"), std::string::npos);
+  EXPECT_TRUE(event.resident_created()) << "registered with this arrival";
+  EXPECT_FALSE(event.screened_at_checkpoint());
   EXPECT_EQ(Topic("gridbridge.intake.resident.v1", 1).size(), 1u);
   v1::GridLedger ledger = Ledger();
   EXPECT_EQ(ledger.residents(), 1);
   EXPECT_EQ(ledger.arrivals_last_14_days(), 1);
+
+  // The same person again, at a checkpoint: known, and the event says both.
+  v1::RecordArrivalRequest at_checkpoint = Arrival("arr-2");
+  at_checkpoint.set_screened_at_checkpoint(true);
+  s = Call(&v1::IntakeService::Stub::RecordArrival, worker_, at_checkpoint, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(resp.resident_created());
+  arrivals = Topic("gridbridge.intake.arrival.v1", 2);
+  ASSERT_EQ(arrivals.size(), 2u);
+  v1::ArrivalRecorded again;
+  ASSERT_TRUE(again.ParseFromString(arrivals[1].value));
+  EXPECT_EQ(again.arrival().resident_id(), event.arrival().resident_id());
+  EXPECT_FALSE(again.resident_created());
+  EXPECT_TRUE(again.screened_at_checkpoint());
+  EXPECT_EQ(Ledger().residents(), 1);
 }
 
 TEST_F(IntakeServerTest, HealthVisitsHelpAndLeadsMoveTheLedger) {

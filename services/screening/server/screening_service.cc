@@ -115,7 +115,10 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
     std::vector<intake::v1::RecordArrivalResponse> recorded;
     std::vector<Situation> situations;
     const absl::Time intake_start = absl::Now();
-    auto all_recorded = deps_.intake.RecordArrivals(authorization, request->people());
+    // Marked, so that the arrival events do not race this check's decisions.
+    google::protobuf::RepeatedPtrField<intake::v1::RecordArrivalRequest> people = request->people();
+    for (auto& person : people) person.set_screened_at_checkpoint(true);
+    auto all_recorded = deps_.intake.RecordArrivals(authorization, people);
     for (int i = 0; i < request->people_size(); ++i) {
       const std::string at = absl::StrCat("people[", i, "]: ");
       auto& r = all_recorded[i];

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "gridbridge/intake/v1/events.pb.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/screening/v1/events.pb.h"
 #include "gridbridge/screening/v1/screening_service.grpc.pb.h"
@@ -512,6 +514,20 @@ TEST_F(ScreeningServerTest, IntakeEventsAreScreenedAndAPositiveTestEscalates) {
   // Peng's escalation. Peng's arrival event was not decided a second time.
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(Topic(kDecisionTopic, 3).size(), 3u);
+
+  // Both were registered with their arrivals; Peng's event says the
+  // checkpoint screened it (screening's consumer reads first for it).
+  std::map<std::string, intake::v1::ArrivalRecorded> arrivals;  // by resident
+  for (const auto& record : Topic("gridbridge.intake.arrival.v1", 2)) {
+    intake::v1::ArrivalRecorded event;
+    ASSERT_TRUE(event.ParseFromString(record.value));
+    arrivals[event.arrival().resident_id()] = event;
+  }
+  ASSERT_EQ(arrivals.size(), 2u);
+  EXPECT_TRUE(arrivals[peng_id].resident_created());
+  EXPECT_TRUE(arrivals[peng_id].screened_at_checkpoint());
+  EXPECT_TRUE(arrivals[installer].resident_created());
+  EXPECT_FALSE(arrivals[installer].screened_at_checkpoint());
 }
 
 // A risk-area change re-screens the arrivals of the last 14 days: exactly

@@ -58,6 +58,15 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   google::protobuf::Arena arena;
   std::vector<const intake::v1::Arrival*> arrivals;
   std::vector<size_t> record_of;  // the record of each arrival
+  // Intake registered the person with the arrival: screening holds nothing
+  // of theirs, so they are decided without a read (a round trip and its
+  // Redis work per batch; a wrong flag costs a round trip, never a wrong
+  // decision: see DecisionRecorder::RecordAll). Not so for an arrival
+  // screened at a checkpoint, whose decision is made by the check, often
+  // still under way: read first, the event finds that decision instead of
+  // racing the check's commit (which would then fail its guard and go
+  // again, in the check's time).
+  std::vector<bool> newly_registered;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].topic != kIntakeArrivalTopic) {
       out[i] = Handle(batch[i]);
@@ -74,6 +83,7 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
     event->mutable_arrival()->clear_destination();
     arrivals.push_back(*arrival);
     record_of.push_back(i);
+    newly_registered.push_back(event->resident_created() && !event->screened_at_checkpoint());
   }
   if (arrivals.empty()) return out;
   auto fail_all = [&](const absl::Status& st) {
@@ -93,7 +103,8 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // One script run per grid: a batch spreads over many grids, a few
   // arrivals each, where watched rounds (two round trips per grid, one
   // after another) cost more than they save (docs/performance.md).
-  auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now);
+  auto decided =
+      deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now, newly_registered);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   // The grids of the decisions this batch made (a remembered one names the
   // list it was made against, and its maker saw to it), in case the list
