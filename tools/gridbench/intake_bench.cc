@@ -157,11 +157,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   const PhaseCpu unary_cpu(env.redis_addr, "intake", targets.intake_pid);
   MachinePhase unary_machine;
   const auto [saturated, half, settle_s] =
-      RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration, [&] {
-        const double s = WaitUntilQuiet(env);
-        unary_machine.Stop();
-        return s;
-      });
+      RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration,
+                           [&] { return WaitUntilQuietThenStop(env, unary_machine); });
   unary_cpu.PerItem("unary", saturated.calls + half.calls, out);
   unary_machine.PerItem("unary", saturated.calls, out);
   out["unary_qps"] = saturated.calls_per_s;

@@ -176,11 +176,8 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   const PhaseCpu screen_cpu(env.redis_addr, "screening", targets.screening_pid);
   MachinePhase screen_machine;
   const auto [saturated, half, settle_s] =
-      RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration, [&] {
-        const double s = WaitUntilQuiet(env);
-        screen_machine.Stop();
-        return s;
-      });
+      RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration,
+                           [&] { return WaitUntilQuietThenStop(env, screen_machine); });
   screen_cpu.PerItem("screen", saturated.calls + half.calls, out);
   screen_machine.PerItem("screen", saturated.calls, out);
   out["screen_qps"] = saturated.calls_per_s;

@@ -70,4 +70,10 @@ double WaitUntilQuiet(const BenchEnv& env, std::chrono::milliseconds still,
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+double WaitUntilQuietThenStop(const BenchEnv& env, MachinePhase& phase) {
+  const double waited = WaitUntilQuiet(env);
+  phase.Stop();
+  return waited;
+}
+
 }  // namespace gridbridge::bench

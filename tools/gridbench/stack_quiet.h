@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bench_env.h"
+#include "stack_probe.h"
 
 namespace gridbridge::bench {
 
@@ -18,5 +19,9 @@ namespace gridbridge::bench {
 double WaitUntilQuiet(const BenchEnv& env,
                       std::chrono::milliseconds still = std::chrono::milliseconds(1000),
                       std::chrono::milliseconds limit = std::chrono::milliseconds(60000));
+
+// WaitUntilQuiet, then `phase` ends: a saturated phase's machine CPU with
+// its working off, counted before the half-load phase that follows.
+double WaitUntilQuietThenStop(const BenchEnv& env, MachinePhase& phase);
 
 }  // namespace gridbridge::bench

@@ -7,7 +7,6 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "measure_lifecycle.h"
-#include "metrics.h"
 #include "stack.h"
 #include "store_test_fixtures.h"
 
@@ -42,13 +41,6 @@ class DecisionRecorderTest : public ::testing::Test {
   // A read of the person's record version, for ReadAfter.
   static platform::RedisArgs PersonVersionRead(const std::string& resident_id) {
     return {"HGET", ScreeningStore::PersonKey(kGrid, resident_id), "v"};
-  }
-  // Redis round trips this process has made (the client's metric).
-  static double RoundTrips() {
-    for (const auto& family : platform::Metrics().Collect()) {
-      if (family.name == "gridbridge_redis_roundtrips_total") return family.metric[0].counter.value;
-    }
-    return -1;
   }
   long long MeasuresStarted() {
     auto counts = store_.GetGridScreening(kGrid);
@@ -170,16 +162,16 @@ TEST_F(DecisionRecorderTest, EveryPersonOfABatchIsRememberedInTheirGrid) {
 TEST_F(DecisionRecorderTest, ANewlyRegisteredPersonIsDecidedWithoutReadsAndRememberedInTheirGrid) {
   intake::v1::Arrival known = Arrival("a-0", T(4, 11, 15));
   known.set_resident_id("r-0");
-  double before = RoundTrips();
+  double before = test::RedisRoundTrips();
   ASSERT_TRUE(Decide(known, T(4, 11, 15)).ok());  // also loads the script
-  EXPECT_GE(RoundTrips() - before, 2) << "the reads, then the commit";
+  EXPECT_GE(test::RedisRoundTrips() - before, 2) << "the reads, then the commit";
 
   const intake::v1::Arrival arrival = Arrival("a-1", T(4, 11, 15));
-  before = RoundTrips();
+  before = test::RedisRoundTrips();
   DecisionRecorder::ReadAfter read_after{PersonVersionRead("r-1"), std::nullopt};
   auto decided = Decide(arrival, T(4, 11, 15), /*newly_registered=*/true, &read_after);
   ASSERT_TRUE(decided.ok()) << decided.status();
-  EXPECT_EQ(RoundTrips() - before, 1) << "the read after the commit included";
+  EXPECT_EQ(test::RedisRoundTrips() - before, 1) << "the read after the commit included";
   ASSERT_TRUE(read_after.reply.has_value());
   EXPECT_EQ(read_after.reply->str, "1") << "read after the commit";
   EXPECT_EQ(decided->decision(), v1::DECISION_MEASURE);

@@ -3,14 +3,8 @@
 // person is read before the decision.
 #include "intake_events.h"
 
-#include <fstream>
-#include <sstream>
-
-#include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "metrics.h"
-#include "policy.h"
 #include "stack.h"
 #include "store_test_fixtures.h"
 
@@ -23,20 +17,6 @@ using test::T;
 
 class IntakeEventsTest : public ::testing::Test {
  protected:
-  static v1::Policy Policy() {
-    std::stringstream text;
-    text << std::ifstream(testing::SourcePath("data/screening-policy.textproto")).rdbuf();
-    auto policy = LoadPolicy(text.str());
-    EXPECT_TRUE(policy.ok()) << policy.status();
-    return policy.ok() ? *policy : v1::Policy();
-  }
-  // Redis round trips this process has made (the client's metric).
-  static double RoundTrips() {
-    for (const auto& family : platform::Metrics().Collect()) {
-      if (family.name == "gridbridge_redis_roundtrips_total") return family.metric[0].counter.value;
-    }
-    return -1;
-  }
   // Person `resident`'s arrival `id` from Shaoyang the day before, as intake
   // publishes it.
   static platform::ConsumedRecord Event(const std::string& id, const std::string& resident,
@@ -60,11 +40,11 @@ class IntakeEventsTest : public ::testing::Test {
   }
   // Handles `record` alone; the Redis round trips it took.
   double Handle(const platform::ConsumedRecord& record) {
-    const double before = RoundTrips();
+    const double before = test::RedisRoundTrips();
     auto out = handler_.HandleBatch({record});
     EXPECT_EQ(out.size(), 1u);
     EXPECT_TRUE(out[0].ok()) << out[0];
-    return RoundTrips() - before;
+    return test::RedisRoundTrips() - before;
   }
   // The arrival screening last decided for `resident`.
   std::string LastDecidedArrival(const std::string& resident) {
@@ -77,7 +57,7 @@ class IntakeEventsTest : public ::testing::Test {
   platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
   ScreeningStore store_{redis_};
   DecisionRecorder decisions_{store_, nullptr};
-  PolicyHolder policy_{Policy()};
+  PolicyHolder policy_{test::RepoPolicy()};
   RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
   platform::FakeClock clock_{T(4, 11)};
   IntakeEventHandler handler_{

@@ -3,12 +3,9 @@
 // job's next look.
 #include "rescreener.h"
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "policy.h"
 #include "stack.h"
 #include "store_test_fixtures.h"
 
@@ -20,14 +17,6 @@ using test::T;
 
 class RescreenerTest : public ::testing::Test {
  protected:
-  static v1::Policy Policy() {
-    std::stringstream text;
-    text << std::ifstream(testing::SourcePath("data/screening-policy.textproto")).rdbuf();
-    auto policy = LoadPolicy(text.str());
-    EXPECT_TRUE(policy.ok()) << policy.status();
-    return policy.ok() ? *policy : v1::Policy();
-  }
-
   // Commits list `version` (Shaoyang a medium-risk area), as SetRiskAreas does.
   void SetList(long long version) {
     v1::RiskAreaList list;
@@ -63,7 +52,7 @@ class RescreenerTest : public ::testing::Test {
   platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
   ScreeningStore store_{redis_};
   DecisionRecorder decisions_{store_, nullptr};
-  PolicyHolder policy_{Policy()};
+  PolicyHolder policy_{test::RepoPolicy()};
   RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
   platform::FakeClock clock_{T(4, 11)};
 };

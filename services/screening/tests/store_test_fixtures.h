@@ -1,9 +1,18 @@
 #pragma once
-// What the in-process store tests (measure timers, decision recorder) share:
-// one grid, dates of the 2022 story in China time, and the risk-area plan.
+// What the in-process store tests (measure timers, decision recorder, the
+// re-screener, the event consumer) share: one grid, dates of the 2022 story
+// in China time, the risk-area plan, the repository's policy file, and the
+// Redis client's round-trip count.
+#include <fstream>
+#include <sstream>
+
 #include "absl/time/time.h"
 #include "calendar.h"
+#include "gtest/gtest.h"
+#include "metrics.h"
+#include "policy.h"
 #include "screening_engine.h"
+#include "stack.h"
 
 namespace gridbridge::screening::test {
 
@@ -27,6 +36,24 @@ inline Verdict RiskArea() {
   home->set_type(v1::MEASURE_TYPE_HOME_ISOLATION);
   home->set_days(7);
   return v;
+}
+
+// data/screening-policy.textproto, loaded (an empty policy, and a test
+// failure, if it does not load).
+inline v1::Policy RepoPolicy() {
+  std::stringstream text;
+  text << std::ifstream(testing::SourcePath("data/screening-policy.textproto")).rdbuf();
+  auto policy = LoadPolicy(text.str());
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return policy.ok() ? *policy : v1::Policy();
+}
+
+// Redis round trips this process has made (the client's metric).
+inline double RedisRoundTrips() {
+  for (const auto& family : platform::Metrics().Collect()) {
+    if (family.name == "gridbridge_redis_roundtrips_total") return family.metric[0].counter.value;
+  }
+  return -1;
 }
 
 }  // namespace gridbridge::screening::test
