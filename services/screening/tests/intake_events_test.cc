@@ -15,7 +15,7 @@ using google::protobuf::util::TimeUtil;
 using test::kGrid;
 using test::T;
 
-class IntakeEventsTest : public ::testing::Test {
+class IntakeEventsTest : public ::testing::Test, protected test::InProcessScreening {
  protected:
   // Person `resident`'s arrival `id` from Shaoyang the day before, as intake
   // publishes it.
@@ -53,13 +53,6 @@ class IntakeEventsTest : public ::testing::Test {
     return person.ok() ? person->value.last_decision().arrival_id() : "";
   }
 
-  testing::RedisServer server_;
-  platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
-  ScreeningStore store_{redis_};
-  DecisionRecorder decisions_{store_, nullptr};
-  PolicyHolder policy_{test::RepoPolicy()};
-  RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
-  platform::FakeClock clock_{T(4, 11)};
   IntakeEventHandler handler_{
       {store_, decisions_, policy_, risk_areas_, platform::Divisions::Builtin(), clock_, {}}};
 };

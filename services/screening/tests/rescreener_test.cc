@@ -15,7 +15,7 @@ namespace {
 using test::kGrid;
 using test::T;
 
-class RescreenerTest : public ::testing::Test {
+class RescreenerTest : public ::testing::Test, protected test::InProcessScreening {
  protected:
   // Commits list `version` (Shaoyang a medium-risk area), as SetRiskAreas does.
   void SetList(long long version) {
@@ -47,14 +47,6 @@ class RescreenerTest : public ::testing::Test {
     }
     return got;
   }
-
-  testing::RedisServer server_;
-  platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
-  ScreeningStore store_{redis_};
-  DecisionRecorder decisions_{store_, nullptr};
-  PolicyHolder policy_{test::RepoPolicy()};
-  RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
-  platform::FakeClock clock_{T(4, 11)};
 };
 
 TEST_F(RescreenerTest, ANotifiedChangeIsRescreenedAtOnceNotAtTheNextLook) {

@@ -8,10 +8,13 @@
 
 #include "absl/time/time.h"
 #include "calendar.h"
+#include "clock.h"
+#include "decision_recorder.h"
 #include "gtest/gtest.h"
 #include "metrics.h"
 #include "policy.h"
 #include "screening_engine.h"
+#include "screening_state.h"
 #include "stack.h"
 
 namespace gridbridge::screening::test {
@@ -55,5 +58,18 @@ inline double RedisRoundTrips() {
   }
   return -1;
 }
+
+// Screening's state on a redis-server of its own, wired as the service wires
+// it (the repository's policy, no risk-area list yet, a clock at 11
+// April): the members of a test fixture that derives from it.
+struct InProcessScreening {
+  testing::RedisServer server_;
+  platform::RedisClient redis_{*platform::RedisOptionsFromAddr(server_.addr())};
+  ScreeningStore store_{redis_};
+  DecisionRecorder decisions_{store_, nullptr};
+  PolicyHolder policy_{RepoPolicy()};
+  RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
+  platform::FakeClock clock_{T(4, 11)};
+};
 
 }  // namespace gridbridge::screening::test
