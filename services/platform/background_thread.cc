@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "background_arena.h"
 #include "spdlog/spdlog.h"
 
 namespace gridbridge::platform {
@@ -29,6 +30,7 @@ void NameThisThread(std::string_view name) {
 
 void BecomeBackgroundThread(std::string_view name) {
   NameThisThread(name);
+  UseBackgroundArena();
   const int nice = background_niceness.load();
   if (nice == 0) return;
   // PRIO_PROCESS with a thread id sets that thread's nice value alone.

@@ -17,8 +17,9 @@ namespace gridbridge::platform {
 // (gridbridge_screening_timer_lateness_seconds shows it).
 //
 // Names the calling thread (what `top -H`, `perf` and /proc show; Linux
-// keeps the first 15 characters) and raises its nice value to the
-// process's background niceness. Linux keeps a nice value per thread, and a
+// keeps the first 15 characters), moves its allocations to the arena
+// background threads share (UseBackgroundArena) and raises its nice value
+// to the process's background niceness. Linux keeps a nice value per thread, and a
 // thread may always lower its own priority. Threads it creates afterwards
 // inherit both.
 //

@@ -3,12 +3,14 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include "absl/status/status.h"
+#include "kafka_thread_arena.h"
 
 namespace gridbridge::platform {
 
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(
     const std::map<std::string, std::string>& properties) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  ShareBackgroundArenaWithKafkaThreads(conf->c_ptr_global());
   std::string err;
   for (const auto& [key, value] : properties) {
     if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+
+namespace gridbridge::platform {
+
+// Background threads (BecomeBackgroundThread) and librdkafka's threads
+// allocate from one jemalloc arena of their own, shared among them and apart
+// from request threads'.
+//
+// Why, measured in screening's decisions phase (docs/performance.md,
+// session 21): with the arena per thread jemalloc assigns, a consumer's
+// batch (tens of megabytes, freed once committed) kept landing on fresh
+// pages, 73,000-108,000 page faults per 100,000 decisions and a fifth to a
+// third of the consumers' CPU; 80,000 with purging off, while jemalloc held
+// up to 1 GB of freed pages it did not reuse. Sharing one arena,
+// a consumer and its librdkafka broker thread (which allocates what the
+// consumer frees) reuse each other's memory: 46,000-60,000 faults, less CPU
+// per decision. One arena for the whole process did as well for the
+// decisions but lengthened the checkpoint's tail (8 pairs): request threads
+// then share arena locks with threads at nice 10, and a request waits for
+// a lock whose holder waits for a CPU. Request threads keep jemalloc's.
+//
+// Moves the calling thread's future allocations to that arena (made on
+// first use). Does nothing where jemalloc is not the allocator (sanitizer
+// builds, tools): allocations then stay where the allocator puts them.
+void UseBackgroundArena();
+
+// The jemalloc arena the calling thread allocates from; nullopt without
+// jemalloc (for tests and diagnostics).
+std::optional<unsigned> ThisThreadArena();
+
+}  // namespace gridbridge::platform
