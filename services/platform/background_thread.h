@@ -17,11 +17,12 @@ namespace gridbridge::platform {
 // (gridbridge_screening_timer_lateness_seconds shows it).
 //
 // Names the calling thread (what `top -H`, `perf` and /proc show; Linux
-// keeps the first 15 characters), moves its allocations to the arena
-// background threads share (UseBackgroundArena) and raises its nice value
-// to the process's background niceness. Linux keeps a nice value per thread, and a
-// thread may always lower its own priority. Threads it creates afterwards
-// inherit both.
+// keeps the first 15 characters), raises its nice value to the process's
+// background niceness and moves its allocations to the arena background
+// threads share (UseBackgroundArena). Linux keeps a nice value per thread,
+// and a thread may always lower its own priority. Threads it creates
+// afterwards inherit its name and nice value, not its arena (jemalloc
+// assigns theirs; librdkafka's are moved by MakeKafkaConf's interceptor).
 //
 // Such a thread must not hold what a request thread may wait for (a lock,
 // a Redis round trip other callers share: see RedisClient), or the request
