@@ -61,6 +61,12 @@ class DecisionRecorder {
   // answers first, and a record that exists after all fails the commit's
   // version guard and is read then: a wrong flag costs a round trip, never
   // a wrong decision.
+  // `new_person_log`: what the request log keeps of a newly registered
+  // person's decision. kOutcomeOnly for intake's events of arrivals no
+  // checkpoint recorded (no client will ask for them again; see
+  // DecisionSubject::log_outcome_only): the same arrival again then gets
+  // its first decision's ids, decision, rule and versions, not its words.
+  // A checkpoint keeps the full answer, which a retried check returns.
   // `read_after`: a read run in the commit's round trip, after the commit
   // (Redis runs a connection's commands in order); its reply is set only
   // when it followed every commit the call made (none decided again on its
@@ -70,10 +76,11 @@ class DecisionRecorder {
     std::optional<platform::RedisReply> reply;
   };
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
+  enum class NewPersonLog { kFullAnswer, kOutcomeOnly };
   std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
       const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
       const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered = {},
-      ReadAfter* read_after = nullptr);
+      ReadAfter* read_after = nullptr, NewPersonLog new_person_log = NewPersonLog::kFullAnswer);
 
   // Past arrivals decided again after the risk-area list changed to
   // `version`, given what the caller read with them: the person's record

@@ -15,6 +15,18 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
 }
 
+// What the request log keeps of `d` for a subject with log_outcome_only.
+std::string OutcomeBytes(const v1::PersonDecision& d) {
+  v1::PersonDecision outcome;
+  outcome.set_resident_id(d.resident_id());
+  outcome.set_arrival_id(d.arrival_id());
+  outcome.set_decision(d.decision());
+  outcome.set_rule(d.rule());
+  outcome.set_policy_version(d.policy_version());
+  outcome.set_risk_list_version(d.risk_list_version());
+  return outcome.SerializeAsString();
+}
+
 v1::PersonDecision DecisionOf(const Verdict& v) {
   v1::PersonDecision d;
   d.set_decision(v.decision);
@@ -114,9 +126,10 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   // Without a request to remember there is no response to keep.
   const platform::GridKeys keys = ScreeningStore::Keys(grid);
   GridTransaction txn(keys, s.key,
-                      s.key.empty() ? std::string()
-                      : decides     ? bytes.answer
-                                    : decision.SerializeAsString(),
+                      s.key.empty()        ? std::string()
+                      : s.log_outcome_only ? OutcomeBytes(decision)
+                      : decides            ? bytes.answer
+                                           : decision.SerializeAsString(),
                       now);
   const std::string person_key = ScreeningStore::PersonKey(grid, rid);
   txn.ExpectVersion(person_key, person.version);

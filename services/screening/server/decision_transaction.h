@@ -29,6 +29,13 @@ struct DecisionSubject {
   int doses = 0;
   std::optional<intake::v1::NucleicAcidTest> latest_test;
   const v1::ExposureAlerted* exposure = nullptr;  // published with the decision
+  // The request log keeps the decision's outcome only (ids, decision, rule,
+  // policy and list versions; not its words, test days or measure): for a
+  // decision no client will ask for again, whose log entry only tells a
+  // redelivered event that it was decided, and against which list. A
+  // full answer is ~300 bytes a decision in Redis's memory for the log's
+  // two days, and as many in its AOF (docs/performance.md, session 21).
+  bool log_outcome_only = false;
 };
 
 // The subject of an arrival's decision; `rescreen_version` 0 for its first

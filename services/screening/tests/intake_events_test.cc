@@ -91,5 +91,56 @@ TEST_F(IntakeEventsTest, AWronglyFlaggedArrivalIsStillDecidedOnThePersonsRecord)
   EXPECT_EQ(counts->decisions(), 2);
 }
 
+// What the request log answers for an arrival decided before: asked the
+// way a retried check asks (the person read first).
+v1::PersonDecision Remembered(DecisionRecorder& decisions, const platform::ConsumedRecord& record,
+                              absl::Time now) {
+  intake::v1::ArrivalRecorded event;
+  EXPECT_TRUE(event.ParseFromString(record.value));
+  common::v1::Actor actor;
+  actor.set_subject("test");
+  auto again = decisions.RecordAll(
+      actor, {&event.arrival()},
+      [](size_t, const v1::PersonStatus&) -> Verdict {
+        ADD_FAILURE() << "decided again instead of answered from the log";
+        return {};
+      },
+      now);
+  EXPECT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].ok()) << again[0].status();
+  return again[0].ok() ? *again[0] : v1::PersonDecision();
+}
+
+// A new person's arrival that no checkpoint recorded is logged by its
+// outcome only (no client will ask for it); a checkpoint's arrival keeps
+// the whole answer, words and all, which a retried check returns.
+TEST_F(IntakeEventsTest, ANewPersonsEventIsLoggedByItsOutcomeACheckpointsArrivalWhole) {
+  const auto created = Event("a-1", "r-1", true, false);
+  const auto at_checkpoint = Event("a-2", "r-2", true, true);
+  Handle(created);
+  Handle(at_checkpoint);
+  const v1::PersonDecision full = Remembered(decisions_, at_checkpoint, clock_.Now());
+  EXPECT_EQ(full.arrival_id(), "a-2");
+  EXPECT_FALSE(full.explanation().empty());
+  EXPECT_GT(full.reasons_size(), 0);
+  const v1::PersonDecision outcome = Remembered(decisions_, created, clock_.Now());
+  EXPECT_EQ(outcome.arrival_id(), "a-1");
+  EXPECT_EQ(outcome.resident_id(), "r-1");
+  EXPECT_EQ(outcome.decision(), full.decision());
+  EXPECT_EQ(outcome.rule(), full.rule());
+  EXPECT_EQ(outcome.policy_version(), full.policy_version());
+  EXPECT_TRUE(outcome.explanation().empty());
+  EXPECT_EQ(outcome.reasons_size(), 0);
+  // The record keeps the whole decision all the same (GetPersonStatus).
+  auto person = store_.GetPerson(kGrid, "r-1");
+  ASSERT_TRUE(person.ok()) << person.status();
+  EXPECT_FALSE(person->value.last_decision().explanation().empty());
+  // And the event delivered again is answered from the log, not decided.
+  Handle(created);
+  auto counts = store_.GetGridScreening(kGrid);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->decisions(), 2);
+}
+
 }  // namespace
 }  // namespace gridbridge::screening

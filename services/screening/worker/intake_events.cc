@@ -103,8 +103,11 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // One script run per grid: a batch spreads over many grids, a few
   // arrivals each, where watched rounds (two round trips per grid, one
   // after another) cost more than they save (docs/performance.md).
-  auto decided =
-      deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now, newly_registered);
+  // No checkpoint will ask for a newly registered person's arrival (a
+  // checkpoint's is flagged): the request log keeps its outcome only.
+  auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now,
+                                           newly_registered, /*read_after=*/nullptr,
+                                           DecisionRecorder::NewPersonLog::kOutcomeOnly);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   // The grids of the decisions this batch made (a remembered one names the
   // list it was made against, and its maker saw to it), in case the list
