@@ -111,6 +111,14 @@ int main(int argc, char** argv) {
       ->envname("GRIDBRIDGE_SCREENING_CONSUMERS")
       ->check(CLI::Range(1, 12))
       ->capture_default_str();
+  int list_max_age_ms = 1000;
+  app.add_option("--risk_list_max_age_ms", list_max_age_ms,
+                 "how long a check takes the risk-area list from memory once seen in force "
+                 "(0: read it on every check); a change through another replica within it is "
+                 "caught by the check's read after its commit, which re-screens the check")
+      ->envname("GRIDBRIDGE_SCREENING_RISK_LIST_MAX_AGE_MS")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
   platform::ParseServerConfigOrExit(app, config, argc, argv);
   auto policy = screening::LoadPolicy(ReadFile(policy_file));
   if (!policy.ok()) {
@@ -156,7 +164,8 @@ int main(int argc, char** argv) {
   };
   screening::ScreeningServiceImpl service({*d.verifier, *d.authorizer, store, intake, decisions,
                                            policy_holder, risk_areas, divisions, d.clock(), notify,
-                                           [&] { rescreener.Notify(); }, rescreen_if_list_changed});
+                                           [&] { rescreener.Notify(); }, rescreen_if_list_changed,
+                                           absl::Milliseconds(list_max_age_ms)});
   // Intake's arrival and health events, screened as they come. The
   // consumers run at background priority (platform::BecomeBackgroundThread)
   // on their own connections: a round trip they shared with checks would

@@ -105,7 +105,9 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
         return platform::ToGrpcStatus(Prefixed(at, s));
       }
     }
-    auto risk_areas = deps_.risk_areas.Current();
+    // The list as last confirmed, without a round trip: the fence read
+    // after the commit (below) catches a change since.
+    auto risk_areas = deps_.risk_areas.Recent(deps_.list_max_age);
     if (!risk_areas.ok()) return platform::ToGrpcStatus(risk_areas.status());
     const std::shared_ptr<const v1::Policy> policy = deps_.policy.Current();
     const std::string authorization = Authorization(*context);
@@ -171,6 +173,7 @@ grpc::Status ScreeningServiceImpl::ScreenArrival(grpc::ServerContext* context,
       auto version = RiskAreaCache::VersionOf(*list_after.reply);
       if (!version.ok()) return platform::ToGrpcStatus(version.status());
       version_after = *version;
+      deps_.risk_areas.Observe(*version);
     }
     auto again = deps_.rescreen_if_list_changed(oldest, grids, version_after);
     if (!again.ok()) {
@@ -262,6 +265,7 @@ grpc::Status ScreeningServiceImpl::SetRiskAreas(grpc::ServerContext* context,
         [&](const GridTransaction& txn) { return deps_.store.Commit(txn); }, build, response,
         [&] {
           if (deps_.notify_outbox) deps_.notify_outbox(unit);
+          deps_.risk_areas.Observe(response->version());  // this replica's next check reads it
           if (deps_.risk_areas_changed) deps_.risk_areas_changed();
         }));
   });

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "auth.h"
 #include "clock.h"
 #include "decision_recorder.h"
@@ -35,6 +36,9 @@ struct ScreeningDeps {
   std::function<absl::StatusOr<bool>(long long, const std::vector<std::string>&,
                                      std::optional<long long>)>
       rescreen_if_list_changed;
+  // How long a check takes the risk-area list from memory once confirmed in
+  // force (RiskAreaCache::Recent; zero: read on every check).
+  absl::Duration list_max_age = absl::Seconds(1);
 };
 
 // gridbridge.screening.v1.ScreeningService: validate -> authorize -> intake

@@ -35,7 +35,10 @@ absl::StatusOr<std::shared_ptr<const RiskAreaIndex>> RiskAreaCache::Current() {
   const long long version = *version_read;
   {
     std::lock_guard lock(mu_);
-    if (version == version_) return index_;
+    if (version == version_) {
+      confirmed_ = std::chrono::steady_clock::now();
+      return index_;
+    }
   }
   auto list = store_.GetRiskAreas();
   if (!list.ok()) return list.status();
@@ -44,8 +47,29 @@ absl::StatusOr<std::shared_ptr<const RiskAreaIndex>> RiskAreaCache::Current() {
   if (list->version >= version_) {
     version_ = list->version;
     index_ = index;
+    confirmed_ = std::chrono::steady_clock::now();
   }
   return index;
+}
+
+absl::StatusOr<std::shared_ptr<const RiskAreaIndex>> RiskAreaCache::Recent(absl::Duration max_age) {
+  {
+    std::lock_guard lock(mu_);
+    if (index_ != nullptr &&
+        std::chrono::steady_clock::now() - confirmed_ <= absl::ToChronoNanoseconds(max_age)) {
+      return index_;
+    }
+  }
+  return Current();
+}
+
+void RiskAreaCache::Observe(long long version) {
+  std::lock_guard lock(mu_);
+  if (version == version_) {
+    confirmed_ = std::chrono::steady_clock::now();
+  } else if (version > version_) {
+    confirmed_ = {};
+  }
 }
 
 }  // namespace gridbridge::screening

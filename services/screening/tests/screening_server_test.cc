@@ -639,6 +639,59 @@ TEST_F(ScreeningServerTest, ACheckCommittedAfterItsGridWasRescreenedIsRescreened
   EXPECT_NE(metrics.out.find("gridbridge_screening_late_rescreens_total 1"), std::string::npos);
 }
 
+// A replica takes the risk-area list from memory for a while once it saw it
+// in force (a minute here; RiskAreaCache::Recent): a list set through
+// another replica meanwhile still applies to the next check here, through
+// the check's read of the version after its commit, which has the check
+// re-screened (Rescreener::RescreenIfListChanged, reading the new list on
+// the way: the checks after it take that one).
+TEST_F(ScreeningServerTest, AListSetThroughAnotherReplicaAppliesToTheNextCheckHere) {
+  screening_.reset();
+  auto replica = [&] {
+    return std::make_unique<ServerProcess>(
+        BinaryPath("services/screening/gridbridge-screening"), redis_, broker_, keys_,
+        std::vector<std::string>{
+            "--policy_file", gridbridge::testing::SourcePath("data/screening-policy.textproto"),
+            "--intake_target", intake_->target(), "--risk_list_max_age_ms", "60000"});
+  };
+  auto here = replica(), there = replica();
+  ASSERT_TRUE(here->Start());
+  ASSERT_TRUE(there->Start());
+  auto stub_of = [](const ServerProcess& p) {
+    return v1::ScreeningService::NewStub(
+        grpc::CreateChannel(p.target(), grpc::InsecureChannelCredentials()));
+  };
+  auto check = [&](const std::string& id, const std::string& id17) {
+    v1::ScreenArrivalRequest req;
+    req.set_request_id(id);
+    *req.add_people() = Person(id + "-a", id17, "430500", 3);  // via Shaoyang
+    v1::ScreenArrivalResponse answer;
+    grpc::Status st = Call(&v1::ScreeningService::Stub::ScreenArrival, worker_, req, &answer);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(answer.decisions_size(), 1);
+    return answer.decisions_size() == 1 ? answer.decisions(0) : v1::PersonDecision();
+  };
+  stub_ = stub_of(*here);
+  const v1::PersonDecision before = check("replica-1", "43110219830101201");
+  EXPECT_EQ(before.risk_list_version(), 0);  // no list yet: kept in memory for a minute
+  EXPECT_NE(before.decision(), v1::DECISION_MEASURE);
+
+  stub_ = stub_of(*there);
+  SetStoryRiskAreas();  // Shaoyang becomes a medium-risk area: list v1
+  stub_ = stub_of(*here);
+  const v1::PersonDecision stale = check("replica-2", "43110219830101202");
+  EXPECT_EQ(stale.decision(), v1::DECISION_MEASURE);
+  EXPECT_EQ(stale.rule(), "risk-area");
+  EXPECT_EQ(stale.risk_list_version(), 1);
+  EXPECT_TRUE(stale.rescreened()) << "decided against the list in memory, then re-screened";
+  EXPECT_EQ(stale.measure().status(), v1::MEASURE_STATUS_ACTIVE);
+
+  const v1::PersonDecision next = check("replica-3", "43110219830101203");
+  EXPECT_EQ(next.decision(), v1::DECISION_MEASURE);
+  EXPECT_EQ(next.risk_list_version(), 1);
+  EXPECT_FALSE(next.rescreened()) << "this replica has read the new list by now";
+}
+
 // A person back twice from a risk area, each measure released early: the
 // person's record names the second. A re-screen finding both arrivals
 // matching again leaves them alone: the first arrival's measure ran its

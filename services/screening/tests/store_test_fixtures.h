@@ -70,6 +70,25 @@ struct InProcessScreening {
   PolicyHolder policy_{RepoPolicy()};
   RiskAreaCache risk_areas_{store_, redis_, platform::Divisions::Builtin()};
   platform::FakeClock clock_{T(4, 11)};
+
+  // Commits risk-area list `version` (Shaoyang a medium-risk area), as
+  // SetRiskAreas does.
+  void CommitShaoyangList(long long version) {
+    v1::RiskAreaList list;
+    list.set_version(version);
+    auto* area = list.add_areas();
+    area->set_division_code("430500");
+    area->set_level(v1::RISK_LEVEL_MEDIUM);
+    area->mutable_effective_from()->set_seconds(absl::ToUnixSeconds(T(4, 1)));
+    platform::GridTransaction txn(ScreeningStore::Keys(ScreeningStore::kRiskAreasUnit), "", "",
+                                  T(4, 11));
+    txn.ExpectVersion(ScreeningStore::RiskAreasKey(), version - 1);
+    txn.PutRecord(ScreeningStore::RiskAreasKey(), version, list.SerializeAsString());
+    auto committed = store_.Commit(txn);
+    ASSERT_TRUE(committed.ok() &&
+                committed->kind == platform::GridTransaction::Outcome::Kind::kCommitted)
+        << "list v" << version << " not committed";
+  }
 };
 
 }  // namespace gridbridge::screening::test
