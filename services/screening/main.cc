@@ -152,9 +152,13 @@ int main(int argc, char** argv) {
   screening::MeasureTimer timer(
       background_store, d.clock(), [&] { return d.tree.UnitIds(); }, notify);
   screening::DecisionRecorder decisions(store, notify);
-  // Past arrivals screened again when the risk-area list changes.
+  // Past arrivals screened again when the risk-area list changes. The
+  // re-screener looks for a new list every second on a background
+  // connection, with a list of its own: the checks' (risk_areas) is kept
+  // by the checks' reads and fences alone.
+  screening::RiskAreaCache rescreen_risk_areas(background_store, *d.background_redis, divisions);
   screening::Rescreener rescreener({background_store, *d.background_redis, decisions, policy_holder,
-                                    risk_areas, divisions, d.clock(),
+                                    rescreen_risk_areas, divisions, d.clock(),
                                     [&] { return d.tree.UnitIds(); }});
   // Arrivals decided against a list that changed before they were
   // committed are re-screened by whoever committed them.

@@ -641,10 +641,10 @@ TEST_F(ScreeningServerTest, ACheckCommittedAfterItsGridWasRescreenedIsRescreened
 
 // A replica takes the risk-area list from memory for a while once it saw it
 // in force (a minute here; RiskAreaCache::Recent): a list set through
-// another replica meanwhile still applies to the next check here, through
-// the check's read of the version after its commit, which has the check
-// re-screened (Rescreener::RescreenIfListChanged, reading the new list on
-// the way: the checks after it take that one).
+// another replica meanwhile still applies to the next check here: the
+// check's read of the version after its commit has it re-screened
+// (Rescreener::RescreenIfListChanged), and this replica's next check read
+// the new list.
 TEST_F(ScreeningServerTest, AListSetThroughAnotherReplicaAppliesToTheNextCheckHere) {
   screening_.reset();
   auto replica = [&] {
@@ -689,7 +689,7 @@ TEST_F(ScreeningServerTest, AListSetThroughAnotherReplicaAppliesToTheNextCheckHe
   const v1::PersonDecision next = check("replica-3", "43110219830101203");
   EXPECT_EQ(next.decision(), v1::DECISION_MEASURE);
   EXPECT_EQ(next.risk_list_version(), 1);
-  EXPECT_FALSE(next.rescreened()) << "this replica has read the new list by now";
+  EXPECT_FALSE(next.rescreened()) << "the fence told this replica of the new list";
 }
 
 // A person back twice from a risk area, each measure released early: the
