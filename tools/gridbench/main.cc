@@ -76,6 +76,13 @@ int main(int argc, char** argv) {
                    "new people per ScreenArrival (a vehicle's occupants)")
       ->check(CLI::Range(1, 60))
       ->capture_default_str();
+  screening_cmd
+      ->add_option("--backlog_checks_per_s", screening.backlog_checks_per_s,
+                   "ScreenArrival calls per second while the backlog is decided (0: half of the "
+                   "saturated rate, as the half-load phase); a fixed rate compares builds whose "
+                   "saturated rates differ")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::stringstream pem;
