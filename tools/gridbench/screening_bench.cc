@@ -14,6 +14,7 @@
 #include "kafka_publisher.h"
 #include "ledger_rows.h"
 #include "load.h"
+#include "publish_probe.h"
 #include "redis_client.h"
 #include "redis_keys.h"
 #include "stack_probe.h"
@@ -198,6 +199,19 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
     std::fprintf(stderr, "kafka: %s\n", publisher.status().ToString().c_str());
     return;
   }
+  // The round trip the outbox relays wait for in each round (a round's
+  // records go to every partition), against one partition's in the same
+  // run: a connection whose answers wait on each other (the local broker
+  // with Nagle's algorithm on its side, session 23) shows here.
+  const PublishRoundTrip trip = MeasurePublishRoundTrip(**publisher, 30, 200);
+  out["kafka_publish_spread_p50_ms"] = trip.spread_p50_ms;
+  out["kafka_publish_spread_max_ms"] = trip.spread_max_ms;
+  out["kafka_publish_one_partition_p50_ms"] = trip.one_p50_ms;
+  std::fprintf(stderr,
+               "Kafka publish of 200 records until delivered: over every partition of the probe "
+               "topic p50 %.2f ms (max %.2f), to one partition p50 %.2f ms\n",
+               trip.spread_p50_ms, trip.spread_max_ms, trip.one_p50_ms);
+
   // The events are built before the clock starts: building them is the
   // load generator's work (~10 us of CPU each), which would otherwise take
   // its share of the two cores the stack runs on from what is measured.
