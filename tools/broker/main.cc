@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
   app.add_option("--catalog", catalog_path, "topic catalog JSON (catalog/topics.json)")->required();
   app.add_option("--bootstrap_file", bootstrap_file, "where to write the bootstrap address");
   app.add_option("--topic", extra_topics, "extra topic NAME:PARTITIONS (repeatable)");
+  int rtt_ms = 0;
+  app.add_option("--rtt_ms", rtt_ms,
+                 "each broker answers this many ms late, as a broker across a network and "
+                 "waiting for its replicas would")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   sigset_t signals;
@@ -117,6 +123,9 @@ int main(int argc, char** argv) {
                    rd_kafka_err2str(e));
       return 1;
     }
+  }
+  for (int id = 1; id <= brokers && rtt_ms > 0; ++id) {
+    rd_kafka_mock_broker_set_rtt(cluster.get(), id, rtt_ms);
   }
   std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster.get());
   if (!bootstrap_file.empty() && !WriteFileAtomically(bootstrap_file, bootstrap)) {
