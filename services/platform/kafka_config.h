@@ -20,8 +20,8 @@ namespace gridbridge::platform {
 // broker connections unless `properties` say otherwise (as Kafka's Java
 // client does): librdkafka sends a request per partition, and with it on
 // each request after the first waited for an answer or an ACK from the
-// broker (against a broker answering 5 ms late, a publish of 200 records
-// over 12 partitions took ~33 ms instead of ~23: docs/performance.md,
+// broker (against the local broker answering 5 ms late, 200 records over
+// 6 partitions took ~22 ms instead of ~18 to deliver: docs/performance.md,
 // screening, session 23).
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(
     const std::map<std::string, std::string>& properties);
