@@ -10,9 +10,10 @@ namespace {
 
 constexpr char kProbeTopic[] = "gridbridge.platform.probe.v1";
 
-// Each batch's round trip in ms, sorted.
+// Each batch's round trip in ms, sorted; records not delivered are added
+// to `errors`.
 std::vector<double> RoundTrips(platform::KafkaPublisher& publisher, int batches, int records,
-                               bool one_key) {
+                               bool one_key, long long& errors) {
   std::vector<double> ms;
   for (int b = 0; b < batches; ++b) {
     std::vector<platform::KafkaRecord> batch;
@@ -23,7 +24,9 @@ std::vector<double> RoundTrips(platform::KafkaPublisher& publisher, int batches,
                        {}});
     }
     const auto start = std::chrono::steady_clock::now();
-    publisher.PublishBatch(batch, absl::Seconds(10));
+    for (const absl::Status& s : publisher.PublishBatch(batch, absl::Seconds(10))) {
+      errors += !s.ok();
+    }
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
@@ -35,10 +38,11 @@ std::vector<double> RoundTrips(platform::KafkaPublisher& publisher, int batches,
 
 PublishRoundTrip MeasurePublishRoundTrip(platform::KafkaPublisher& publisher, int batches,
                                          int records) {
-  RoundTrips(publisher, 2, records, false);  // connections to every broker, metadata
-  const std::vector<double> spread = RoundTrips(publisher, batches, records, false);
-  const std::vector<double> one = RoundTrips(publisher, batches, records, true);
   PublishRoundTrip out;
+  // First the connections to every broker and the topic's metadata.
+  RoundTrips(publisher, 2, records, false, out.errors);
+  const std::vector<double> spread = RoundTrips(publisher, batches, records, false, out.errors);
+  const std::vector<double> one = RoundTrips(publisher, batches, records, true, out.errors);
   out.spread_p50_ms = spread[spread.size() / 2];
   out.spread_max_ms = spread.back();
   out.one_p50_ms = one[one.size() / 2];

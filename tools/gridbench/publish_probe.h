@@ -12,6 +12,7 @@ namespace gridbridge::bench {
 struct PublishRoundTrip {
   double spread_p50_ms = 0, spread_max_ms = 0;  // records over every partition
   double one_p50_ms = 0;                        // the same records under one key
+  long long errors = 0;                         // records not delivered (times then mean little)
 };
 PublishRoundTrip MeasurePublishRoundTrip(platform::KafkaPublisher& publisher, int batches,
                                          int records);

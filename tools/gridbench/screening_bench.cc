@@ -207,10 +207,12 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["kafka_publish_spread_p50_ms"] = trip.spread_p50_ms;
   out["kafka_publish_spread_max_ms"] = trip.spread_max_ms;
   out["kafka_publish_one_partition_p50_ms"] = trip.one_p50_ms;
+  out["kafka_publish_errors"] = trip.errors;
   std::fprintf(stderr,
                "Kafka publish of 200 records until delivered: over every partition of the probe "
-               "topic p50 %.2f ms (max %.2f), to one partition p50 %.2f ms\n",
-               trip.spread_p50_ms, trip.spread_max_ms, trip.one_p50_ms);
+               "topic p50 %.2f ms (max %.2f), to one partition p50 %.2f ms, %lld records not "
+               "delivered\n",
+               trip.spread_p50_ms, trip.spread_max_ms, trip.one_p50_ms, trip.errors);
 
   // The events are built before the clock starts: building them is the
   // load generator's work (~10 us of CPU each), which would otherwise take
