@@ -1,4 +1,5 @@
 // The local broker checked by kcat, a Kafka client nobody here wrote.
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <set>
@@ -80,6 +81,33 @@ TEST(LocalBroker, RunsSeveralBrokersAndStopsCleanlyOnSigterm) {
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0);
   EXPECT_FALSE(std::ifstream(file).good()) << "bootstrap file should be removed on exit";
+}
+
+// --rtt_ms holds every answer back that long: a lower bound on a client's
+// wait, whatever the machine's speed (kcat -L asks for the API versions,
+// then the metadata: two answers at least).
+TEST(LocalBroker, AnswersAsLateAsItsRttSays) {
+  TempDir dir;
+  const std::string file = dir.path() + "/bootstrap";
+  Subprocess broker({BinaryPath("tools/broker/gridbridge-broker"), "--catalog",
+                     SourcePath("catalog/topics.json"), "--rtt_ms", "400", "--bootstrap_file",
+                     file});
+  ASSERT_TRUE(broker.ReadLine(std::chrono::seconds(20)).has_value());
+  std::ifstream in(file);
+  std::string bootstrap;
+  std::getline(in, bootstrap);
+  const auto start = std::chrono::steady_clock::now();
+  auto listing = RunCommand("kcat -b " + bootstrap + " -L -J -m 10");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(listing.status, 0) << listing.out;
+  EXPECT_GE(took, std::chrono::milliseconds(800));
+}
+
+TEST(LocalBroker, RejectsANegativeRtt) {
+  auto run = RunCommand(BinaryPath("tools/broker/gridbridge-broker") + " --catalog " +
+                        SourcePath("catalog/topics.json") + " --rtt_ms -5 2>&1");
+  EXPECT_NE(run.status, 0);
+  EXPECT_NE(run.out.find("rtt_ms"), std::string::npos) << run.out;
 }
 
 }  // namespace
