@@ -2,6 +2,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -63,16 +64,29 @@ TEST(LocalBroker, KcatConsumerGroupReadsEveryRecordOnce) {
   EXPECT_EQ(*seen.rbegin(), 50);
 }
 
+// The broker program with the catalog, `args` and its bootstrap written to
+// `file`; once it has started, the bootstrap it wrote ("" if it did not).
+std::unique_ptr<Subprocess> StartBroker(const std::string& file, std::vector<std::string> args,
+                                        std::string& bootstrap) {
+  std::vector<std::string> argv = {BinaryPath("tools/broker/gridbridge-broker"), "--catalog",
+                                   SourcePath("catalog/topics.json"), "--bootstrap_file", file};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto broker = std::make_unique<Subprocess>(argv);
+  bootstrap.clear();
+  if (broker->ReadLine(std::chrono::seconds(20)).has_value()) {
+    std::ifstream in(file);
+    std::getline(in, bootstrap);
+  }
+  return broker;
+}
+
 TEST(LocalBroker, RunsSeveralBrokersAndStopsCleanlyOnSigterm) {
   TempDir dir;
   const std::string file = dir.path() + "/bootstrap";
-  Subprocess broker({BinaryPath("tools/broker/gridbridge-broker"), "--catalog",
-                     SourcePath("catalog/topics.json"), "--brokers", "3", "--bootstrap_file",
-                     file});
-  ASSERT_TRUE(broker.ReadLine(std::chrono::seconds(20)).has_value());
-  std::ifstream in(file);
   std::string bootstrap;
-  std::getline(in, bootstrap);
+  auto process = StartBroker(file, {"--brokers", "3"}, bootstrap);
+  ASSERT_FALSE(bootstrap.empty());
+  Subprocess& broker = *process;
   auto listing = RunCommand("kcat -b " + bootstrap + " -L -J -m 10");
   ASSERT_EQ(listing.status, 0);
   EXPECT_EQ(nlohmann::json::parse(listing.out)["brokers"].size(), 3u);
@@ -88,14 +102,9 @@ TEST(LocalBroker, RunsSeveralBrokersAndStopsCleanlyOnSigterm) {
 // then the metadata: two answers at least).
 TEST(LocalBroker, AnswersAsLateAsItsRttSays) {
   TempDir dir;
-  const std::string file = dir.path() + "/bootstrap";
-  Subprocess broker({BinaryPath("tools/broker/gridbridge-broker"), "--catalog",
-                     SourcePath("catalog/topics.json"), "--rtt_ms", "400", "--bootstrap_file",
-                     file});
-  ASSERT_TRUE(broker.ReadLine(std::chrono::seconds(20)).has_value());
-  std::ifstream in(file);
   std::string bootstrap;
-  std::getline(in, bootstrap);
+  auto broker = StartBroker(dir.path() + "/bootstrap", {"--rtt_ms", "400"}, bootstrap);
+  ASSERT_FALSE(bootstrap.empty());
   const auto start = std::chrono::steady_clock::now();
   auto listing = RunCommand("kcat -b " + bootstrap + " -L -J -m 10");
   const auto took = std::chrono::steady_clock::now() - start;
