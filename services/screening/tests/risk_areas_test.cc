@@ -120,5 +120,20 @@ TEST(Calendar, DaysCountFromTheDayAfterArrival) {
             "2022-04-11 00:00 +0800");
 }
 
+TEST(Calendar, DaysAgreeWithTheTimeZoneLibrary) {
+  // DayOf and StartOf count in arithmetic: the same days as absl's civil
+  // time in China time, on both sides of midnight, before 1970 too.
+  for (long long s = -400LL * 86400 * 366; s < 200LL * 86400 * 366; s += 7 * 86400 + 3599) {
+    for (long long edge : {0LL, 16LL * 3600 - 1, 16LL * 3600, 16LL * 3600 + 1}) {
+      const absl::Time t = absl::FromUnixSeconds((s / 86400) * 86400 + edge);
+      ASSERT_EQ(DayOf(t), absl::ToCivilDay(t, ChinaTime())) << t;
+      ASSERT_EQ(DayOf(t + absl::Nanoseconds(1)),
+                absl::ToCivilDay(t + absl::Nanoseconds(1), ChinaTime()))
+          << t;
+      ASSERT_EQ(StartOf(DayOf(t)), absl::FromCivil(DayOf(t), ChinaTime())) << t;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gridbridge::screening
