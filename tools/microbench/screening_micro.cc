@@ -64,8 +64,11 @@ screening::v1::Policy LoadedPolicy() {
     const intake::v1::Arrival& arrival = events[i]->arrival();
     const screening::Verdict verdict = Screen(policy, risk_areas, platform::Divisions::Builtin(),
                                               screening::ArrivalSituation(arrival), now);
-    auto txn = screening::DecisionTransaction(actor, screening::ArrivalSubject(arrival, 0), verdict,
-                                              now, kNewPerson, kNoMeasure,
+    // A new person's arrival from intake's events: the request log keeps
+    // the outcome (RecordAll's kOutcomeOnly, as IntakeEventHandler asks).
+    screening::DecisionSubject subject = screening::ArrivalSubject(arrival, 0);
+    subject.log_outcome_only = events[i]->resident_created();
+    auto txn = screening::DecisionTransaction(actor, subject, verdict, now, kNewPerson, kNoMeasure,
                                               /*own_over=*/false, &decisions[i]);
     if (!txn.ok()) std::abort();
     txns.push_back(std::move(*txn));

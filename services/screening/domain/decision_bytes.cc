@@ -18,59 +18,116 @@ void AppendLengthDelimited(int number, std::string_view bytes, std::string& out)
   out.append(bytes);
 }
 
-// The size of string field `value` as written (nothing when empty).
-size_t StringFieldSize(const std::string& value) {
-  return value.empty() ? 0 : 1 + Wire::StringSize(value);
+void AppendVarintField(int number, uint64_t value, std::string& out) {
+  uint8_t head[16];
+  uint8_t* p = Wire::WriteTagToArray(number, Wire::WIRETYPE_VARINT, head);
+  p = CodedOutputStream::WriteVarint64ToArray(value, p);
+  out.append(reinterpret_cast<const char*>(head), p - head);
+}
+
+// An int32 as protobuf writes it: a negative one sign-extended to 64 bits.
+uint64_t Int32Varint(int32_t value) { return static_cast<uint64_t>(static_cast<int64_t>(value)); }
+
+// Proto3 leaves out a scalar or string at its default; repeated strings
+// are written each, empty or not.
+void AppendString(int number, std::string_view value, std::string& out) {
+  if (!value.empty()) AppendLengthDelimited(number, value, out);
+}
+
+void AppendTrue(int number, bool value, std::string& out) {
+  if (value) AppendVarintField(number, 1, out);
+}
+
+// Repeated int32 `days` as field `number`, packed (proto3's default).
+void AppendPackedDays(int number, const std::vector<int>& days, std::string& out) {
+  if (days.empty()) return;
+  std::string packed;
+  packed.reserve(days.size() * 2);
+  uint8_t buf[16];
+  for (int day : days) {
+    uint8_t* end = CodedOutputStream::WriteVarint64ToArray(Int32Varint(day), buf);
+    packed.append(reinterpret_cast<const char*>(buf), end - buf);
+  }
+  AppendLengthDelimited(number, packed, out);
+}
+
+// Fields 4-9 of `verdict`, numbered alike in PersonDecision and
+// ScreeningDecided.
+void AppendVerdict(const Verdict& verdict, std::string& out) {
+  using D = v1::PersonDecision;
+  using E = v1::ScreeningDecided;
+  constexpr auto same = [](int a, int b) { return a == b; };
+  static_assert(same(D::kDecisionFieldNumber, E::kDecisionFieldNumber) &&
+                same(D::kRuleFieldNumber, E::kRuleFieldNumber) &&
+                same(D::kExplanationFieldNumber, E::kExplanationFieldNumber) &&
+                same(D::kReasonsFieldNumber, E::kReasonsFieldNumber) &&
+                same(D::kPolicyVersionFieldNumber, E::kPolicyVersionFieldNumber) &&
+                same(D::kRiskListVersionFieldNumber, E::kRiskListVersionFieldNumber));
+  if (verdict.decision != 0) {
+    AppendVarintField(D::kDecisionFieldNumber, Int32Varint(verdict.decision), out);
+  }
+  AppendString(D::kRuleFieldNumber, verdict.rule, out);
+  AppendString(D::kExplanationFieldNumber, verdict.explanation, out);
+  for (const auto& reason : verdict.reasons) {
+    AppendLengthDelimited(D::kReasonsFieldNumber, reason, out);
+  }
+  AppendString(D::kPolicyVersionFieldNumber, verdict.policy_version, out);
+  if (verdict.risk_list_version != 0) {
+    AppendVarintField(D::kRiskListVersionFieldNumber,
+                      static_cast<uint64_t>(verdict.risk_list_version), out);
+  }
 }
 
 }  // namespace
 
-DecisionBytes SerializeDecision(const v1::PersonDecision& decision,
+v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdict) {
+  v1::PersonDecision d;
+  d.set_resident_id(std::string(ids.resident_id));
+  d.set_arrival_id(std::string(ids.arrival_id));
+  d.set_resident_created(ids.resident_created);
+  d.set_decision(verdict.decision);
+  d.set_rule(verdict.rule);
+  d.set_explanation(verdict.explanation);
+  d.mutable_reasons()->Assign(verdict.reasons.begin(), verdict.reasons.end());
+  d.set_policy_version(verdict.policy_version);
+  d.set_risk_list_version(verdict.risk_list_version);
+  d.mutable_test_days()->Assign(verdict.test_days.begin(), verdict.test_days.end());
+  d.set_rescreened(ids.rescreened);
+  return d;
+}
+
+DecisionBytes SerializeDecision(const DecisionIds& ids, const Verdict& verdict,
                                 const v1::Measure* answer_measure,
                                 const common::v1::EventMeta& meta,
                                 const std::string& event_measure_id) {
+  using Decision = v1::PersonDecision;
+  using Decided = v1::ScreeningDecided;
+  std::string verdict_bytes;
+  AppendVerdict(verdict, verdict_bytes);
   DecisionBytes out;
-  // Fields 1-3 (ids), 4-9 (the verdict), 10 and 12 (test days, rescreened):
-  // the only serialization of the verdict's text.
-  out.last_decision = decision.SerializeAsString();
-  out.answer = out.last_decision;
+  // PersonDecision: 1-3, the verdict, 10, then 11 (the answer's measure) and 12.
+  std::string& head = out.last_decision;
+  head.reserve(verdict_bytes.size() + ids.resident_id.size() + ids.arrival_id.size() + 32);
+  AppendString(Decision::kResidentIdFieldNumber, ids.resident_id, head);
+  AppendString(Decision::kArrivalIdFieldNumber, ids.arrival_id, head);
+  AppendTrue(Decision::kResidentCreatedFieldNumber, ids.resident_created, head);
+  head.append(verdict_bytes);
+  AppendPackedDays(Decision::kTestDaysFieldNumber, verdict.test_days, head);
+  out.answer = head;
   if (answer_measure != nullptr) {
-    if (decision.rescreened()) {  // field 12 follows the measure (11)
-      v1::PersonDecision answer = decision;
-      *answer.mutable_measure() = *answer_measure;
-      out.answer = answer.SerializeAsString();
-    } else {
-      AppendLengthDelimited(v1::PersonDecision::kMeasureFieldNumber,
-                            answer_measure->SerializeAsString(), out.answer);
-    }
+    AppendLengthDelimited(Decision::kMeasureFieldNumber, answer_measure->SerializeAsString(),
+                          out.answer);
   }
-  // The event: its own fields 1-3, the decision's bytes of fields 4-9, its
-  // own fields 10-12. Single-byte tags: every field number is below 16.
-  const size_t before = StringFieldSize(decision.resident_id()) +
-                        StringFieldSize(decision.arrival_id()) +
-                        (decision.resident_created() ? 2 : 0);
-  size_t after = decision.rescreened() ? 2 : 0;
-  if (decision.test_days_size() > 0) {
-    const size_t days = Wire::Int32Size(decision.test_days());
-    after += 1 + CodedOutputStream::VarintSize64(days) + days;
-  }
-  AppendLengthDelimited(v1::ScreeningDecided::kMetaFieldNumber, meta.SerializeAsString(),
-                        out.event);
-  if (!decision.resident_id().empty()) {
-    AppendLengthDelimited(v1::ScreeningDecided::kResidentIdFieldNumber, decision.resident_id(),
-                          out.event);
-  }
-  if (!decision.arrival_id().empty()) {
-    AppendLengthDelimited(v1::ScreeningDecided::kArrivalIdFieldNumber, decision.arrival_id(),
-                          out.event);
-  }
-  out.event.append(std::string_view(out.last_decision)
-                       .substr(before, out.last_decision.size() - before - after));
-  v1::ScreeningDecided event_after;  // 10-12
-  event_after.set_measure_id(event_measure_id);
-  *event_after.mutable_test_days() = decision.test_days();
-  event_after.set_rescreened(decision.rescreened());
-  event_after.AppendToString(&out.event);
+  AppendTrue(Decision::kRescreenedFieldNumber, ids.rescreened, out.answer);
+  AppendTrue(Decision::kRescreenedFieldNumber, ids.rescreened, out.last_decision);
+  // ScreeningDecided: 1-3, the verdict, 10-12. The event always carries its meta.
+  AppendLengthDelimited(Decided::kMetaFieldNumber, meta.SerializeAsString(), out.event);
+  AppendString(Decided::kResidentIdFieldNumber, ids.resident_id, out.event);
+  AppendString(Decided::kArrivalIdFieldNumber, ids.arrival_id, out.event);
+  out.event.append(verdict_bytes);
+  AppendString(Decided::kMeasureIdFieldNumber, event_measure_id, out.event);
+  AppendPackedDays(Decided::kTestDaysFieldNumber, verdict.test_days, out.event);
+  AppendTrue(Decided::kRescreenedFieldNumber, ids.rescreened, out.event);
   return out;
 }
 

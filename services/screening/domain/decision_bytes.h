@@ -7,27 +7,41 @@
 #include "gridbridge/screening/v1/events.pb.h"
 #include "gridbridge/screening/v1/measure.pb.h"
 #include "gridbridge/screening/v1/screening_service.pb.h"
+#include "screening_engine.h"
 
 namespace gridbridge::screening {
 
-// The three serialized forms of one decision, with its verdict serialized
-// once. The verdict's fields (decision, rule, explanation, reasons, policy
-// and list versions: 4-9) are numbered alike in PersonDecision and
+// Whom a decision is about: PersonDecision's fields 1-3 and 12; its verdict
+// gives fields 4-10.
+struct DecisionIds {
+  std::string_view resident_id, arrival_id;
+  bool resident_created = false;
+  bool rescreened = false;
+};
+
+// The decision of `ids` and `verdict` as a message (without a measure).
+v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdict);
+
+// The three serialized forms of one decision, written from its verdict
+// directly. The verdict's fields (decision, rule, explanation, reasons,
+// policy and list versions: 4-9) are numbered alike in PersonDecision and
 // ScreeningDecided, so their bytes serve the answer, the record's last
-// decision and the event; serialized three times, their text (checked for
-// UTF-8 each time) was the costliest part of building a decision. Each form
-// is byte for byte what serializing the whole message gives.
+// decision and the event. They are written without building a message
+// and without protobuf's UTF-8 check of the text, which protobuf makes at
+// every serialization (and only logs when it fails): the text is the
+// policy's and the places', checked when they were loaded or parsed. The
+// check and the message's copies of the text were ~10 % of building a
+// decision (gridmicro). Each form is byte for byte what serializing the
+// whole message (DecisionMessage, with the measure; the event) gives.
 struct DecisionBytes {
-  std::string answer;         // PersonDecision: `decision` plus the measure, if any
-  std::string last_decision;  // PersonDecision: `decision` as the record keeps it
+  std::string answer;         // PersonDecision: the decision plus the measure, if any
+  std::string last_decision;  // PersonDecision: the decision as the record keeps it
   std::string event;          // ScreeningDecided
 };
 
-// `decision` (which must not hold a measure) as answered with
-// `answer_measure` (nullptr: none), kept, and published with `meta` and
-// `event_measure_id` ("": none). The event takes the bytes of the verdict's
-// fields out of the kept decision's.
-DecisionBytes SerializeDecision(const v1::PersonDecision& decision,
+// The decision as answered with `answer_measure` (nullptr: none), kept,
+// and published with `meta` and `event_measure_id` ("": none).
+DecisionBytes SerializeDecision(const DecisionIds& ids, const Verdict& verdict,
                                 const v1::Measure* answer_measure,
                                 const common::v1::EventMeta& meta,
                                 const std::string& event_measure_id);

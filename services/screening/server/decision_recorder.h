@@ -65,8 +65,9 @@ class DecisionRecorder {
   // person's decision. kOutcomeOnly for intake's events of arrivals no
   // checkpoint recorded (no client will ask for them again; see
   // DecisionSubject::log_outcome_only): the same arrival again then gets
-  // its first decision's ids, decision, rule and versions, not its words.
-  // A checkpoint keeps the full answer, which a retried check returns.
+  // its first decision's ids, decision, rule and versions, not its words,
+  // and so does this call. A checkpoint keeps the full answer, which a
+  // retried check returns.
   // `read_after`: a read run in the commit's round trip, after the commit
   // (Redis runs a connection's commands in order); its reply is set only
   // when it followed every commit the call made (none decided again on its

@@ -15,28 +15,18 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
 }
 
-// What the request log keeps of `d` for a subject with log_outcome_only.
-std::string OutcomeBytes(const v1::PersonDecision& d) {
+// The outcome of a decision (ids, decision, rule, policy and list
+// versions; not its words, test days or measure): what the request log
+// keeps, and the caller gets, for a subject with log_outcome_only.
+v1::PersonDecision OutcomeOf(const DecisionIds& ids, const Verdict& v) {
   v1::PersonDecision outcome;
-  outcome.set_resident_id(d.resident_id());
-  outcome.set_arrival_id(d.arrival_id());
-  outcome.set_decision(d.decision());
-  outcome.set_rule(d.rule());
-  outcome.set_policy_version(d.policy_version());
-  outcome.set_risk_list_version(d.risk_list_version());
-  return outcome.SerializeAsString();
-}
-
-v1::PersonDecision DecisionOf(const Verdict& v) {
-  v1::PersonDecision d;
-  d.set_decision(v.decision);
-  d.set_rule(v.rule);
-  d.set_explanation(v.explanation);
-  d.mutable_reasons()->Assign(v.reasons.begin(), v.reasons.end());
-  d.set_policy_version(v.policy_version);
-  d.set_risk_list_version(v.risk_list_version);
-  d.mutable_test_days()->Assign(v.test_days.begin(), v.test_days.end());
-  return d;
+  outcome.set_resident_id(std::string(ids.resident_id));
+  outcome.set_arrival_id(std::string(ids.arrival_id));
+  outcome.set_decision(v.decision);
+  outcome.set_rule(v.rule);
+  outcome.set_policy_version(v.policy_version);
+  outcome.set_risk_list_version(v.risk_list_version);
+  return outcome;
 }
 
 }  // namespace
@@ -63,10 +53,9 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   const std::string& rid = s.resident_id;
   const std::string& grid = s.grid_id;
   const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
-  v1::PersonDecision decision = DecisionOf(verdict);
-  decision.set_resident_id(rid);
-  decision.set_arrival_id(s.arrival_id);
-  decision.set_rescreened(s.rescreened);
+  const DecisionIds ids{rid, s.arrival_id, /*resident_created=*/false, s.rescreened};
+  v1::PersonDecision decision =
+      s.log_outcome_only ? OutcomeOf(ids, verdict) : DecisionMessage(ids, verdict);
 
   std::optional<v1::Measure> after;
   const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;
@@ -118,20 +107,20 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   if (decides) {
     meta = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
     const bool names_measure = measure != nullptr && verdict.decision == v1::DECISION_MEASURE;
-    bytes = SerializeDecision(decision, answers_measure ? measure : nullptr, meta,
+    bytes = SerializeDecision(ids, verdict, answers_measure ? measure : nullptr, meta,
                               names_measure ? measure->measure_id() : std::string());
   }
-  if (answers_measure) *decision.mutable_measure() = *measure;
+  if (answers_measure && !s.log_outcome_only) *decision.mutable_measure() = *measure;
 
   // Without a request to remember there is no response to keep.
   const platform::GridKeys keys = ScreeningStore::Keys(grid);
   GridTransaction txn(keys, s.key,
                       s.key.empty()        ? std::string()
-                      : s.log_outcome_only ? OutcomeBytes(decision)
+                      : s.log_outcome_only ? decision.SerializeAsString()
                       : decides            ? bytes.answer
                                            : decision.SerializeAsString(),
                       now);
-  const std::string person_key = ScreeningStore::PersonKey(grid, rid);
+  const std::string person_key = ScreeningStore::PersonKey(keys, rid);
   txn.ExpectVersion(person_key, person.version);
   txn.PutRecord(
       person_key, person.version + 1,
@@ -153,10 +142,9 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
       kept.clear_destination();
       member = ScreeningStore::ArrivalMember(kept);
     }
-    txn.ZAdd(keys.Key("arrivals"), absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
-             std::move(member));
-    txn.ZRemoveBelow(keys.Key("arrivals"),
-                     (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
+    const std::string arrivals = keys.Key("arrivals");
+    txn.ZAdd(arrivals, absl::ToUnixMillis(FromProto(s.arrival->arrival_time())), std::move(member));
+    txn.ZRemoveBelow(arrivals, (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
   }
   if (decides) {
     txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid,

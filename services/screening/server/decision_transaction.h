@@ -35,6 +35,8 @@ struct DecisionSubject {
   // redelivered event that it was decided, and against which list. A
   // full answer is ~300 bytes a decision in Redis's memory for the log's
   // two days, and as many in its AOF (docs/performance.md, session 21).
+  // The caller gets that outcome too, as it would for a redelivered event
+  // (the words are not copied into a message nobody reads).
   bool log_outcome_only = false;
 };
 

@@ -67,7 +67,10 @@ class ScreeningStore {
     return Keys(grid_id).Key("measure", measure_id);
   }
   static std::string PersonKey(const std::string& grid_id, const std::string& resident_id) {
-    return Keys(grid_id).Key("person", resident_id);
+    return PersonKey(Keys(grid_id), resident_id);
+  }
+  static std::string PersonKey(const platform::GridKeys& keys, const std::string& resident_id) {
+    return keys.Key("person", resident_id);
   }
   // An arrival as its grid's `arrivals` member: the record itself, so that
   // deciding an arrival writes one sorted-set member (no key of its own,

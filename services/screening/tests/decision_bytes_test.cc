@@ -4,6 +4,8 @@
 // the same status.
 #include "decision_bytes.h"
 
+#include <algorithm>
+
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
@@ -12,23 +14,21 @@ namespace {
 
 using google::protobuf::util::MessageDifferencer;
 
-v1::PersonDecision Decision(bool rescreened, bool created = false, bool test_days = true) {
-  v1::PersonDecision d;
-  d.set_resident_id("r-7f3a");
-  d.set_arrival_id("a-0411-1");
-  d.set_resident_created(created);
-  d.set_decision(v1::DECISION_MEASURE);
-  d.set_rule("medium-risk-area");
-  d.set_explanation("14 天内到过中风险地区（湖南省邵阳市），集中隔离医学观察 14 天");
-  d.add_reasons("4 月 9 日到过邵阳市（中风险）");
-  d.add_reasons("健康码绿码");
-  d.set_policy_version("2022-04-10");
-  d.set_risk_list_version(3);
-  if (test_days) {
-    for (int day : {1, 4, 7, 300}) d.add_test_days(day);  // 300: a two-byte varint
-  }
-  d.set_rescreened(rescreened);
-  return d;
+Verdict MeasureVerdict(bool test_days = true) {
+  Verdict v;
+  v.decision = v1::DECISION_MEASURE;
+  v.rule = "medium-risk-area";
+  v.explanation = "14 天内到过中风险地区（湖南省邵阳市），集中隔离医学观察 14 天";
+  v.reasons = {"4 月 9 日到过邵阳市（中风险）", "健康码绿码", ""};  // an empty one is written too
+  v.policy_version = "2022-04-10";
+  v.risk_list_version = 3;
+  // 300: a two-byte varint; -1: a negative int32 takes ten bytes.
+  if (test_days) v.test_days = {1, 4, 7, 300, -1};
+  return v;
+}
+
+DecisionIds Ids(bool rescreened, bool created = false) {
+  return {"r-7f3a", "a-0411-1", created, rescreened};
 }
 
 v1::Measure Measure() {
@@ -76,10 +76,12 @@ TEST(DecisionBytesTest, EachFormIsTheWholeMessageSerialized) {
           SCOPED_TRACE(testing::Message()
                        << "rescreened " << rescreened << ", created " << created << ", test days "
                        << test_days << ", measure " << with_measure);
-          const v1::PersonDecision d = Decision(rescreened, created, test_days);
+          const Verdict v = MeasureVerdict(test_days);
+          const DecisionIds ids = Ids(rescreened, created);
+          const v1::PersonDecision d = DecisionMessage(ids, v);
           const std::string measure_id = with_measure ? m.measure_id() : "";
           const DecisionBytes bytes =
-              SerializeDecision(d, with_measure ? &m : nullptr, Meta(), measure_id);
+              SerializeDecision(ids, v, with_measure ? &m : nullptr, Meta(), measure_id);
           v1::PersonDecision answered = d;
           if (with_measure) *answered.mutable_measure() = m;
           EXPECT_EQ(bytes.answer, answered.SerializeAsString());
@@ -93,12 +95,26 @@ TEST(DecisionBytesTest, EachFormIsTheWholeMessageSerialized) {
 
 TEST(DecisionBytesTest, AnEmptyDecisionIsEmptyBytes) {
   const DecisionBytes bytes =
-      SerializeDecision(v1::PersonDecision(), nullptr, common::v1::EventMeta(), "");
+      SerializeDecision(DecisionIds(), Verdict(), nullptr, common::v1::EventMeta(), "");
   EXPECT_EQ(bytes.answer, "");
   EXPECT_EQ(bytes.last_decision, "");
   v1::ScreeningDecided event;  // the event always carries its meta
   event.mutable_meta();
   EXPECT_EQ(bytes.event, event.SerializeAsString());
+}
+
+TEST(DecisionBytesTest, TheWriterKnowsEveryFieldOfTheMessages) {
+  // SerializeDecision writes PersonDecision's and ScreeningDecided's fields
+  // itself: a field added to either must be added to it (and to this list).
+  auto numbers = [](const google::protobuf::Descriptor* d) {
+    std::vector<int> out;
+    for (int i = 0; i < d->field_count(); ++i) out.push_back(d->field(i)->number());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<int> one_to_twelve = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  EXPECT_EQ(numbers(v1::PersonDecision::descriptor()), one_to_twelve);
+  EXPECT_EQ(numbers(v1::ScreeningDecided::descriptor()), one_to_twelve);
 }
 
 TEST(DecisionBytesTest, TheRecordParsesWithItsNewLastDecision) {
@@ -107,8 +123,8 @@ TEST(DecisionBytesTest, TheRecordParsesWithItsNewLastDecision) {
   record.set_grid_id("g-12");
   record.mutable_measure()->set_measure_id("m.g-12.a-0411-1");
   record.set_doses(3);
-  *record.mutable_last_decision() = Decision(true);  // replaced
-  const v1::PersonDecision latest = Decision(false);
+  *record.mutable_last_decision() = DecisionMessage(Ids(true), MeasureVerdict());  // replaced
+  const v1::PersonDecision latest = DecisionMessage(Ids(false), MeasureVerdict(false));
 
   v1::PersonStatus parsed;
   ASSERT_TRUE(parsed.ParseFromString(PersonStatusBytes(record, latest.SerializeAsString())));
