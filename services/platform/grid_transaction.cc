@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <map>
 #include <optional>
 #include <type_traits>
 
@@ -593,8 +592,9 @@ class GridTransaction::ScriptRuns {
 template <typename Txn>
 GridTransaction::ScriptRuns<Txn>::ScriptRuns(const std::vector<Txn*>& txns)
     : txns_(txns), out_(txns.size(), absl::InternalError("grid transaction: not run")) {
-  std::map<std::string, std::pair<size_t, int>> open;  // outbox -> run, its events
-  std::map<std::string, int> runs_of_grid;
+  // Keyed by views of the transactions' own outbox keys, which outlive this.
+  absl::flat_hash_map<std::string_view, std::pair<size_t, int>> open;  // outbox -> run, its events
+  absl::flat_hash_map<std::string_view, int> runs_of_grid;
   for (size_t i = 0; i < txns_.size(); ++i) {
     if (absl::Status s = CheckOneGrid(*txns_[i]); !s.ok()) {
       out_[i] = s;
