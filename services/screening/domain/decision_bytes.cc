@@ -99,7 +99,7 @@ v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdic
 DecisionBytes SerializeDecision(const DecisionIds& ids, const Verdict& verdict,
                                 const v1::Measure* answer_measure,
                                 const common::v1::EventMeta& meta,
-                                const std::string& event_measure_id) {
+                                const std::string& event_measure_id, bool with_answer) {
   using Decision = v1::PersonDecision;
   using Decided = v1::ScreeningDecided;
   std::string verdict_bytes;
@@ -113,15 +113,19 @@ DecisionBytes SerializeDecision(const DecisionIds& ids, const Verdict& verdict,
   AppendTrue(Decision::kResidentCreatedFieldNumber, ids.resident_created, head);
   head.append(verdict_bytes);
   AppendPackedDays(Decision::kTestDaysFieldNumber, verdict.test_days, head);
-  out.answer = head;
-  if (answer_measure != nullptr) {
-    AppendLengthDelimited(Decision::kMeasureFieldNumber, answer_measure->SerializeAsString(),
-                          out.answer);
+  if (with_answer) {
+    out.answer = head;
+    if (answer_measure != nullptr) {
+      AppendLengthDelimited(Decision::kMeasureFieldNumber, answer_measure->SerializeAsString(),
+                            out.answer);
+    }
+    AppendTrue(Decision::kRescreenedFieldNumber, ids.rescreened, out.answer);
   }
-  AppendTrue(Decision::kRescreenedFieldNumber, ids.rescreened, out.answer);
   AppendTrue(Decision::kRescreenedFieldNumber, ids.rescreened, out.last_decision);
   // ScreeningDecided: 1-3, the verdict, 10-12. The event always carries its meta.
-  AppendLengthDelimited(Decided::kMetaFieldNumber, meta.SerializeAsString(), out.event);
+  const std::string meta_bytes = meta.SerializeAsString();
+  out.event.reserve(meta_bytes.size() + head.size() + event_measure_id.size() + 16);
+  AppendLengthDelimited(Decided::kMetaFieldNumber, meta_bytes, out.event);
   AppendString(Decided::kResidentIdFieldNumber, ids.resident_id, out.event);
   AppendString(Decided::kArrivalIdFieldNumber, ids.arrival_id, out.event);
   out.event.append(verdict_bytes);

@@ -34,17 +34,18 @@ v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdic
 // decision (gridmicro). Each form is byte for byte what serializing the
 // whole message (DecisionMessage, with the measure; the event) gives.
 struct DecisionBytes {
-  std::string answer;         // PersonDecision: the decision plus the measure, if any
+  std::string answer;         // PersonDecision: the decision plus the measure, if any (if asked)
   std::string last_decision;  // PersonDecision: the decision as the record keeps it
   std::string event;          // ScreeningDecided
 };
 
-// The decision as answered with `answer_measure` (nullptr: none), kept,
-// and published with `meta` and `event_measure_id` ("": none).
+// The decision as answered with `answer_measure` (nullptr: none; only
+// `with_answer`), kept, and published with `meta` and `event_measure_id`
+// ("": none).
 DecisionBytes SerializeDecision(const DecisionIds& ids, const Verdict& verdict,
                                 const v1::Measure* answer_measure,
                                 const common::v1::EventMeta& meta,
-                                const std::string& event_measure_id);
+                                const std::string& event_measure_id, bool with_answer = true);
 
 // The bytes of `record` with `last_decision` (a serialized PersonDecision)
 // as its last decision, whatever `record` holds there: appended after the

@@ -107,8 +107,10 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   if (decides) {
     meta = platform::NewEventMeta(rid, person.version + 1, grid, actor, now);
     const bool names_measure = measure != nullptr && verdict.decision == v1::DECISION_MEASURE;
+    // The answer is kept in the request log, unless that keeps the outcome only.
     bytes = SerializeDecision(ids, verdict, answers_measure ? measure : nullptr, meta,
-                              names_measure ? measure->measure_id() : std::string());
+                              names_measure ? measure->measure_id() : std::string(),
+                              /*with_answer=*/!s.log_outcome_only);
   }
   if (answers_measure && !s.log_outcome_only) *decision.mutable_measure() = *measure;
 

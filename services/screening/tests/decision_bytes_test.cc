@@ -87,6 +87,12 @@ TEST(DecisionBytesTest, EachFormIsTheWholeMessageSerialized) {
           EXPECT_EQ(bytes.answer, answered.SerializeAsString());
           EXPECT_EQ(bytes.last_decision, d.SerializeAsString());
           EXPECT_EQ(bytes.event, Event(d, measure_id).SerializeAsString());
+          // Without the answer: the other two alike.
+          const DecisionBytes unanswered = SerializeDecision(
+              ids, v, with_measure ? &m : nullptr, Meta(), measure_id, /*with_answer=*/false);
+          EXPECT_EQ(unanswered.answer, "");
+          EXPECT_EQ(unanswered.last_decision, bytes.last_decision);
+          EXPECT_EQ(unanswered.event, bytes.event);
         }
       }
     }
