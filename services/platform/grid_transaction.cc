@@ -533,7 +533,14 @@ void SetOutcomes(const RedisReply& reply, const std::vector<size_t>& run, bool c
 
 absl::Status GridTransaction::CheckOneGrid(const GridTransaction& txn) {
   const std::string_view tag = HashTagOf(txn.outbox_key());
+  // A key that starts with the outbox key's "{<tag>}" has its tag (the
+  // first '}' is the same one): GridKeys builds them all so, and a prefix
+  // compare is cheaper than finding each key's tag (~1 % of a decision).
+  const std::string_view braced = tag.data() > txn.outbox_key().data() && tag.data()[-1] == '{'
+                                      ? std::string_view(tag.data() - 1, tag.size() + 2)
+                                      : std::string_view();
   for (const auto& k : txn.keys_) {
+    if (!braced.empty() && std::string_view(k).starts_with(braced)) continue;
     if (HashTagOf(k) != tag) {
       return absl::InvalidArgumentError(
           absl::StrCat("grid transaction spans hash tags: ", txn.outbox_key(), " and ", k));
