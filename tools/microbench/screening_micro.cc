@@ -9,6 +9,7 @@
 #include "benchmark/benchmark.h"
 #include "decision_transaction.h"
 #include "gridbridge/intake/v1/events.pb.h"
+#include "gridbridge/screening/v1/intake_event_views.pb.h"
 #include "ledger_rows.h"
 #include "micro.h"
 #include "policy.h"
@@ -52,12 +53,12 @@ screening::v1::Policy LoadedPolicy() {
   common::v1::Actor actor;
   actor.set_subject("screening");
   google::protobuf::Arena arena;  // as IntakeEventHandler::HandleBatch decodes a batch
-  std::vector<intake::v1::ArrivalRecorded*> events(batch.size());
+  std::vector<screening::v1::ArrivalRecordedView*> events(batch.size());
   std::vector<platform::GridTransaction> txns;
   txns.reserve(batch.size());
   std::vector<screening::v1::PersonDecision> decisions(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    events[i] = google::protobuf::Arena::CreateMessage<intake::v1::ArrivalRecorded>(&arena);
+    events[i] = google::protobuf::Arena::CreateMessage<screening::v1::ArrivalRecordedView>(&arena);
     if (!events[i]->ParseFromString(batch[i])) std::abort();
     events[i]->mutable_arrival()->clear_vehicle_plate();  // as HandleBatch does
     events[i]->mutable_arrival()->clear_destination();

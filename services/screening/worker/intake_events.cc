@@ -28,8 +28,7 @@ absl::Status IntakeEventHandler::Handle(const platform::ConsumedRecord& record) 
 }
 
 absl::StatusOr<const intake::v1::Arrival*> IntakeEventHandler::DecodeArrival(
-    const platform::ConsumedRecord& record, intake::v1::ArrivalRecorded& event,
-    absl::Time now) const {
+    const platform::ConsumedRecord& record, v1::ArrivalRecordedView& event, absl::Time now) const {
   if (!event.ParseFromString(record.value) || event.arrival().resident_id().empty() ||
       event.arrival().grid_id().empty() || event.arrival().arrival_id().empty()) {
     return absl::InvalidArgumentError("not an ArrivalRecorded with resident, grid and arrival ids");
@@ -72,7 +71,7 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
       out[i] = Handle(batch[i]);
       continue;
     }
-    auto* event = google::protobuf::Arena::CreateMessage<intake::v1::ArrivalRecorded>(&arena);
+    auto* event = google::protobuf::Arena::CreateMessage<v1::ArrivalRecordedView>(&arena);
     auto arrival = DecodeArrival(batch[i], *event, now);
     if (!arrival.ok()) {
       out[i] = arrival.status();

@@ -9,6 +9,7 @@
 #include "decision_recorder.h"
 #include "divisions.h"
 #include "gridbridge/intake/v1/events.pb.h"
+#include "gridbridge/screening/v1/intake_event_views.pb.h"
 #include "kafka_consumer.h"
 #include "screening_state.h"
 #include "screening_store.h"
@@ -52,9 +53,10 @@ class IntakeEventHandler {
   std::vector<absl::Status> HandleBatch(const std::vector<platform::ConsumedRecord>& batch);
 
  private:
-  // The arrival of an ArrivalRecorded event, checked; `event` keeps it.
+  // The arrival of an ArrivalRecorded event (read without its meta:
+  // ArrivalRecordedView), checked; `event` keeps it.
   absl::StatusOr<const intake::v1::Arrival*> DecodeArrival(const platform::ConsumedRecord& record,
-                                                           intake::v1::ArrivalRecorded& event,
+                                                           v1::ArrivalRecordedView& event,
                                                            absl::Time now) const;
   absl::Status HandleArrival(const platform::ConsumedRecord& record);
   absl::Status HandleHealth(const platform::ConsumedRecord& record);
