@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "risk_areas.h"
 #include "screening_engine.h"
+#include "wire_fields.h"
 
 namespace gridbridge::micro {
 namespace {
@@ -69,6 +70,10 @@ screening::v1::Policy LoadedPolicy() {
     // the outcome (RecordAll's kOutcomeOnly, as IntakeEventHandler asks).
     screening::DecisionSubject subject = screening::ArrivalSubject(arrival, 0);
     subject.log_outcome_only = events[i]->resident_created();
+    // Kept as the event carries it (no plate or destination), as the handler does.
+    subject.arrival_bytes = platform::SoleLengthDelimitedField(
+                                batch[i], screening::v1::ArrivalRecordedView::kArrivalFieldNumber)
+                                .value_or(std::string_view());
     auto txn = screening::DecisionTransaction(actor, subject, verdict, now, kNewPerson, kNoMeasure,
                                               /*own_over=*/false, &decisions[i]);
     if (!txn.ok()) std::abort();

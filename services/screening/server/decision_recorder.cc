@@ -17,7 +17,8 @@ const std::optional<v1::Measure> kNoMeasure;
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
     const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered,
-    ReadAfter* read_after, NewPersonLog new_person_log) {
+    ReadAfter* read_after, NewPersonLog new_person_log,
+    const std::vector<std::string_view>& arrival_bytes) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<DecisionSubject> subjects;
   // Everyone but the newly registered is read (and their grids remembered
@@ -29,6 +30,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
   for (size_t i = 0; i < arrivals.size(); ++i) {
     const auto* a = arrivals[i];
     subjects.push_back(ArrivalSubject(*a, 0));
+    if (i < arrival_bytes.size()) subjects.back().arrival_bytes = arrival_bytes[i];
     if (i < newly_registered.size() && newly_registered[i]) {
       subjects.back().log_outcome_only = new_person_log == NewPersonLog::kOutcomeOnly;
       remember.emplace_back(a->resident_id(), a->grid_id());

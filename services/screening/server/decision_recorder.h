@@ -78,10 +78,14 @@ class DecisionRecorder {
   };
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
   enum class NewPersonLog { kFullAnswer, kOutcomeOnly };
+  // `arrival_bytes[i]` (if given and not empty): arrival i serialized as
+  // kept for re-screening (without plate and destination), which intake's
+  // events carry: kept as they are instead of serialized again.
   std::vector<absl::StatusOr<v1::PersonDecision>> RecordAll(
       const common::v1::Actor& actor, const std::vector<const intake::v1::Arrival*>& arrivals,
       const VerdictFn& verdict_of, absl::Time now, const std::vector<bool>& newly_registered = {},
-      ReadAfter* read_after = nullptr, NewPersonLog new_person_log = NewPersonLog::kFullAnswer);
+      ReadAfter* read_after = nullptr, NewPersonLog new_person_log = NewPersonLog::kFullAnswer,
+      const std::vector<std::string_view>& arrival_bytes = {});
 
   // Past arrivals decided again after the risk-area list changed to
   // `version`, given what the caller read with them: the person's record

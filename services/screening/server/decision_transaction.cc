@@ -136,7 +136,9 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
     // already: no copy); the window is trimmed to 30 days (the longest
     // lookback a policy may have).
     std::string member;
-    if (s.arrival->vehicle_plate().empty() && !s.arrival->has_destination()) {
+    if (!s.arrival_bytes.empty()) {
+      member = ScreeningStore::ArrivalMember(s.arrival_bytes);
+    } else if (s.arrival->vehicle_plate().empty() && !s.arrival->has_destination()) {
       member = ScreeningStore::ArrivalMember(*s.arrival);
     } else {
       intake::v1::Arrival kept = *s.arrival;

@@ -22,6 +22,9 @@ struct DecisionSubject {
                                                  // (empty: not logged)
   std::string arrival_id;                        // empty for health reports
   const intake::v1::Arrival* arrival = nullptr;  // kept for re-screening
+  // The arrival's bytes as kept (without plate and destination), if the
+  // caller has them (intake's event carries them): not serialized again.
+  std::string_view arrival_bytes;
   bool rescreened = false;
   std::string measure_id;  // of a measure this decision starts
   absl::Time measure_start;

@@ -228,6 +228,14 @@ std::string ScreeningStore::ArrivalMember(const intake::v1::Arrival& arrival) {
   return member;
 }
 
+std::string ScreeningStore::ArrivalMember(std::string_view serialized_arrival) {
+  std::string member;
+  member.reserve(1 + serialized_arrival.size());
+  member.push_back(kArrivalMemberMarker);
+  member.append(serialized_arrival);
+  return member;
+}
+
 absl::StatusOr<std::vector<ScreeningStore::ArrivalToRescreen>> ScreeningStore::ArrivalsSince(
     const std::vector<std::string>& grids, absl::Time since) {
   std::vector<platform::RedisArgs> ranges;

@@ -76,6 +76,8 @@ class ScreeningStore {
   // deciding an arrival writes one sorted-set member (no key of its own,
   // no expiry) and a re-screen reads the records with the range.
   static std::string ArrivalMember(const intake::v1::Arrival& arrival);
+  // The same of an arrival already serialized.
+  static std::string ArrivalMember(std::string_view serialized_arrival);
   // The unit holding the risk-area list and its outbox.
   static constexpr char kRiskAreasUnit[] = "risk-areas";
   static std::string RiskAreasKey() { return Keys(kRiskAreasUnit).Key("list"); }

@@ -76,6 +76,33 @@ TEST_F(IntakeEventsTest, APersonRegisteredWithTheArrivalIsDecidedWithoutARead) {
   EXPECT_EQ(grid->value_or("none"), kGrid);
 }
 
+// The arrival is kept for re-screening as the event carries it (its bytes,
+// not serialized again) or, with a plate and destination, without them.
+TEST_F(IntakeEventsTest, TheArrivalIsKeptForRescreeningWithoutPlateOrDestination) {
+  platform::ConsumedRecord plain = Event("a-1", "r-1", true, false);
+  platform::ConsumedRecord by_car = Event("a-2", "r-2", true, false);
+  intake::v1::ArrivalRecorded car;
+  ASSERT_TRUE(car.ParseFromString(by_car.value));
+  car.mutable_arrival()->set_vehicle_plate("湘E12345");
+  car.mutable_arrival()->mutable_destination()->set_estate("零耐嘉园");
+  by_car.value = car.SerializeAsString();
+  auto out = handler_.HandleBatch({plain, by_car});
+  ASSERT_TRUE(out[0].ok() && out[1].ok()) << out[0] << out[1];
+
+  auto kept = store_.ArrivalsSince({kGrid}, T(4, 1, 0));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_EQ(kept->size(), 2u);
+  intake::v1::ArrivalRecorded want_plain, want_car = car;
+  ASSERT_TRUE(want_plain.ParseFromString(plain.value));
+  want_car.mutable_arrival()->clear_vehicle_plate();
+  want_car.mutable_arrival()->clear_destination();
+  for (const auto& k : *kept) {
+    const auto& want = k.arrival.arrival_id() == "a-1" ? want_plain : want_car;
+    EXPECT_EQ(k.arrival.SerializeAsString(), want.arrival().SerializeAsString())
+        << k.arrival.DebugString();
+  }
+}
+
 // A wrong flag (the person is known to screening after all) costs a round
 // trip, never the decision: it is made on the person's record, and the
 // same event again answers with it.

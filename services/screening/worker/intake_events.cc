@@ -7,6 +7,7 @@
 #include "gridbridge/intake/v1/events.pb.h"
 #include "screening_engine.h"
 #include "spdlog/spdlog.h"
+#include "wire_fields.h"
 
 namespace gridbridge::screening {
 namespace {
@@ -66,6 +67,7 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // racing the check's commit (which would then fail its guard and go
   // again, in the check's time).
   std::vector<bool> newly_registered;
+  std::vector<std::string_view> arrival_bytes;  // views into the batch's records
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].topic != kIntakeArrivalTopic) {
       out[i] = Handle(batch[i]);
@@ -78,9 +80,18 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
       continue;
     }
     // Screening neither decides on nor keeps the plate and destination.
+    // Without them (as intake's events come), the event's bytes of the
+    // arrival are what is kept for re-screening: not serialized again.
+    std::string_view kept;
+    if ((*arrival)->vehicle_plate().empty() && !(*arrival)->has_destination()) {
+      kept = platform::SoleLengthDelimitedField(batch[i].value,
+                                                v1::ArrivalRecordedView::kArrivalFieldNumber)
+                 .value_or(std::string_view());
+    }
     event->mutable_arrival()->clear_vehicle_plate();
     event->mutable_arrival()->clear_destination();
     arrivals.push_back(*arrival);
+    arrival_bytes.push_back(kept);
     record_of.push_back(i);
     newly_registered.push_back(event->resident_created() && !event->screened_at_checkpoint());
   }
@@ -104,9 +115,9 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // after another) cost more than they save (docs/performance.md).
   // No checkpoint will ask for a newly registered person's arrival (a
   // checkpoint's is flagged): the request log keeps its outcome only.
-  auto decided = deps_.decisions.RecordAll(ServiceActor(), arrivals, verdict_of, now,
-                                           newly_registered, /*read_after=*/nullptr,
-                                           DecisionRecorder::NewPersonLog::kOutcomeOnly);
+  auto decided = deps_.decisions.RecordAll(
+      ServiceActor(), arrivals, verdict_of, now, newly_registered, /*read_after=*/nullptr,
+      DecisionRecorder::NewPersonLog::kOutcomeOnly, arrival_bytes);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   // The grids of the decisions this batch made (a remembered one names the
   // list it was made against, and its maker saw to it), in case the list
