@@ -80,17 +80,22 @@ void AppendVerdict(const Verdict& verdict, std::string& out) {
 
 }  // namespace
 
-v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdict) {
+v1::PersonDecision DecisionOutcome(const DecisionIds& ids, const Verdict& verdict) {
   v1::PersonDecision d;
   d.set_resident_id(std::string(ids.resident_id));
   d.set_arrival_id(std::string(ids.arrival_id));
-  d.set_resident_created(ids.resident_created);
   d.set_decision(verdict.decision);
   d.set_rule(verdict.rule);
-  d.set_explanation(verdict.explanation);
-  d.mutable_reasons()->Assign(verdict.reasons.begin(), verdict.reasons.end());
   d.set_policy_version(verdict.policy_version);
   d.set_risk_list_version(verdict.risk_list_version);
+  return d;
+}
+
+v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdict) {
+  v1::PersonDecision d = DecisionOutcome(ids, verdict);
+  d.set_resident_created(ids.resident_created);
+  d.set_explanation(verdict.explanation);
+  d.mutable_reasons()->Assign(verdict.reasons.begin(), verdict.reasons.end());
   d.mutable_test_days()->Assign(verdict.test_days.begin(), verdict.test_days.end());
   d.set_rescreened(ids.rescreened);
   return d;

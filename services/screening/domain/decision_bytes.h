@@ -21,6 +21,9 @@ struct DecisionIds {
 
 // The decision of `ids` and `verdict` as a message (without a measure).
 v1::PersonDecision DecisionMessage(const DecisionIds& ids, const Verdict& verdict);
+// Its outcome only: the ids (not resident_created), decision, rule, policy
+// and list versions; not its words, test days or measure.
+v1::PersonDecision DecisionOutcome(const DecisionIds& ids, const Verdict& verdict);
 
 // The three serialized forms of one decision, written from its verdict
 // directly. The verdict's fields (decision, rule, explanation, reasons,

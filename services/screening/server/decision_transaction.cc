@@ -15,20 +15,6 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
 }
 
-// The outcome of a decision (ids, decision, rule, policy and list
-// versions; not its words, test days or measure): what the request log
-// keeps, and the caller gets, for a subject with log_outcome_only.
-v1::PersonDecision OutcomeOf(const DecisionIds& ids, const Verdict& v) {
-  v1::PersonDecision outcome;
-  outcome.set_resident_id(std::string(ids.resident_id));
-  outcome.set_arrival_id(std::string(ids.arrival_id));
-  outcome.set_decision(v.decision);
-  outcome.set_rule(v.rule);
-  outcome.set_policy_version(v.policy_version);
-  outcome.set_risk_list_version(v.risk_list_version);
-  return outcome;
-}
-
 }  // namespace
 
 DecisionSubject ArrivalSubject(const intake::v1::Arrival& arrival, long long rescreen_version) {
@@ -55,7 +41,7 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
   const bool decides = !s.health || verdict.decision == v1::DECISION_MEASURE;
   const DecisionIds ids{rid, s.arrival_id, /*resident_created=*/false, s.rescreened};
   v1::PersonDecision decision =
-      s.log_outcome_only ? OutcomeOf(ids, verdict) : DecisionMessage(ids, verdict);
+      s.log_outcome_only ? DecisionOutcome(ids, verdict) : DecisionMessage(ids, verdict);
 
   std::optional<v1::Measure> after;
   const bool active = current.has_value() && current->status() == v1::MEASURE_STATUS_ACTIVE;

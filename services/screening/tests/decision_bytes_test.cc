@@ -109,6 +109,19 @@ TEST(DecisionBytesTest, AnEmptyDecisionIsEmptyBytes) {
   EXPECT_EQ(bytes.event, event.SerializeAsString());
 }
 
+TEST(DecisionBytesTest, TheOutcomeIsTheDecisionWithoutItsWordsTestDaysOrFlags) {
+  const DecisionIds ids = Ids(/*rescreened=*/true, /*created=*/true);
+  v1::PersonDecision want = DecisionMessage(ids, MeasureVerdict());
+  want.clear_explanation();
+  want.clear_reasons();
+  want.clear_test_days();
+  want.clear_resident_created();
+  want.clear_rescreened();
+  const v1::PersonDecision outcome = DecisionOutcome(ids, MeasureVerdict());
+  EXPECT_TRUE(MessageDifferencer::Equals(outcome, want)) << outcome.DebugString();
+  EXPECT_EQ(outcome.rule(), "medium-risk-area");
+}
+
 TEST(DecisionBytesTest, TheWriterKnowsEveryFieldOfTheMessages) {
   // SerializeDecision writes PersonDecision's and ScreeningDecided's fields
   // itself: a field added to either must be added to it (and to this list).
