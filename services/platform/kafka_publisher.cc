@@ -186,6 +186,26 @@ absl::Status KafkaPublisher::Publish(const KafkaRecord& record, absl::Duration t
   return PublishBatch({record}, timeout).front();
 }
 
+absl::Status KafkaPublisher::LoadTopic(const std::string& topic, absl::Duration timeout) {
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(producer_.get(), topic, nullptr, err));
+  if (!handle) return absl::InvalidArgumentError("kafka topic " + topic + ": " + err);
+  RdKafka::Metadata* raw = nullptr;
+  RdKafka::ErrorCode code = producer_->metadata(
+      false, handle.get(), &raw, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError("kafka metadata of " + topic + ": " + RdKafka::err2str(code));
+  }
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError("kafka topic " + topic + ": the cluster does not have it");
+}
+
 absl::Status KafkaPublisher::CheckBroker(absl::Duration timeout) {
   RdKafka::Metadata* raw = nullptr;
   RdKafka::ErrorCode code = producer_->metadata(

@@ -98,6 +98,18 @@ TEST(KafkaPublisher, ReportsOkOnlyAfterTheBrokerAcknowledged) {
   EXPECT_EQ(testing::ReadWholeTopic(broker.bootstrap(), kTopic).size(), 100u);
 }
 
+TEST(KafkaPublisher, LoadsATopicAndSaysWhenTheClusterDoesNotAnswer) {
+  Broker broker;
+  auto publisher = KafkaPublisher::Create({broker.bootstrap(), "t", {}});
+  ASSERT_TRUE(publisher.ok());
+  EXPECT_TRUE((*publisher)->LoadTopic(kTopic, absl::Seconds(10)).ok());
+  EXPECT_TRUE((*publisher)->Publish({kTopic, "k", "after", {}}, absl::Seconds(10)).ok());
+  broker.TakeDown();
+  absl::Status down = (*publisher)->LoadTopic(kDlq, absl::Seconds(1));
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable) << down;
+  broker.BringUp();
+}
+
 TEST(KafkaPublisher, FailsWithinTheTimeoutWhileTheBrokerIsDown) {
   Broker broker;
   auto publisher =
