@@ -21,6 +21,7 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     const std::vector<std::string_view>& arrival_bytes) {
   std::vector<absl::StatusOr<v1::PersonDecision>> out(arrivals.size());
   std::vector<DecisionSubject> subjects;
+  subjects.reserve(arrivals.size());
   // Everyone but the newly registered is read (and their grids remembered
   // on the way); the newly registered's grids are remembered with the commit.
   std::vector<size_t> read_at(arrivals.size(), 0);          // index into `people`, if read
@@ -107,6 +108,8 @@ std::vector<absl::Status> DecisionRecorder::RecordRescreens(const common::v1::Ac
                                                             long long version, absl::Time now) {
   std::vector<DecisionSubject> subjects;
   std::vector<Read> reads;
+  subjects.reserve(rescreens.size());
+  reads.reserve(rescreens.size());
   for (const auto& r : rescreens) {
     subjects.push_back(ArrivalSubject(*r.arrival, version));
     reads.push_back({r.person, r.current, r.verdict});
