@@ -1,7 +1,10 @@
 #include "background_arena.h"
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <mutex>
+#include <string>
 
 #include "spdlog/spdlog.h"
 
@@ -27,6 +30,14 @@ std::optional<unsigned> BackgroundArena() {
                    err);
       return;
     }
+    // Freed pages kept kBackgroundDirtyDecayMs rather than the process's
+    // second (see the header): a failure only costs CPU, not correctness.
+    ssize_t decay_ms = kBackgroundDirtyDecayMs;
+    const std::string name = "arena." + std::to_string(index) + ".dirty_decay_ms";
+    if (int err = mallctl(name.c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms); err != 0) {
+      spdlog::warn("jemalloc {} failed (error {}): the background arena purges as the others", name,
+                   err);
+    }
     arena = index;
   });
   return arena;
@@ -42,6 +53,15 @@ void UseBackgroundArena() {
   if (int err = mallctl("thread.arena", nullptr, nullptr, &index, sizeof index); err != 0) {
     spdlog::warn("jemalloc thread.arena {} failed (error {})", index, err);
   }
+}
+
+std::optional<long long> ArenaDirtyDecayMs(unsigned arena) {
+  if (mallctl == nullptr) return std::nullopt;
+  ssize_t decay_ms = 0;
+  size_t size = sizeof decay_ms;
+  const std::string name = "arena." + std::to_string(arena) + ".dirty_decay_ms";
+  if (mallctl(name.c_str(), &decay_ms, &size, nullptr, 0) != 0) return std::nullopt;
+  return decay_ms;
 }
 
 std::optional<unsigned> ThisThreadArena() {

@@ -21,10 +21,26 @@ namespace gridbridge::platform {
 // then share arena locks with threads at nice 10, and a request waits for
 // a lock whose holder waits for a CPU. Request threads keep jemalloc's.
 //
+// The shared arena keeps its freed (dirty) pages for 10 s before giving
+// them back to the system, where the process's other arenas keep them 1 s
+// (jemalloc_options.cc: a gRPC import's memory returned soon). A backlog's
+// batches free and allocate tens of megabytes a second there: returning
+// them within a second cost screening's decisions phase a `madvise` and a
+// TLB shootdown on every CPU for each purged run, and a page fault for
+// each page used again (a fault costs ~12 us on the benchmark machine).
+// With 10 s, screening's CPU over 100,000 decisions fell by ~15 % (6
+// alternating runs), its RSS after them rose from ~140 to ~170-220 MiB
+// (docs/performance.md, session 25).
+inline constexpr long long kBackgroundDirtyDecayMs = 10000;
+
 // Moves the calling thread's future allocations to that arena (made on
 // first use). Does nothing where jemalloc is not the allocator (sanitizer
 // builds, tools): allocations then stay where the allocator puts them.
 void UseBackgroundArena();
+
+// How long jemalloc's `arena` keeps freed pages (its dirty decay, ms);
+// nullopt without jemalloc.
+std::optional<long long> ArenaDirtyDecayMs(unsigned arena);
 
 // The jemalloc arena the calling thread allocates from; nullopt without
 // jemalloc (for tests and diagnostics).

@@ -55,6 +55,19 @@ TEST(BackgroundArenaTest, UseBackgroundArenaMovesTheCallingThread) {
   EXPECT_EQ(after, ArenaOfNewThread([] { BecomeBackgroundThread("measure-timer"); }));
 }
 
+TEST(BackgroundArenaTest, TheBackgroundArenaKeepsFreedPagesLongerThanTheOthers) {
+  if (!HaveJemalloc()) GTEST_SKIP() << "not linked with jemalloc (sanitizer build)";
+  const auto background = ArenaOfNewThread([] { UseBackgroundArena(); });
+  const auto request = ArenaOfNewThread([] {});
+  ASSERT_TRUE(background.has_value() && request.has_value());
+  EXPECT_EQ(ArenaDirtyDecayMs(*background), kBackgroundDirtyDecayMs);
+  // The others keep the process's setting (1 s in servers and this test,
+  // which link jemalloc_options.cc), shorter than the background arena's.
+  const auto others = ArenaDirtyDecayMs(*request);
+  ASSERT_TRUE(others.has_value());
+  EXPECT_LT(*others, kBackgroundDirtyDecayMs);
+}
+
 // The arenas librdkafka's threads allocate from, as seen by an interceptor
 // added after the platform's (interceptors run in the order added).
 struct SeenArenas {
