@@ -30,14 +30,6 @@ std::optional<unsigned> BackgroundArena() {
                    err);
       return;
     }
-    // Freed pages kept kBackgroundDirtyDecayMs rather than the process's
-    // second (see the header): a failure only costs CPU, not correctness.
-    ssize_t decay_ms = kBackgroundDirtyDecayMs;
-    const std::string name = "arena." + std::to_string(index) + ".dirty_decay_ms";
-    if (int err = mallctl(name.c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms); err != 0) {
-      spdlog::warn("jemalloc {} failed (error {}): the background arena purges as the others", name,
-                   err);
-    }
     arena = index;
   });
   return arena;
@@ -53,6 +45,29 @@ void UseBackgroundArena() {
   if (int err = mallctl("thread.arena", nullptr, nullptr, &index, sizeof index); err != 0) {
     spdlog::warn("jemalloc thread.arena {} failed (error {})", index, err);
   }
+}
+
+absl::Status KeepFreedPagesFor(absl::Duration d) {
+  if (mallctl == nullptr) return absl::UnimplementedError("jemalloc is not the allocator");
+  ssize_t decay_ms = absl::ToInt64Milliseconds(d);
+  // The default of arenas made from now on (jemalloc makes its automatic
+  // arenas as threads first allocate)...
+  if (int err = mallctl("arenas.dirty_decay_ms", nullptr, nullptr, &decay_ms, sizeof decay_ms);
+      err != 0) {
+    return absl::InternalError("jemalloc arenas.dirty_decay_ms: error " + std::to_string(err));
+  }
+  // ...and the arenas made already. Slots of automatic arenas not made yet
+  // answer EFAULT: they will take the default above.
+  unsigned arenas = 0;
+  size_t size = sizeof arenas;
+  if (int err = mallctl("arenas.narenas", &arenas, &size, nullptr, 0); err != 0) {
+    return absl::InternalError("jemalloc arenas.narenas: error " + std::to_string(err));
+  }
+  for (unsigned i = 0; i < arenas; ++i) {
+    const std::string name = "arena." + std::to_string(i) + ".dirty_decay_ms";
+    (void)mallctl(name.c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms);
+  }
+  return absl::OkStatus();
 }
 
 std::optional<long long> ArenaDirtyDecayMs(unsigned arena) {

@@ -2,6 +2,9 @@
 
 #include <optional>
 
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
 namespace gridbridge::platform {
 
 // Background threads (BecomeBackgroundThread) and librdkafka's threads
@@ -21,22 +24,20 @@ namespace gridbridge::platform {
 // then share arena locks with threads at nice 10, and a request waits for
 // a lock whose holder waits for a CPU. Request threads keep jemalloc's.
 //
-// The shared arena keeps its freed (dirty) pages for 10 s before giving
-// them back to the system, where the process's other arenas keep them 1 s
-// (jemalloc_options.cc: a gRPC import's memory returned soon). A backlog's
-// batches free and allocate tens of megabytes a second there: returning
-// them within a second cost screening's decisions phase a `madvise` and a
-// TLB shootdown on every CPU for each purged run, and a page fault for
-// each page used again (a fault costs ~12 us on the benchmark machine).
-// With 10 s, screening's CPU over 100,000 decisions fell by ~15 % (6
-// alternating runs), its RSS after them rose from ~140 to ~170-220 MiB
-// (docs/performance.md, session 25).
-inline constexpr long long kBackgroundDirtyDecayMs = 10000;
-
 // Moves the calling thread's future allocations to that arena (made on
 // first use). Does nothing where jemalloc is not the allocator (sanitizer
 // builds, tools): allocations then stay where the allocator puts them.
 void UseBackgroundArena();
+
+// Makes every jemalloc arena, those there are and those made later, keep
+// freed (dirty) pages for `d` before giving them back to the system (the
+// servers' start-up option is 1 s: jemalloc_options.cc). A service whose
+// threads free and allocate tens of megabytes a second (screening working
+// off a backlog) spends less CPU with longer: giving pages back costs a
+// `madvise` and a TLB shootdown, and each page used again a fault (~12 us
+// on the benchmark machine; docs/performance.md, session 25). Call before
+// the service's threads start. Unimplemented without jemalloc.
+absl::Status KeepFreedPagesFor(absl::Duration d);
 
 // How long jemalloc's `arena` keeps freed pages (its dirty decay, ms);
 // nullopt without jemalloc.
