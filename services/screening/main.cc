@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   platform::InitJsonLogging(config.service_name, config.log_level);
   // A backlog of intake's events is decided in batches of thousands, freed
   // and allocated again many times a second: kept 10 s, freed pages are
-  // used again instead of given back and faulted in (1,468 -> 165 madvise
+  // used again instead of given back and faulted in (1,468 -> 19 madvise
   // calls over 100,000 decisions, more decided per second in 3 of 3
   // alternating full runs; docs/performance.md, session 25). Intake keeps
   // the servers' 1 s: its RSS after an import has a target.
