@@ -17,6 +17,11 @@ extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp
 namespace gridbridge::platform {
 namespace {
 
+// jemalloc's control name of an arena's dirty decay.
+std::string DirtyDecayName(unsigned arena) {
+  return "arena." + std::to_string(arena) + ".dirty_decay_ms";
+}
+
 // The shared arena's index, or nullopt if it could not be made.
 std::optional<unsigned> BackgroundArena() {
   static std::once_flag once;
@@ -64,8 +69,7 @@ absl::Status KeepFreedPagesFor(absl::Duration d) {
     return absl::InternalError("jemalloc arenas.narenas: error " + std::to_string(err));
   }
   for (unsigned i = 0; i < arenas; ++i) {
-    const std::string name = "arena." + std::to_string(i) + ".dirty_decay_ms";
-    (void)mallctl(name.c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms);
+    (void)mallctl(DirtyDecayName(i).c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms);
   }
   return absl::OkStatus();
 }
@@ -74,8 +78,8 @@ std::optional<long long> ArenaDirtyDecayMs(unsigned arena) {
   if (mallctl == nullptr) return std::nullopt;
   ssize_t decay_ms = 0;
   size_t size = sizeof decay_ms;
-  const std::string name = "arena." + std::to_string(arena) + ".dirty_decay_ms";
-  if (mallctl(name.c_str(), &decay_ms, &size, nullptr, 0) != 0) return std::nullopt;
+  if (mallctl(DirtyDecayName(arena).c_str(), &decay_ms, &size, nullptr, 0) != 0)
+    return std::nullopt;
   return decay_ms;
 }
 
