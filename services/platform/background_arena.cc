@@ -1,8 +1,10 @@
 #include "background_arena.h"
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -21,6 +23,10 @@ namespace {
 std::string DirtyDecayName(unsigned arena) {
   return "arena." + std::to_string(arena) + ".dirty_decay_ms";
 }
+
+// jemalloc's index for "every arena" in control names (MALLCTL_ARENAS_ALL
+// in jemalloc.h, not included: its declarations are not weak).
+constexpr unsigned kAllArenas = 4096;
 
 // The shared arena's index, or nullopt if it could not be made.
 std::optional<unsigned> BackgroundArena() {
@@ -72,6 +78,28 @@ absl::Status KeepFreedPagesFor(absl::Duration d) {
     (void)mallctl(DirtyDecayName(i).c_str(), nullptr, nullptr, &decay_ms, sizeof decay_ms);
   }
   return absl::OkStatus();
+}
+
+absl::Status ReturnFreedPages() {
+  if (mallctl == nullptr) return absl::UnimplementedError("jemalloc is not the allocator");
+  const std::string name = "arena." + std::to_string(kAllArenas) + ".purge";
+  if (int err = mallctl(name.c_str(), nullptr, nullptr, nullptr, 0); err != 0) {
+    return absl::InternalError("jemalloc " + name + ": error " + std::to_string(err));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<size_t> FreedBytesKept() {
+  if (mallctl == nullptr) return std::nullopt;
+  // jemalloc's statistics are a snapshot taken when "epoch" is written.
+  uint64_t epoch = 1;
+  size_t size = sizeof epoch;
+  if (mallctl("epoch", &epoch, &size, &epoch, size) != 0) return std::nullopt;
+  size_t pages = 0;
+  size = sizeof pages;
+  const std::string name = "stats.arenas." + std::to_string(kAllArenas) + ".pdirty";
+  if (mallctl(name.c_str(), &pages, &size, nullptr, 0) != 0) return std::nullopt;
+  return pages * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::optional<long long> ArenaDirtyDecayMs(unsigned arena) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "background_arena.h"
 #include "background_thread.h"
 #include "bounded_queue.h"
 #include "cloud_events.h"
@@ -503,6 +504,16 @@ prometheus::Counter& ImportStreamsCut() {
   return counter;
 }
 
+// An import's batches (tens of megabytes, intake's main.cc keeps freed
+// pages 10 s) are given back once no import holds rows any more, so that
+// what intake holds after an import is what it uses, not its peak.
+void ReturnImportMemory(const platform::InFlightBudget* budget) {
+  if (budget != nullptr && budget->in_use() > 0) return;  // another import
+  if (absl::Status s = platform::ReturnFreedPages(); !s.ok() && !absl::IsUnimplemented(s)) {
+    spdlog::warn("an import's memory not given back: {}", s.ToString());
+  }
+}
+
 }  // namespace
 
 IntakeServiceImpl::IntakeServiceImpl(IntakeDeps deps) : deps_(std::move(deps)) {
@@ -633,6 +644,12 @@ grpc::Status IntakeServiceImpl::BulkImport(
     committer.join();
     answerer.join();
     reader.join();
+    // What an error left queued (rows and their leases) goes before the
+    // memory is given back; after a clean end the queues are empty.
+    requests.Cancel();
+    plans.Cancel();
+    answers.Cancel();
+    ReturnImportMemory(deps_.import_budget);
     std::lock_guard lock(mu);
     return error;
   });
