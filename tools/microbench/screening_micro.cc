@@ -66,10 +66,14 @@ screening::v1::Policy LoadedPolicy() {
     const intake::v1::Arrival& arrival = events[i]->arrival();
     const screening::Verdict verdict = Screen(policy, risk_areas, platform::Divisions::Builtin(),
                                               screening::ArrivalSituation(arrival), now);
-    // A new person's arrival from intake's events: the request log keeps
-    // the outcome (RecordAll's kOutcomeOnly, as IntakeEventHandler asks).
+    // A new person's recent arrival from intake's events: no request-log
+    // entry, its kept arrival witnesses it (RecordAll's kWitnessOrOutcome,
+    // as IntakeEventHandler asks).
     screening::DecisionSubject subject = screening::ArrivalSubject(arrival, 0);
-    subject.log_outcome_only = events[i]->resident_created();
+    if (events[i]->resident_created()) {
+      subject.key.clear();
+      subject.arrival_witnesses = true;
+    }
     // Kept as the event carries it (no plate or destination), as the handler does.
     subject.arrival_bytes = platform::SoleLengthDelimitedField(
                                 batch[i], screening::v1::ArrivalRecordedView::kArrivalFieldNumber)

@@ -33,7 +33,15 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
     subjects.push_back(ArrivalSubject(*a, 0));
     if (i < arrival_bytes.size()) subjects.back().arrival_bytes = arrival_bytes[i];
     if (i < newly_registered.size() && newly_registered[i]) {
-      subjects.back().log_outcome_only = new_person_log == NewPersonLog::kOutcomeOnly;
+      DecisionSubject& s = subjects.back();
+      if (new_person_log == NewPersonLog::kWitnessOrOutcome) {
+        if (ArrivalOutlastsRequestLog(*a, now)) {
+          s.key.clear();
+          s.arrival_witnesses = true;
+        } else {
+          s.log_outcome_only = true;
+        }
+      }
       remember.emplace_back(a->resident_id(), a->grid_id());
       continue;
     }
@@ -232,8 +240,19 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
                                                             absl::Time now) {
   const std::string& rid = s.resident_id;
   const std::string& grid = s.grid_id;
+  bool witnessed = false;  // decided before, as its kept arrival tells
   std::function<absl::StatusOr<GridTransaction>(v1::PersonDecision*)> build =
       [&](v1::PersonDecision* out) -> absl::StatusOr<GridTransaction> {
+    if (s.arrival_witnesses) {
+      // Asked at every attempt: another consumer may commit the same event
+      // meanwhile (a rebalance), which fails this attempt's guard.
+      auto seen = store_.HasArrival(grid, KeptArrivalMember(s));
+      if (!seen.ok()) return seen.status();
+      if (*seen) {
+        witnessed = true;
+        return absl::AlreadyExistsError("decided before");  // not committed
+      }
+    }
     auto person = store_.GetPerson(grid, rid);
     if (!person.ok()) return person.status();
     std::optional<v1::Measure> current;
@@ -262,6 +281,14 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       [&] {
         if (notify_) notify_(grid);
       });
+  if (witnessed) {
+    // Its first decision is not kept apart: the ids say which it was (no
+    // list version: its maker saw to the fence).
+    v1::PersonDecision first;
+    first.set_resident_id(rid);
+    first.set_arrival_id(s.arrival_id);
+    return first;
+  }
   if (!status.ok()) return status;
   return decision;
 }

@@ -62,12 +62,16 @@ class DecisionRecorder {
   // version guard and is read then: a wrong flag costs a round trip, never
   // a wrong decision.
   // `new_person_log`: what the request log keeps of a newly registered
-  // person's decision. kOutcomeOnly for intake's events of arrivals no
-  // checkpoint recorded (no client will ask for them again; see
-  // DecisionSubject::log_outcome_only): the same arrival again then gets
-  // its first decision's ids, decision, rule and versions, not its words,
-  // and so does this call. A checkpoint keeps the full answer, which a
-  // retried check returns.
+  // person's decision. A checkpoint keeps the full answer, which a retried
+  // check returns. kWitnessOrOutcome for intake's events of arrivals no
+  // checkpoint recorded (no client will ask for them again): nothing where
+  // the kept arrival outlasts the log (DecisionSubject::arrival_witnesses;
+  // the same event again is found decided by it and gets the arrival's ids
+  // only), else the outcome (DecisionSubject::log_outcome_only: the same
+  // arrival again gets its first decision's ids, decision, rule and
+  // versions, not its words, and so does this call). Only the event path
+  // may ask for such an arrival again: a call that reads first (as a
+  // retried check does) finds no log entry for it.
   // `read_after`: a read run in the commit's round trip, after the commit
   // (Redis runs a connection's commands in order); its reply is set only
   // when it followed every commit the call made (none decided again on its
@@ -77,7 +81,7 @@ class DecisionRecorder {
     std::optional<platform::RedisReply> reply;
   };
   using VerdictFn = std::function<Verdict(size_t, const v1::PersonStatus&)>;
-  enum class NewPersonLog { kFullAnswer, kOutcomeOnly };
+  enum class NewPersonLog { kFullAnswer, kWitnessOrOutcome };
   // `arrival_bytes[i]` (if given and not empty): arrival i serialized as
   // kept for re-screening (without plate and destination), which intake's
   // events carry: kept as they are instead of serialized again.

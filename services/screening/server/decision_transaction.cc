@@ -15,7 +15,31 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
 }
 
+// The earliest arrival time (ms) the grid's kept arrivals hold at `now`:
+// 30 days (the longest lookback a policy may have), trimmed by the hour.
+long long ArrivalsKeptFromMs(absl::Time now) {
+  return (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000;
+}
+
 }  // namespace
+
+std::string KeptArrivalMember(const DecisionSubject& s) {
+  // Arrivals from intake's events come without plate and destination
+  // already: their bytes are kept as they are (no copy).
+  if (!s.arrival_bytes.empty()) return ScreeningStore::ArrivalMember(s.arrival_bytes);
+  if (s.arrival->vehicle_plate().empty() && !s.arrival->has_destination()) {
+    return ScreeningStore::ArrivalMember(*s.arrival);
+  }
+  intake::v1::Arrival kept = *s.arrival;
+  kept.clear_vehicle_plate();
+  kept.clear_destination();
+  return ScreeningStore::ArrivalMember(kept);
+}
+
+bool ArrivalOutlastsRequestLog(const intake::v1::Arrival& arrival, absl::Time now) {
+  return absl::ToUnixMillis(FromProto(arrival.arrival_time())) >=
+         ArrivalsKeptFromMs(now + absl::Hours(24 * 2));
+}
 
 DecisionSubject ArrivalSubject(const intake::v1::Arrival& arrival, long long rescreen_version) {
   DecisionSubject s;
@@ -117,24 +141,11 @@ absl::StatusOr<GridTransaction> DecisionTransaction(
     AddMeasureChange(txn, active ? &*current : nullptr, *after, actor, now);
   }
   if (s.arrival != nullptr) {
-    // Kept for re-screening when the risk areas change, without the plate
-    // and destination (arrivals from intake's events come without them
-    // already: no copy); the window is trimmed to 30 days (the longest
-    // lookback a policy may have).
-    std::string member;
-    if (!s.arrival_bytes.empty()) {
-      member = ScreeningStore::ArrivalMember(s.arrival_bytes);
-    } else if (s.arrival->vehicle_plate().empty() && !s.arrival->has_destination()) {
-      member = ScreeningStore::ArrivalMember(*s.arrival);
-    } else {
-      intake::v1::Arrival kept = *s.arrival;
-      kept.clear_vehicle_plate();
-      kept.clear_destination();
-      member = ScreeningStore::ArrivalMember(kept);
-    }
+    // Kept for re-screening when the risk areas change, for 30 days.
     const std::string arrivals = keys.Key("arrivals");
-    txn.ZAdd(arrivals, absl::ToUnixMillis(FromProto(s.arrival->arrival_time())), std::move(member));
-    txn.ZRemoveBelow(arrivals, (absl::ToUnixSeconds(now) / 3600 - 24 * 30) * 3600 * 1000);
+    txn.ZAdd(arrivals, absl::ToUnixMillis(FromProto(s.arrival->arrival_time())),
+             KeptArrivalMember(s));
+    txn.ZRemoveBelow(arrivals, ArrivalsKeptFromMs(now));
   }
   if (decides) {
     txn.PublishFrame(platform::EventFrame(kDecisionTopic, rid,

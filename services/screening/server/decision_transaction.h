@@ -41,7 +41,23 @@ struct DecisionSubject {
   // The caller gets that outcome too, as it would for a redelivered event
   // (the words are not copied into a message nobody reads).
   bool log_outcome_only = false;
+  // No request-log entry at all (`key` empty): the arrival's member in its
+  // grid's kept arrivals, written with the decision, is what tells a
+  // redelivered event that it was decided (DecisionRecorder::Decide asks
+  // for it). For a person intake registered with the arrival, decided from
+  // intake's event: Redis's CPU per such decision ~10 % lower without the
+  // entry's write and reads (docs/performance.md, screening, session 26).
+  bool arrival_witnesses = false;
 };
+
+// The member that keeps `s`'s arrival in its grid's arrivals (without plate
+// and destination); `s.arrival` must be set.
+std::string KeptArrivalMember(const DecisionSubject& s);
+
+// Whether an arrival decided at `now` stays in its grid's kept arrivals
+// (30 days back, trimmed by the hour) for at least as long as the request
+// log keeps an entry (two days): then its member can witness the decision.
+bool ArrivalOutlastsRequestLog(const intake::v1::Arrival& arrival, absl::Time now);
 
 // The subject of an arrival's decision; `rescreen_version` 0 for its first
 // screening (kept in the request log and for re-screening), else the

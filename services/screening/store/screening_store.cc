@@ -168,6 +168,13 @@ absl::StatusOr<std::optional<std::string>> ScreeningStore::FindGrid(
   return std::optional<std::string>(reply->str);
 }
 
+absl::StatusOr<bool> ScreeningStore::HasArrival(const std::string& grid_id,
+                                                const std::string& member) {
+  auto reply = redis_.Command({"ZSCORE", Keys(grid_id).Key("arrivals"), member});
+  if (!reply.ok()) return reply.status();
+  return !reply->is_nil();
+}
+
 absl::Status ScreeningStore::RememberGrids(
     const std::vector<std::pair<std::string, std::string>>& people) {
   std::vector<platform::RedisArgs> commands;

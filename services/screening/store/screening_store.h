@@ -125,6 +125,9 @@ class ScreeningStore {
   };
   absl::StatusOr<std::vector<ArrivalToRescreen>> ArrivalsSince(
       const std::vector<std::string>& grids, absl::Time since);
+  // Whether the grid keeps `member` (ArrivalMember) among its arrivals: an
+  // arrival decided before, while its time is in the kept window.
+  absl::StatusOr<bool> HasArrival(const std::string& grid_id, const std::string& member);
 
   // Venues (场所码): the record lives in the venue's grid; scans are kept
   // twice, per venue ({venue grid} scans:<venue id>) and per person

@@ -138,10 +138,30 @@ v1::PersonDecision Remembered(DecisionRecorder& decisions, const platform::Consu
   return again[0].ok() ? *again[0] : v1::PersonDecision();
 }
 
-// A new person's arrival that no checkpoint recorded is logged by its
-// outcome only (no client will ask for it); a checkpoint's arrival keeps
-// the whole answer, words and all, which a retried check returns.
-TEST_F(IntakeEventsTest, ANewPersonsEventIsLoggedByItsOutcomeACheckpointsArrivalWhole) {
+// Whether grid kGrid's request log holds an entry for arrival `id` at `now`.
+bool Logged(platform::RedisClient& redis, const std::string& id, absl::Time now) {
+  const auto [current, previous] =
+      platform::GridTransaction::RequestBuckets(ScreeningStore::Keys(kGrid), now);
+  for (const auto& bucket : {current, previous}) {
+    auto reply = redis.Command({"HEXISTS", bucket, "arrival:" + id});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (reply.ok() && reply->integer != 0) return true;
+  }
+  return false;
+}
+
+long long Decisions(ScreeningStore& store) {
+  auto counts = store.GetGridScreening(kGrid);
+  EXPECT_TRUE(counts.ok()) << counts.status();
+  return counts.ok() ? counts->decisions() : -1;
+}
+
+// A new person's arrival that no checkpoint recorded leaves nothing in the
+// request log (no client will ask for it): the arrival kept for
+// re-screening is what tells the same event delivered again that it was
+// decided. A checkpoint's arrival keeps the whole answer, words and all,
+// which a retried check returns.
+TEST_F(IntakeEventsTest, ANewPersonsEventIsWitnessedByItsArrivalACheckpointsIsLoggedWhole) {
   const auto created = Event("a-1", "r-1", true, false);
   const auto at_checkpoint = Event("a-2", "r-2", true, true);
   Handle(created);
@@ -150,23 +170,51 @@ TEST_F(IntakeEventsTest, ANewPersonsEventIsLoggedByItsOutcomeACheckpointsArrival
   EXPECT_EQ(full.arrival_id(), "a-2");
   EXPECT_FALSE(full.explanation().empty());
   EXPECT_GT(full.reasons_size(), 0);
-  const v1::PersonDecision outcome = Remembered(decisions_, created, clock_.Now());
-  EXPECT_EQ(outcome.arrival_id(), "a-1");
-  EXPECT_EQ(outcome.resident_id(), "r-1");
-  EXPECT_EQ(outcome.decision(), full.decision());
-  EXPECT_EQ(outcome.rule(), full.rule());
-  EXPECT_EQ(outcome.policy_version(), full.policy_version());
-  EXPECT_TRUE(outcome.explanation().empty());
-  EXPECT_EQ(outcome.reasons_size(), 0);
+  EXPECT_TRUE(Logged(redis_, "a-2", clock_.Now()));
+  EXPECT_FALSE(Logged(redis_, "a-1", clock_.Now()));
   // The record keeps the whole decision all the same (GetPersonStatus).
   auto person = store_.GetPerson(kGrid, "r-1");
   ASSERT_TRUE(person.ok()) << person.status();
   EXPECT_FALSE(person->value.last_decision().explanation().empty());
-  // And the event delivered again is answered from the log, not decided.
+  ASSERT_EQ(Decisions(store_), 2);
+  // Delivered again, alone, then a day later twice in one batch: found
+  // decided, not decided again.
   Handle(created);
-  auto counts = store_.GetGridScreening(kGrid);
-  ASSERT_TRUE(counts.ok()) << counts.status();
-  EXPECT_EQ(counts->decisions(), 2);
+  clock_.Advance(absl::Hours(24));
+  auto again = handler_.HandleBatch({created, created});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_TRUE(again[0].ok() && again[1].ok()) << again[0] << again[1];
+  EXPECT_EQ(Decisions(store_), 2);
+  EXPECT_EQ(LastDecidedArrival("r-1"), "a-1");
+}
+
+// The same new person's event twice in its first batch: decided once.
+TEST_F(IntakeEventsTest, ANewPersonsEventTwiceInOneBatchIsDecidedOnce) {
+  const auto created = Event("a-1", "r-1", true, false);
+  auto out = handler_.HandleBatch({created, created});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].ok() && out[1].ok()) << out[0] << out[1];
+  EXPECT_EQ(Decisions(store_), 1);
+  EXPECT_FALSE(Logged(redis_, "a-1", clock_.Now()));
+}
+
+// An arrival older than the kept arrivals would hold for the request log's
+// two days keeps its outcome in the log instead (ids, decision, rule and
+// versions; not its words), which the same event again is answered from.
+TEST_F(IntakeEventsTest, ANewPersonsOldArrivalIsLoggedByItsOutcome) {
+  clock_.Advance(absl::Hours(24 * 29));  // the arrival (10 April) is 30 days old
+  const auto created = Event("a-1", "r-1", true, false);
+  Handle(created);
+  EXPECT_TRUE(Logged(redis_, "a-1", clock_.Now()));
+  const v1::PersonDecision outcome = Remembered(decisions_, created, clock_.Now());
+  EXPECT_EQ(outcome.arrival_id(), "a-1");
+  EXPECT_EQ(outcome.resident_id(), "r-1");
+  EXPECT_NE(outcome.decision(), v1::DECISION_UNSPECIFIED);
+  EXPECT_FALSE(outcome.rule().empty());
+  EXPECT_TRUE(outcome.explanation().empty());
+  EXPECT_EQ(outcome.reasons_size(), 0);
+  Handle(created);
+  EXPECT_EQ(Decisions(store_), 1);
 }
 
 }  // namespace

@@ -114,10 +114,12 @@ std::vector<absl::Status> IntakeEventHandler::HandleBatch(
   // arrivals each, where watched rounds (two round trips per grid, one
   // after another) cost more than they save (docs/performance.md).
   // No checkpoint will ask for a newly registered person's arrival (a
-  // checkpoint's is flagged): the request log keeps its outcome only.
+  // checkpoint's is flagged): the request log keeps nothing of it (the kept
+  // arrival witnesses it) or, for an arrival older than that keeps, its
+  // outcome only.
   auto decided = deps_.decisions.RecordAll(
       ServiceActor(), arrivals, verdict_of, now, newly_registered, /*read_after=*/nullptr,
-      DecisionRecorder::NewPersonLog::kOutcomeOnly, arrival_bytes);
+      DecisionRecorder::NewPersonLog::kWitnessOrOutcome, arrival_bytes);
   for (size_t k = 0; k < arrivals.size(); ++k) out[record_of[k]] = decided[k].status();
   // The grids of the decisions this batch made (a remembered one names the
   // list it was made against, and its maker saw to it), in case the list
