@@ -71,6 +71,23 @@ class DecisionRecorderTest : public ::testing::Test {
 // Its measure ran its course before the person's record came to name the
 // second: it is not started again (its id is taken; the decision used to
 // fail with ABORTED, and a consumer retried it forever).
+// An arrival witnesses its decision only if the grid keeps it (30 days
+// back from the hour, trimmed at each decision) for the request log's two
+// days: 28 days old at most, to the hour.
+TEST(ArrivalOutlastsRequestLogTest, TwentyEightDaysToTheHour) {
+  intake::v1::Arrival a;
+  const absl::Time now = T(5, 10, 12) + absl::Minutes(30);
+  auto at = [&](absl::Time t) {
+    *a.mutable_arrival_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+    return ArrivalOutlastsRequestLog(a, now);
+  };
+  const absl::Time hour = T(5, 10, 12);  // now, to the hour
+  EXPECT_TRUE(at(now));
+  EXPECT_TRUE(at(hour - absl::Hours(24 * 28)));
+  EXPECT_FALSE(at(hour - absl::Hours(24 * 28) - absl::Milliseconds(1)));
+  EXPECT_FALSE(at(now - absl::Hours(24 * 31)));
+}
+
 TEST_F(DecisionRecorderTest, AnArrivalDecidedAgainDoesNotRestartItsMeasureAfterALaterOne) {
   const intake::v1::Arrival first = Arrival("a-1", T(4, 11, 15));
   auto decided = Decide(first, T(4, 11, 15));
