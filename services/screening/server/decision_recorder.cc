@@ -12,6 +12,16 @@ using platform::GridTransaction;
 
 const std::optional<v1::Measure> kNoMeasure;
 
+// What an arrival decided before, as its kept arrival tells, answers: its
+// first decision is not kept apart, the ids say which it was (no list
+// version: its maker saw to the fence).
+v1::PersonDecision WitnessedDecision(const DecisionSubject& s) {
+  v1::PersonDecision first;
+  first.set_resident_id(s.resident_id);
+  first.set_arrival_id(s.arrival_id);
+  return first;
+}
+
 }  // namespace
 
 std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::RecordAll(
@@ -166,6 +176,27 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     for (size_t i : txn_of) out[i] = outcomes.status();
     return out;
   }
+  // A conflict whose arrival is kept already was decided before (an event
+  // delivered again): all of them asked in one round trip, not one each.
+  std::vector<size_t> witnesses;  // transactions
+  std::vector<std::pair<std::string, std::string>> witness_members;
+  for (size_t t = 0; t < txn_of.size(); ++t) {
+    const DecisionSubject& s = subjects[txn_of[t]];
+    const auto& outcome = (*outcomes)[t];
+    if (s.arrival_witnesses && outcome.ok() &&
+        outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
+      witnesses.push_back(t);
+      witness_members.emplace_back(s.grid_id, KeptArrivalMember(s));
+    }
+  }
+  std::vector<bool> witnessed(txn_of.size(), false);
+  if (!witnesses.empty()) {
+    auto seen = store_.HasArrivals(witness_members);
+    // Unanswered: each is asked again on its own (Decide).
+    if (seen.ok()) {
+      for (size_t k = 0; k < witnesses.size(); ++k) witnessed[witnesses[k]] = (*seen)[k];
+    }
+  }
   std::vector<std::string> committed_grids;
   bool decided_again = false;  // a commit after the read_after
   for (size_t t = 0; t < txn_of.size(); ++t) {
@@ -173,6 +204,8 @@ std::vector<absl::StatusOr<v1::PersonDecision>> DecisionRecorder::CommitDecision
     const auto& outcome = (*outcomes)[t];
     if (!outcome.ok()) {
       out[i] = outcome.status();
+    } else if (witnessed[t]) {
+      out[i] = WitnessedDecision(subjects[i]);
     } else if (outcome->kind == GridTransaction::Outcome::Kind::kConflict) {
       out[i] = Decide(actor, subjects[i], *reads[i].verdict, now);  // reads afresh
       decided_again = true;
@@ -246,9 +279,9 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
     if (s.arrival_witnesses) {
       // Asked at every attempt: another consumer may commit the same event
       // meanwhile (a rebalance), which fails this attempt's guard.
-      auto seen = store_.HasArrival(grid, KeptArrivalMember(s));
+      auto seen = store_.HasArrivals({{grid, KeptArrivalMember(s)}});
       if (!seen.ok()) return seen.status();
-      if (*seen) {
+      if ((*seen)[0]) {
         witnessed = true;
         return absl::AlreadyExistsError("decided before");  // not committed
       }
@@ -281,14 +314,7 @@ absl::StatusOr<v1::PersonDecision> DecisionRecorder::Decide(const common::v1::Ac
       [&] {
         if (notify_) notify_(grid);
       });
-  if (witnessed) {
-    // Its first decision is not kept apart: the ids say which it was (no
-    // list version: its maker saw to the fence).
-    v1::PersonDecision first;
-    first.set_resident_id(rid);
-    first.set_arrival_id(s.arrival_id);
-    return first;
-  }
+  if (witnessed) return WitnessedDecision(s);
   if (!status.ok()) return status;
   return decision;
 }

@@ -43,10 +43,10 @@ struct DecisionSubject {
   bool log_outcome_only = false;
   // No request-log entry at all (`key` empty): the arrival's member in its
   // grid's kept arrivals, written with the decision, is what tells a
-  // redelivered event that it was decided (DecisionRecorder::Decide asks
-  // for it). For a person intake registered with the arrival, decided from
-  // intake's event: Redis's CPU per such decision ~10 % lower without the
-  // entry's write and reads (docs/performance.md, screening, session 26).
+  // redelivered event that it was decided (DecisionRecorder asks for it
+  // when the commit meets the person's record). For a person intake registered with the arrival,
+  // decided from intake's event: Redis's CPU per such decision ~10 % lower without the entry's
+  // write and reads (docs/performance.md, screening, session 26).
   bool arrival_witnesses = false;
 };
 

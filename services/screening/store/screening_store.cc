@@ -168,11 +168,19 @@ absl::StatusOr<std::optional<std::string>> ScreeningStore::FindGrid(
   return std::optional<std::string>(reply->str);
 }
 
-absl::StatusOr<bool> ScreeningStore::HasArrival(const std::string& grid_id,
-                                                const std::string& member) {
-  auto reply = redis_.Command({"ZSCORE", Keys(grid_id).Key("arrivals"), member});
-  if (!reply.ok()) return reply.status();
-  return !reply->is_nil();
+absl::StatusOr<std::vector<bool>> ScreeningStore::HasArrivals(
+    const std::vector<std::pair<std::string, std::string>>& grid_members) {
+  std::vector<platform::RedisArgs> commands;
+  commands.reserve(grid_members.size());
+  for (const auto& [grid, member] : grid_members) {
+    commands.push_back({"ZSCORE", Keys(grid).Key("arrivals"), member});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<bool> out;
+  out.reserve(replies->size());
+  for (const auto& reply : *replies) out.push_back(!reply.is_nil());
+  return out;
 }
 
 absl::Status ScreeningStore::RememberGrids(

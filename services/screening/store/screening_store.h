@@ -125,9 +125,11 @@ class ScreeningStore {
   };
   absl::StatusOr<std::vector<ArrivalToRescreen>> ArrivalsSince(
       const std::vector<std::string>& grids, absl::Time since);
-  // Whether the grid keeps `member` (ArrivalMember) among its arrivals: an
-  // arrival decided before, while its time is in the kept window.
-  absl::StatusOr<bool> HasArrival(const std::string& grid_id, const std::string& member);
+  // Whether each (grid, member) is among its grid's kept arrivals (member:
+  // ArrivalMember): an arrival decided before, while its time is in the
+  // kept window. One round trip.
+  absl::StatusOr<std::vector<bool>> HasArrivals(
+      const std::vector<std::pair<std::string, std::string>>& grid_members);
 
   // Venues (场所码): the record lives in the venue's grid; scans are kept
   // twice, per venue ({venue grid} scans:<venue id>) and per person
