@@ -644,11 +644,8 @@ grpc::Status IntakeServiceImpl::BulkImport(
     committer.join();
     answerer.join();
     reader.join();
-    // What an error left queued (rows and their leases) goes before the
-    // memory is given back; after a clean end the queues are empty.
-    requests.Cancel();
-    plans.Cancel();
-    answers.Cancel();
+    // The queues are empty here (drained, or cleared by `fail`), and the
+    // threads' rows gone with them: this stream holds no lease any more.
     ReturnImportMemory(deps_.import_budget);
     std::lock_guard lock(mu);
     return error;
