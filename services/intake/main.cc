@@ -54,10 +54,7 @@ int main(int argc, char** argv) {
   // MiB instead of 150-157 with the servers' 1 s (its last batches not yet
   // purged), for a peak 15-30 MiB higher during it (docs/performance.md,
   // intake, session 26).
-  if (absl::Status kept = platform::KeepFreedPagesFor(absl::Seconds(10));
-      !kept.ok() && !absl::IsUnimplemented(kept)) {
-    spdlog::warn("freed pages kept as the servers' default: {}", kept.ToString());
-  }
+  platform::KeepFreedPagesFromStart(absl::Seconds(10));
 
   auto deps = platform::ServerDeps::Create(config);
   if (!deps.ok()) {

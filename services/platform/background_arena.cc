@@ -80,6 +80,12 @@ absl::Status KeepFreedPagesFor(absl::Duration d) {
   return absl::OkStatus();
 }
 
+void KeepFreedPagesFromStart(absl::Duration d) {
+  if (absl::Status kept = KeepFreedPagesFor(d); !kept.ok() && !absl::IsUnimplemented(kept)) {
+    spdlog::warn("freed pages kept as the servers' default: {}", kept.ToString());
+  }
+}
+
 absl::Status ReturnFreedPages() {
   if (mallctl == nullptr) return absl::UnimplementedError("jemalloc is not the allocator");
   const std::string name = "arena." + std::to_string(kAllArenas) + ".purge";

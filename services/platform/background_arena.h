@@ -40,6 +40,10 @@ void UseBackgroundArena();
 // the service's threads start. Unimplemented without jemalloc.
 absl::Status KeepFreedPagesFor(absl::Duration d);
 
+// KeepFreedPagesFor at a server's start: a failure is logged (the servers'
+// start-up option stays), nothing without jemalloc (sanitizer builds).
+void KeepFreedPagesFromStart(absl::Duration d);
+
 // Gives every arena's freed pages back to the system now, whatever their
 // decay: for the end of a burst (an import) in a service that otherwise
 // keeps them (KeepFreedPagesFor), so that what it holds after the burst is

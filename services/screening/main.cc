@@ -132,12 +132,8 @@ int main(int argc, char** argv) {
   // and allocated again many times a second: kept 10 s, freed pages are
   // used again instead of given back and faulted in (1,468 -> 19 madvise
   // calls over 100,000 decisions, more decided per second in 3 of 3
-  // alternating full runs; docs/performance.md, session 25). Intake keeps
-  // the servers' 1 s: its RSS after an import has a target.
-  if (absl::Status kept = platform::KeepFreedPagesFor(absl::Seconds(10));
-      !kept.ok() && !absl::IsUnimplemented(kept)) {
-    spdlog::warn("freed pages kept as the servers' default: {}", kept.ToString());
-  }
+  // alternating full runs; docs/performance.md, session 25).
+  platform::KeepFreedPagesFromStart(absl::Seconds(10));
 
   auto deps = platform::ServerDeps::Create(config);
   if (!deps.ok()) {
