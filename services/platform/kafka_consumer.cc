@@ -94,16 +94,20 @@ ConsumedRecord ToRecord(RdKafka::Message& m) {
   r.offset = m.offset();
   if (m.key() != nullptr) r.key = *m.key();
   r.value.assign(static_cast<const char*>(m.payload()), m.len());
+  return r;
+}
+
+KafkaHeaders HeadersOf(RdKafka::Message& m) {
+  KafkaHeaders out;
   if (const RdKafka::Headers* h = m.headers()) {
     for (const auto& header : h->get_all()) {
-      r.headers.emplace_back(
-          header.key(),
-          header.value() == nullptr
-              ? std::string()
-              : std::string(static_cast<const char*>(header.value()), header.value_size()));
+      out.emplace_back(header.key(), header.value() == nullptr
+                                         ? std::string()
+                                         : std::string(static_cast<const char*>(header.value()),
+                                                       header.value_size()));
     }
   }
-  return r;
+  return out;
 }
 
 }  // namespace
@@ -192,11 +196,13 @@ KafkaConsumer::KafkaConsumer(ConsumerOptions options, BatchHandler handler, Kafk
       consumer_(std::move(consumer)) {}
 
 KafkaConsumer::~KafkaConsumer() {
+  fetched_.clear();
   if (consumer_) consumer_->close();
 }
 
-absl::Status KafkaConsumer::DeadLetter(const ConsumedRecord& record, const absl::Status& error) {
-  KafkaRecord dead{options_.dead_letter_topic, record.key, record.value, record.headers};
+absl::Status KafkaConsumer::DeadLetter(const ConsumedRecord& record, RdKafka::Message& message,
+                                       const absl::Status& error) {
+  KafkaRecord dead{options_.dead_letter_topic, record.key, record.value, HeadersOf(message)};
   dead.headers.emplace_back("gb_dlq_error", error.ToString());
   dead.headers.emplace_back("gb_dlq_topic", record.topic);
   dead.headers.emplace_back("gb_dlq_partition", std::to_string(record.partition));
@@ -207,6 +213,7 @@ absl::Status KafkaConsumer::DeadLetter(const ConsumedRecord& record, const absl:
 
 std::vector<ConsumedRecord> KafkaConsumer::Fetch() {
   std::vector<ConsumedRecord> batch;
+  fetched_.clear();
   int wait_ms = 100;
   while (static_cast<int>(batch.size()) < std::max(1, options_.max_batch)) {
     std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
@@ -217,6 +224,7 @@ std::vector<ConsumedRecord> KafkaConsumer::Fetch() {
       break;
     }
     batch.push_back(ToRecord(*msg));
+    fetched_.push_back(std::move(msg));
     wait_ms = 0;
   }
   return batch;
@@ -242,27 +250,29 @@ bool KafkaConsumer::Settle(const std::vector<ConsumedRecord>& batch) {
                   options_.group_id, results.size(), batch.size());
     results.assign(batch.size(), absl::UnavailableError("handler answered the wrong count"));
   }
-  std::set<std::pair<std::string, int>> waiting;          // partitions resuming at a record
-  std::map<std::pair<std::string, int>, long long> next;  // offsets to store
+  // Keyed by views of the batch's topics: no string copied per record.
+  std::set<std::pair<std::string_view, int>> waiting;          // partitions resuming at a record
+  std::map<std::pair<std::string_view, int>, long long> next;  // offsets to store
+  std::map<std::pair<std::string_view, std::string_view>, int> outcomes;  // (topic, outcome)
   for (size_t i = 0; i < batch.size(); ++i) {
     const ConsumedRecord& record = batch[i];
-    const auto partition = std::make_pair(record.topic, record.partition);
+    const auto partition = std::make_pair(std::string_view(record.topic), record.partition);
     if (waiting.count(partition) != 0) continue;
     const absl::Status& result = results[i];
-    std::string outcome = "ok";
+    std::string_view outcome = "ok";
     if (!result.ok() && IsRetryable(result)) {
       spdlog::warn("kafka {}[{}]@{}: retry: {}", record.topic, record.partition, record.offset,
                    result.ToString());
       waiting.insert(partition);
       SeekTo(record);
-      ConsumedCounter().Add({{"topic", record.topic}, {"outcome", "retry"}}).Increment();
+      ++outcomes[{record.topic, "retry"}];
       continue;
     }
     if (!result.ok()) {
       outcome = "dead_letter";
       spdlog::error("kafka {}[{}]@{}: to dead-letter topic: {}", record.topic, record.partition,
                     record.offset, result.ToString());
-      if (absl::Status dl = DeadLetter(record, result); !dl.ok()) {
+      if (absl::Status dl = DeadLetter(record, *fetched_[i], result); !dl.ok()) {
         // Not stored: the record will be seen again rather than lost.
         spdlog::error("dead-letter publish failed, will retry: {}", dl.ToString());
         waiting.insert(partition);
@@ -271,12 +281,19 @@ bool KafkaConsumer::Settle(const std::vector<ConsumedRecord>& batch) {
       }
     }
     next[partition] = record.offset + 1;
-    ConsumedCounter().Add({{"topic", record.topic}, {"outcome", outcome}}).Increment();
+    ++outcomes[{record.topic, outcome}];
+  }
+  // Counted once per batch: the family's lookup (labels built, a lock
+  // taken) per record was a measurable part of a cheap record's handling.
+  for (const auto& [key, count] : outcomes) {
+    ConsumedCounter()
+        .Add({{"topic", std::string(key.first)}, {"outcome", std::string(key.second)}})
+        .Increment(count);
   }
   if (!next.empty()) {
     std::vector<RdKafka::TopicPartition*> offsets;
     for (const auto& [tp, offset] : next) {
-      offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+      offsets.push_back(RdKafka::TopicPartition::create(std::string(tp.first), tp.second, offset));
     }
     consumer_->offsets_store(offsets);
     RdKafka::TopicPartition::destroy(offsets);
@@ -295,6 +312,7 @@ void KafkaConsumer::Run() {
     metrics.records.Observe(static_cast<double>(batch.size()));
     const auto started = std::chrono::steady_clock::now();
     const bool retry = Settle(batch);
+    fetched_.clear();
     metrics.seconds.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!retry) {

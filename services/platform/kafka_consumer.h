@@ -16,17 +16,22 @@
 
 namespace RdKafka {
 class KafkaConsumer;
-}
+class Message;
+}  // namespace RdKafka
 
 namespace gridbridge::platform {
 
+// A fetched record. Its headers are not copied out: parsing and copying
+// them for every record cost ~5 % of screening's CPU per decision from
+// intake's events (docs/performance.md, screening, session 27), and no
+// handler reads them; a dead letter carries them, read from the fetched
+// message then.
 struct ConsumedRecord {
   std::string topic;
   int partition = 0;
   long long offset = 0;
   std::string key;
   std::string value;
-  KafkaHeaders headers;
 };
 
 // What a handler says about a record:
@@ -98,9 +103,13 @@ class KafkaConsumer {
  private:
   KafkaConsumer(ConsumerOptions options, BatchHandler handler, KafkaPublisher& dlq,
                 std::unique_ptr<RdKafka::KafkaConsumer> consumer);
-  absl::Status DeadLetter(const ConsumedRecord& record, const absl::Status& error);
+  // The record to the dead-letter topic with its headers (from `message`,
+  // the record as fetched) and the reason.
+  absl::Status DeadLetter(const ConsumedRecord& record, RdKafka::Message& message,
+                          const absl::Status& error);
   // What was fetched: waits up to 100 ms for the first record, then takes
-  // what is already there.
+  // what is already there. The messages stay in fetched_ until the batch
+  // is settled.
   std::vector<ConsumedRecord> Fetch();
   // Handles a batch and stores the offsets it may commit; returns whether
   // a partition is to be retried.
@@ -124,7 +133,12 @@ class KafkaConsumer {
   std::set<std::pair<std::string, int>> assigned_;  // (topic, partition), as last looked at
   std::map<std::string, double> lag_;               // topic -> records, as last looked at
   std::chrono::steady_clock::time_point next_assignment_check_;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // last: closed first
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;  // closed before the members above go
+  // The batch being settled as fetched, index for index: what a dead letter
+  // is made of. Released before the consumer closes (librdkafka does not let
+  // a consumer go while its messages are held): after each batch, and first
+  // of all on destruction.
+  std::vector<std::unique_ptr<RdKafka::Message>> fetched_;
 };
 
 }  // namespace gridbridge::platform

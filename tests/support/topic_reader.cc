@@ -7,9 +7,8 @@
 
 namespace gridbridge::testing {
 
-std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstrap,
-                                                     const std::string& topic,
-                                                     std::chrono::milliseconds timeout) {
+std::vector<TopicRecord> ReadWholeTopic(const std::string& bootstrap, const std::string& topic,
+                                        std::chrono::milliseconds timeout) {
   std::string err;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", bootstrap, err);
@@ -33,7 +32,7 @@ std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstra
   size_t partition_count = partitions.size();
   consumer->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
-  std::vector<platform::ConsumedRecord> out;
+  std::vector<TopicRecord> out;
   std::set<int> at_end;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (at_end.size() < partition_count && std::chrono::steady_clock::now() < deadline) {
@@ -44,7 +43,7 @@ std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstra
     }
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
     at_end.erase(m->partition());
-    platform::ConsumedRecord r;
+    TopicRecord r;
     r.topic = m->topic_name();
     r.partition = m->partition();
     r.offset = m->offset();
@@ -62,7 +61,7 @@ std::vector<platform::ConsumedRecord> ReadWholeTopic(const std::string& bootstra
   return out;
 }
 
-std::string HeaderValue(const platform::ConsumedRecord& record, const std::string& name) {
+std::string HeaderValue(const TopicRecord& record, const std::string& name) {
   for (const auto& [k, v] : record.headers) {
     if (k == name) return v;
   }

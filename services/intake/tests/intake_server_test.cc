@@ -107,8 +107,8 @@ class IntakeServerTest : public ::testing::Test {
   }
 
   // Records of `topic` once at least `count` have arrived (or 20 s passed).
-  std::vector<platform::ConsumedRecord> Topic(const std::string& topic, size_t count) {
-    std::vector<platform::ConsumedRecord> records;
+  std::vector<testing::TopicRecord> Topic(const std::string& topic, size_t count) {
+    std::vector<testing::TopicRecord> records;
     for (int i = 0; i < 100; ++i) {
       records = gridbridge::testing::ReadWholeTopic(broker_.bootstrap(), topic);
       if (records.size() >= count) break;

@@ -231,8 +231,8 @@ class ScreeningServerTest : public ::testing::Test {
   }
 
   // Records of `topic` after dedupe on ce_id, once at least `count` (or 20 s).
-  std::vector<platform::ConsumedRecord> Topic(const std::string& topic, size_t count) {
-    std::vector<platform::ConsumedRecord> unique;
+  std::vector<testing::TopicRecord> Topic(const std::string& topic, size_t count) {
+    std::vector<testing::TopicRecord> unique;
     for (int i = 0; i < 100; ++i) {
       unique.clear();
       std::set<std::string> ids;
