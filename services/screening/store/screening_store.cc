@@ -72,10 +72,25 @@ std::string DirectoryKey(const std::string& resident_id) {
          "}:resident-grid";
 }
 
-// Remembers that `resident_id` is in `grid_id`; CheckDirectoryWrites
-// checks the replies of `count` such writes from `first` on.
-platform::RedisArgs DirectoryWrite(const std::string& resident_id, const std::string& grid_id) {
-  return {"HSET", DirectoryKey(resident_id), resident_id, grid_id};
+// Remembers that each resident is in its grid ((resident id, grid) pairs):
+// one variadic HSET per directory hash, in the order the hashes first
+// appear, the pairs in their order within it (a resident named twice keeps
+// the later grid, as with one command each). A batch's thousands of people
+// take a command per hash rather than one each: Redis pays per command for
+// its dispatch, its reply and its AOF entry. CheckDirectoryWrites checks the
+// replies of `count` such writes from `first` on.
+std::vector<platform::RedisArgs> DirectoryWrites(
+    const std::vector<std::pair<std::string_view, std::string_view>>& residents) {
+  std::vector<platform::RedisArgs> commands;
+  absl::flat_hash_map<std::string, size_t> command_of;  // directory hash -> its command
+  for (const auto& [rid, grid] : residents) {
+    const std::string resident(rid);
+    auto [it, added] = command_of.try_emplace(DirectoryKey(resident), commands.size());
+    if (added) commands.push_back({"HSET", it->first});
+    commands[it->second].push_back(resident);
+    commands[it->second].push_back(std::string(grid));
+  }
+  return commands;
 }
 absl::Status CheckDirectoryWrites(const std::vector<platform::RedisReply>& replies, size_t first,
                                   size_t count) {
@@ -103,8 +118,15 @@ absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPerso
   // a connection's commands in order, so the grids are remembered before
   // any decision the caller commits next.
   const size_t first_remember = commands.size();
+  size_t remember_commands = 0;
   if (remember_grids) {
-    for (const auto& [grid, rid] : people) commands.push_back(DirectoryWrite(rid, grid));
+    std::vector<std::pair<std::string_view, std::string_view>> residents;
+    residents.reserve(people.size());
+    for (const auto& [grid, rid] : people) residents.emplace_back(rid, grid);
+    for (auto& write : DirectoryWrites(residents)) {
+      commands.push_back(std::move(write));
+      ++remember_commands;
+    }
   }
   // One HMGET per grid and request bucket (current, previous) for the
   // fields asked, in the order the grids first appear; (command, element)
@@ -127,8 +149,7 @@ absl::StatusOr<std::vector<ScreeningStore::PersonRead>> ScreeningStore::GetPerso
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
-  if (absl::Status st =
-          CheckDirectoryWrites(*replies, first_remember, remember_grids ? people.size() : 0);
+  if (absl::Status st = CheckDirectoryWrites(*replies, first_remember, remember_commands);
       !st.ok()) {
     return st;
   }
@@ -185,8 +206,7 @@ absl::StatusOr<std::vector<bool>> ScreeningStore::HasArrivals(
 
 absl::Status ScreeningStore::RememberGrids(
     const std::vector<std::pair<std::string, std::string>>& people) {
-  std::vector<platform::RedisArgs> commands;
-  for (const auto& [rid, grid] : people) commands.push_back(DirectoryWrite(rid, grid));
+  const std::vector<platform::RedisArgs> commands = DirectoryWrites({people.begin(), people.end()});
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
   return CheckDirectoryWrites(*replies, 0, commands.size());
@@ -407,11 +427,8 @@ absl::StatusOr<platform::GridTransaction::Outcomes> ScreeningStore::CommitAllWit
     const std::vector<std::pair<std::string, std::string>>& remember,
     const std::vector<platform::RedisArgs>& reads,
     std::vector<platform::RedisReply>* read_replies) {
-  std::vector<platform::RedisArgs> writes;
-  writes.reserve(remember.size());
-  for (const auto& [rid, grid] : remember) writes.push_back(DirectoryWrite(rid, grid));
-  return platform::GridTransaction::Prepare(txns).Send(redis_, std::move(writes), reads,
-                                                       read_replies);
+  return platform::GridTransaction::Prepare(txns).Send(
+      redis_, DirectoryWrites({remember.begin(), remember.end()}), reads, read_replies);
 }
 
 std::string MeasureIdFor(const std::string& grid_id, const std::string& arrival_id) {

@@ -3,6 +3,8 @@
 // person is read before the decision.
 #include "intake_events.h"
 
+#include <set>
+
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "stack.h"
@@ -215,6 +217,40 @@ TEST_F(IntakeEventsTest, ABatchDeliveredAgainIsFoundDecidedInAFewRoundTrips) {
   // The risk-area list's version, the commit (found taken, then sent again
   // the general way) and the ask; one per event would be 23.
   EXPECT_LE(trips, 4) << trips << " round trips";
+}
+
+// Calls of `command` Redis has run (INFO commandstats), -1 if unknown.
+long long CommandCalls(platform::RedisClient& redis, const std::string& command) {
+  auto info = redis.Command({"INFO", "commandstats"});
+  if (!info.ok()) return -1;
+  const std::string field = "cmdstat_" + command + ":calls=";
+  const size_t at = info->str.find(field);
+  if (at == std::string::npos) return 0;
+  return std::stoll(info->str.substr(at + field.size()));
+}
+
+// A batch of new people remembers their grids (the directory GetPersonStatus
+// looks people up in) with one command per directory hash, not one per
+// person; each is found in their grid.
+TEST_F(IntakeEventsTest, ABatchRemembersItsPeoplesGridsInOneCommandPerDirectoryHash) {
+  std::vector<platform::ConsumedRecord> batch;
+  std::set<char> hashes;  // the directory hash is picked by the id's last character
+  for (int i = 0; i < 100; ++i) {
+    const std::string resident = "r-" + std::to_string(i);
+    hashes.insert(resident.back());
+    batch.push_back(Event("a-" + std::to_string(i), resident, true, false));
+  }
+  const long long before = CommandCalls(redis_, "hset");
+  for (const auto& st : handler_.HandleBatch(batch)) ASSERT_TRUE(st.ok()) << st;
+  ASSERT_EQ(Decisions(store_), 100);
+  // One HSET a person for their record (in the commit script), and the
+  // directory's; one a person for both would be 200.
+  EXPECT_EQ(CommandCalls(redis_, "hset") - before, 100 + static_cast<long long>(hashes.size()));
+  for (int i = 0; i < 100; ++i) {
+    auto grid = store_.FindGrid("r-" + std::to_string(i));
+    ASSERT_TRUE(grid.ok()) << grid.status();
+    EXPECT_EQ(grid->value_or(""), kGrid) << "r-" << i;
+  }
 }
 
 // An arrival older than the kept arrivals would hold for the request log's
