@@ -67,9 +67,11 @@ absl::StatusOr<ScreeningStore::Versioned<Message>> ReadRecord(platform::RedisCli
   return ParseRecord<Message>(*reply, key);
 }
 
-std::string DirectoryKey(const std::string& resident_id) {
-  return "{screening:dir:" + resident_id.substr(resident_id.empty() ? 0 : resident_id.size() - 1) +
-         "}:resident-grid";
+std::string DirectoryKey(std::string_view resident_id) {
+  std::string key = "{screening:dir:";
+  key += resident_id.substr(resident_id.empty() ? 0 : resident_id.size() - 1);
+  key += "}:resident-grid";
+  return key;
 }
 
 // Remembers that each resident is in its grid ((resident id, grid) pairs):
@@ -84,11 +86,10 @@ std::vector<platform::RedisArgs> DirectoryWrites(
   std::vector<platform::RedisArgs> commands;
   absl::flat_hash_map<std::string, size_t> command_of;  // directory hash -> its command
   for (const auto& [rid, grid] : residents) {
-    const std::string resident(rid);
-    auto [it, added] = command_of.try_emplace(DirectoryKey(resident), commands.size());
+    auto [it, added] = command_of.try_emplace(DirectoryKey(rid), commands.size());
     if (added) commands.push_back({"HSET", it->first});
-    commands[it->second].push_back(resident);
-    commands[it->second].push_back(std::string(grid));
+    commands[it->second].emplace_back(rid);
+    commands[it->second].emplace_back(grid);
   }
   return commands;
 }
