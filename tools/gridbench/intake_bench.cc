@@ -14,6 +14,7 @@
 #include "redis_client.h"
 #include "stack_probe.h"
 #include "stack_quiet.h"
+#include "unary_workload.h"
 
 namespace gridbridge::bench {
 namespace {
@@ -108,15 +109,14 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   // The echo answered only once Redis holds a counter and a stream entry
   // for the call (one script run per call).
   MachinePhase committed_machine;
+  using EchoStub = testing::v1::EchoService::Stub;
+  auto echo_ping = [&](long long) { return ping; };
+  FailureLog echo_failures("EchoCommitted");
   const auto committed = RunSaturatedThenHalf(
       "echo committed",
-      [&](long long i) {
-        grpc::ClientContext ctx;
-        testing::v1::EchoResponse resp;
-        return echo[i % echo.size()]->EchoCommitted(&ctx, ping, &resp).ok();
-      },
-      env.threads, env.duration,
-      [&] {
+      UnaryWorkload(echo, &EchoStub::EchoCommitted, &EchoStub::PrepareAsyncEchoCommitted, echo_ping,
+                    "", echo_failures),
+      env.threads, env.duration, [&] {
         committed_machine.Stop();
         return 0.0;
       });
@@ -129,8 +129,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   auto intake_channels = Channels(targets.intake, 4);
   std::vector<std::unique_ptr<intake::v1::IntakeService::Stub>> stubs;
   for (auto& c : intake_channels) stubs.push_back(intake::v1::IntakeService::NewStub(c));
-  std::atomic<long long> failures_logged{0};
-  auto arrival = [&](long long i) {
+  auto arrival_request = [&](long long i) {
     intake::v1::RecordArrivalRequest req;
     req.set_request_id(env.run + "-a-" + std::to_string(i));
     req.mutable_person()->set_name("来访者");
@@ -142,14 +141,13 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
     req.set_health_code(intake::v1::HEALTH_CODE_COLOR_GREEN);
     req.mutable_destination()->set_estate("零耐嘉园");
     req.set_grid_id(env.grids[i % env.grids.size()]);
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + env.token);
-    intake::v1::RecordArrivalResponse resp;
-    grpc::Status s = stubs[i % stubs.size()]->RecordArrival(&ctx, req, &resp);
-    if (!s.ok() && failures_logged++ < 3)
-      std::fprintf(stderr, "RecordArrival: %s\n", s.error_message().c_str());
-    return s.ok();
+    return req;
   };
+  using Stub = intake::v1::IntakeService::Stub;
+  FailureLog failures("RecordArrival");
+  const Workload arrival =
+      UnaryWorkload(stubs, &Stub::RecordArrival, &Stub::PrepareAsyncRecordArrival, arrival_request,
+                    "Bearer " + env.token, failures);
   // Per call over both phases and the settling between them (where the
   // stack finishes the saturated phase's work): intake's and Redis's CPU.
   // And the whole machine's CPU per saturated call, what the stack

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace gridbridge::bench {
 namespace {
@@ -53,47 +54,67 @@ LoadResult RunSaturated(const CallFn& call, int threads, std::chrono::millisecon
   return Summarize(all, errors, seconds);
 }
 
-LoadResult RunAtRate(const CallFn& call, double rate, int threads,
-                     std::chrono::milliseconds duration, long long first_call) {
+LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::milliseconds duration,
+                     long long first_call) {
   const long long total = static_cast<long long>(rate * duration.count() / 1000.0);
   const auto interval = std::chrono::duration<double>(1.0 / rate);
-  std::atomic<long long> next{0};
-  std::atomic<long long> errors{0};
-  std::mutex mu;
+  grpc::CompletionQueue cq;
+  struct InFlight {
+    std::unique_ptr<StartedCall> call;
+    Clock::time_point scheduled;
+  };
+  std::unordered_map<void*, InFlight> in_flight;
   std::vector<double> all;
-  const auto start = Clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      std::vector<double> mine;
-      for (long long k = next++; k < total; k = next++) {
-        auto scheduled = start + std::chrono::duration_cast<Clock::duration>(interval * k);
-        std::this_thread::sleep_until(scheduled);
-        bool ok = call(first_call + k);
-        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count());
-        if (!ok) ++errors;
-      }
-      std::lock_guard lock(mu);
-      all.insert(all.end(), mine.begin(), mine.end());
-    });
+  all.reserve(static_cast<size_t>(std::max(0LL, total)));
+  long long errors = 0;
+  const auto begin = Clock::now();
+  auto scheduled = [&](long long k) {
+    return begin + std::chrono::duration_cast<Clock::duration>(interval * k);
+  };
+  long long k = 0;
+  while (k < total || !in_flight.empty()) {
+    for (const auto now = Clock::now(); k < total && scheduled(k) <= now; ++k) {
+      std::unique_ptr<StartedCall> call = start(first_call + k, cq);
+      StartedCall* tag = call.get();
+      in_flight.emplace(tag, InFlight{std::move(call), scheduled(k)});
+    }
+    // Until the next call is due or one ends (gRPC's deadlines are on the
+    // system clock).
+    const auto wait =
+        (k < total ? scheduled(k) : Clock::now() + std::chrono::seconds(1)) - Clock::now();
+    void* tag = nullptr;
+    bool ok = false;
+    if (cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + wait) !=
+        grpc::CompletionQueue::GOT_EVENT) {
+      continue;
+    }
+    auto it = in_flight.find(tag);
+    all.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - it->second.scheduled).count());
+    if (!ok || !it->second.call->Succeeded()) ++errors;
+    in_flight.erase(it);
   }
-  for (auto& t : pool) t.join();
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
   return Summarize(all, errors, seconds);
 }
 
-SaturationAndHalf RunSaturatedThenHalf(const char* name, const CallFn& call, int threads,
+SaturationAndHalf RunSaturatedThenHalf(const char* name, const Workload& workload, int threads,
                                        std::chrono::milliseconds duration,
                                        const std::function<double()>& settle) {
   SaturationAndHalf r;
-  r.saturated = RunSaturated(call, threads, duration, 0);
+  r.saturated = RunSaturated(workload.call, threads, duration, 0);
   std::fprintf(stderr, "%s saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s, r.saturated.p50_ms, r.saturated.p99_ms, r.saturated.errors);
   r.settle_s = settle();
   std::fprintf(stderr, "%s: the stack worked off the saturated phase in %.1f s\n", name,
                r.settle_s);
   r.half =
-      RunAtRate(call, r.saturated.calls_per_s / 2, threads, duration, r.saturated.calls + 1000);
+      RunAtRate(workload.start, r.saturated.calls_per_s / 2, duration, r.saturated.calls + 1000);
   std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s / 2, r.half.p50_ms, r.half.p99_ms, r.half.errors);
   return r;

@@ -19,6 +19,7 @@
 #include "redis_keys.h"
 #include "stack_probe.h"
 #include "stack_quiet.h"
+#include "unary_workload.h"
 
 namespace gridbridge::bench {
 namespace {
@@ -157,20 +158,18 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
 
   // 1. ScreenArrival: new people per call (one by default; screening
   // records their arrivals through intake, which registers them).
-  std::atomic<long long> failures_logged{0};
   const int per_check = targets.people_per_check;
-  auto screen = [&](long long i) {
+  auto checkpoint_request = [&](long long i) {
     screening::v1::ScreenArrivalRequest req;
     req.set_request_id(env.run + "-s-" + std::to_string(i));
     for (int k = 0; k < per_check; ++k) AddCheckpointPerson(env, i * per_check + k, i, req);
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + env.token);
-    screening::v1::ScreenArrivalResponse resp;
-    grpc::Status s = stubs[i % stubs.size()]->ScreenArrival(&ctx, req, &resp);
-    if (!s.ok() && failures_logged++ < 3)
-      std::fprintf(stderr, "ScreenArrival: %s\n", s.error_message().c_str());
-    return s.ok();
+    return req;
   };
+  using Stub = screening::v1::ScreeningService::Stub;
+  FailureLog failures("ScreenArrival");
+  const Workload screen =
+      UnaryWorkload(stubs, &Stub::ScreenArrival, &Stub::PrepareAsyncScreenArrival,
+                    checkpoint_request, "Bearer " + env.token, failures);
   // Per check over both phases and the settling between them, as intake's
   // benchmark does for RecordArrival.
   // The whole machine's CPU per saturated check, its working off included.
@@ -334,8 +333,8 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
     for (const auto& records : chunks) (*publisher)->PublishBatch(records, absl::Seconds(60));
   });
   const auto backlog_start = Clock::now();
-  const LoadResult during = RunAtRate(screen, backlog_rate, env.threads, env.duration,
-                                      saturated.calls + half.calls + 1000000);
+  const LoadResult during =
+      RunAtRate(screen.start, backlog_rate, env.duration, saturated.calls + half.calls + 1000000);
   producer.join();
   // Every backlog event decided (the checks' decisions count too, hence
   // the wait for the consumers' lag after).
