@@ -89,6 +89,7 @@ LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::millisecond
       continue;
     }
     auto it = in_flight.find(tag);
+    if (it == in_flight.end()) continue;  // only this loop's calls use the queue
     all.push_back(
         std::chrono::duration<double, std::milli>(Clock::now() - it->second.scheduled).count());
     if (!ok || !it->second.call->Succeeded()) ++errors;

@@ -41,7 +41,8 @@ using StartFn = std::function<std::unique_ptr<StartedCall>(long long i, grpc::Co
 // starts them and takes their ends from one completion queue: the load
 // generator shares the machine with what it measures, and a thread per
 // call in flight (each woken by its timer and again by gRPC's poller)
-// cost ~60 us more CPU per checkpoint call (docs/performance.md).
+// cost 55-125 us more CPU per checkpoint call (docs/performance.md,
+// screening, session 28).
 LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::milliseconds duration,
                      long long first_call = 0);
 
