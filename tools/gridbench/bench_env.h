@@ -18,7 +18,7 @@ struct BenchEnv {
   std::vector<std::string> units;  // every unit (grids and the levels above)
   std::string run;                 // unique per run: request ids, names
   int family = 0;                  // varies generated ID-card numbers per run
-  int threads = 32;
+  int threads = 32;                // calls in flight in the saturated (closed-loop) phases
   std::chrono::milliseconds duration{8000};
   std::string redis_addr;
   // Screening's admin endpoint (host:port, /metrics); empty: not scraped.

@@ -59,14 +59,13 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   for (auto& c : echo_channels) echo.push_back(testing::v1::EchoService::NewStub(c));
   testing::v1::EchoRequest ping;
   ping.set_payload(std::string(200, 'x'));  // about the size of an arrival
+  using EchoStub = testing::v1::EchoService::Stub;
+  auto echo_ping = [&](long long) { return ping; };
+  FailureLog echo_failures("Echo");
   const MachinePhase echo_machine;
-  auto echo_result = RunSaturated(
-      [&](long long i) {
-        grpc::ClientContext ctx;
-        testing::v1::EchoResponse resp;
-        return echo[i % echo.size()]->Echo(&ctx, ping, &resp).ok();
-      },
-      env.threads, env.duration);
+  auto echo_result =
+      RunSaturated(UnaryWorkload(echo, &EchoStub::PrepareAsyncEcho, echo_ping, "", echo_failures),
+                   env.threads, env.duration);
   out["echo_qps"] = echo_result.calls_per_s;
   std::fprintf(stderr, "echo unary: %.0f calls/s (p99 %.2f ms)\n", echo_result.calls_per_s,
                echo_result.p99_ms);
@@ -109,13 +108,10 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   // The echo answered only once Redis holds a counter and a stream entry
   // for the call (one script run per call).
   MachinePhase committed_machine;
-  using EchoStub = testing::v1::EchoService::Stub;
-  auto echo_ping = [&](long long) { return ping; };
-  FailureLog echo_failures("EchoCommitted");
+  FailureLog committed_failures("EchoCommitted");
   const auto committed = RunSaturatedThenHalf(
       "echo committed",
-      UnaryWorkload(echo, &EchoStub::EchoCommitted, &EchoStub::PrepareAsyncEchoCommitted, echo_ping,
-                    "", echo_failures),
+      UnaryWorkload(echo, &EchoStub::PrepareAsyncEchoCommitted, echo_ping, "", committed_failures),
       env.threads, env.duration, [&] {
         committed_machine.Stop();
         return 0.0;
@@ -145,9 +141,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   };
   using Stub = intake::v1::IntakeService::Stub;
   FailureLog failures("RecordArrival");
-  const Workload arrival =
-      UnaryWorkload(stubs, &Stub::RecordArrival, &Stub::PrepareAsyncRecordArrival, arrival_request,
-                    "Bearer " + env.token, failures);
+  const StartFn arrival = UnaryWorkload(stubs, &Stub::PrepareAsyncRecordArrival, arrival_request,
+                                        "Bearer " + env.token, failures);
   // Per call over both phases and the settling between them (where the
   // stack finishes the saturated phase's work): intake's and Redis's CPU.
   // And the whole machine's CPU per saturated call, what the stack

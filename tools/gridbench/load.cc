@@ -1,10 +1,7 @@
 #include "load.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 
 namespace gridbridge::bench {
@@ -27,30 +24,42 @@ LoadResult Summarize(std::vector<double>& latencies_ms, long long errors, double
 
 }  // namespace
 
-LoadResult RunSaturated(const CallFn& call, int threads, std::chrono::milliseconds duration,
+LoadResult RunSaturated(const StartFn& start, int concurrency, std::chrono::milliseconds duration,
                         long long first_call) {
-  std::atomic<long long> next{first_call};
-  std::atomic<long long> errors{0};
-  std::mutex mu;
+  grpc::CompletionQueue cq;
+  struct InFlight {
+    std::unique_ptr<StartedCall> call;
+    Clock::time_point started;
+  };
+  std::unordered_map<void*, InFlight> in_flight;
   std::vector<double> all;
-  const auto start = Clock::now();
-  const auto end = start + duration;
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      std::vector<double> mine;
-      while (Clock::now() < end) {
-        auto t0 = Clock::now();
-        bool ok = call(next++);
-        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (!ok) ++errors;
-      }
-      std::lock_guard lock(mu);
-      all.insert(all.end(), mine.begin(), mine.end());
-    });
+  long long errors = 0;
+  long long next = first_call;
+  const auto begin = Clock::now();
+  const auto end = begin + duration;
+  auto launch = [&] {
+    const auto started = Clock::now();
+    std::unique_ptr<StartedCall> call = start(next++, cq);
+    StartedCall* tag = call.get();
+    in_flight.emplace(tag, InFlight{std::move(call), started});
+  };
+  for (int c = 0; c < concurrency; ++c) launch();
+  // An ended call is replaced by the next until the time is up.
+  void* tag = nullptr;
+  bool ok = false;
+  while (!in_flight.empty() && cq.Next(&tag, &ok)) {
+    auto it = in_flight.find(tag);
+    if (it == in_flight.end()) continue;  // only this loop's calls use the queue
+    all.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - it->second.started).count());
+    if (!ok || !it->second.call->Succeeded()) ++errors;
+    in_flight.erase(it);
+    if (Clock::now() < end) launch();
   }
-  for (auto& t : pool) t.join();
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
   return Summarize(all, errors, seconds);
 }
 
@@ -104,18 +113,17 @@ LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::millisecond
   return Summarize(all, errors, seconds);
 }
 
-SaturationAndHalf RunSaturatedThenHalf(const char* name, const Workload& workload, int threads,
+SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
                                        std::chrono::milliseconds duration,
                                        const std::function<double()>& settle) {
   SaturationAndHalf r;
-  r.saturated = RunSaturated(workload.call, threads, duration, 0);
+  r.saturated = RunSaturated(start, concurrency, duration, 0);
   std::fprintf(stderr, "%s saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s, r.saturated.p50_ms, r.saturated.p99_ms, r.saturated.errors);
   r.settle_s = settle();
   std::fprintf(stderr, "%s: the stack worked off the saturated phase in %.1f s\n", name,
                r.settle_s);
-  r.half =
-      RunAtRate(workload.start, r.saturated.calls_per_s / 2, duration, r.saturated.calls + 1000);
+  r.half = RunAtRate(start, r.saturated.calls_per_s / 2, duration, r.saturated.calls + 1000);
   std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s / 2, r.half.p50_ms, r.half.p99_ms, r.half.errors);
   return r;

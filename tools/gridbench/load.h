@@ -17,41 +17,35 @@ struct LoadResult {
   double p99_ms = 0;
 };
 
-// One call of the workload; `i` is a globally unique call number. Returns
-// false on error. Must be thread-safe.
-using CallFn = std::function<bool(long long i)>;
-
-// Closed loop: `threads` callers back to back for `duration`.
-LoadResult RunSaturated(const CallFn& call, int threads, std::chrono::milliseconds duration,
-                        long long first_call = 0);
-
-// A call an open loop started on its completion queue, which yields the
-// call's address as the tag once the call has ended.
+// A call a loop started on its completion queue, which yields the call's
+// address as the tag once the call has ended.
 class StartedCall {
  public:
   virtual ~StartedCall() = default;
   // Once the queue yielded it: whether the call succeeded.
   virtual bool Succeeded() = 0;
 };
-// Starts call number `i` on `cq`.
+// Starts call number `i` (unique in a run) on `cq`.
 using StartFn = std::function<std::unique_ptr<StartedCall>(long long i, grpc::CompletionQueue& cq)>;
 
+// Both loops run on the calling thread: they start their calls through
+// gRPC's asynchronous API and take the calls' ends from one completion
+// queue, whose poller that thread is. The load generator shares the
+// machine with what it measures: a blocking thread per call in flight
+// (woken by gRPC's poller, in the open loop by its timer too) cost
+// 55-125 us more CPU per checkpoint call at half load, and held the echo
+// ceiling at 17,689 calls/s where one thread reached 22,766
+// (docs/performance.md, screening, session 28).
+
+// Closed loop: `concurrency` calls in flight for `duration`, each ended
+// call replaced by the next; latency from each call's start.
+LoadResult RunSaturated(const StartFn& start, int concurrency, std::chrono::milliseconds duration,
+                        long long first_call = 0);
+
 // Open loop: calls start on a fixed schedule at `rate` per second;
-// latency counts from the scheduled start, so queueing shows. One thread
-// starts them and takes their ends from one completion queue: the load
-// generator shares the machine with what it measures, and a thread per
-// call in flight (each woken by its timer and again by gRPC's poller)
-// cost 55-125 us more CPU per checkpoint call (docs/performance.md,
-// screening, session 28).
+// latency counts from the scheduled start, so queueing shows.
 LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::milliseconds duration,
                      long long first_call = 0);
-
-// A workload in both loops' forms: blocking calls for the closed loop,
-// started ones for the open loop.
-struct Workload {
-  CallFn call;
-  StartFn start;
-};
 
 // Saturation (closed loop) and then half of its rate (open loop), each
 // printed to stderr as "<name> saturated: ..." / "<name> at N calls/s: ...".
@@ -61,7 +55,7 @@ struct SaturationAndHalf {
   LoadResult saturated, half;
   double settle_s = 0;
 };
-SaturationAndHalf RunSaturatedThenHalf(const char* name, const Workload& workload, int threads,
+SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
                                        std::chrono::milliseconds duration,
                                        const std::function<double()>& settle);
 

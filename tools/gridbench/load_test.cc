@@ -1,7 +1,12 @@
-// The open loop (RunAtRate) with calls that end by an alarm on its
-// completion queue: what it counts, and from when it times a call.
+// The loops (load.h) with calls that end by an alarm on their completion
+// queue: what they count, how many calls they keep in flight, and from
+// when they time a call.
 #include "load.h"
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "grpcpp/alarm.h"
@@ -10,19 +15,57 @@
 namespace gridbridge::bench {
 namespace {
 
-// Ends `delay` after it starts; fails when told to.
+// Ends `delay` after it starts; fails when told to. Counts the calls in
+// flight (started, not yet yielded by the queue) in `in_flight`, if given.
 class AlarmCall final : public StartedCall {
  public:
-  AlarmCall(grpc::CompletionQueue& cq, std::chrono::milliseconds delay, bool fails)
-      : fails_(fails) {
+  AlarmCall(grpc::CompletionQueue& cq, std::chrono::milliseconds delay, bool fails,
+            std::atomic<int>* in_flight = nullptr)
+      : fails_(fails), in_flight_(in_flight) {
+    if (in_flight_ != nullptr) ++*in_flight_;
     alarm_.Set(&cq, std::chrono::system_clock::now() + delay, this);
   }
-  bool Succeeded() override { return !fails_; }
+  bool Succeeded() override {
+    if (in_flight_ != nullptr) --*in_flight_;
+    return !fails_;
+  }
 
  private:
   bool fails_;
+  std::atomic<int>* in_flight_;
   grpc::Alarm alarm_;
 };
+
+TEST(RunSaturated, KeepsTheGivenNumberOfCallsInFlightUntilTheTimeIsUp) {
+  std::atomic<int> in_flight{0};
+  std::atomic<int> most{0};
+  std::mutex mu;
+  std::set<long long> numbers;
+  const LoadResult r = RunSaturated(
+      [&](long long i, grpc::CompletionQueue& cq) {
+        {
+          std::lock_guard lock(mu);
+          numbers.insert(i);
+        }
+        auto call =
+            std::make_unique<AlarmCall>(cq, std::chrono::milliseconds(2), i % 2 == 0, &in_flight);
+        int now = in_flight.load();
+        for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+        }
+        return call;
+      },
+      /*concurrency=*/5, std::chrono::milliseconds(100), /*first_call=*/7);
+  EXPECT_EQ(most.load(), 5);       // all five at once, never more
+  EXPECT_EQ(in_flight.load(), 0);  // every call ended before it returned
+  // Each call numbered once, from first_call on, and each one counted.
+  EXPECT_EQ(r.calls, static_cast<long long>(numbers.size()));
+  EXPECT_EQ(*numbers.begin(), 7);
+  EXPECT_EQ(*numbers.rbegin(), 7 + r.calls - 1);
+  EXPECT_GE(r.calls, 5);
+  EXPECT_EQ(r.errors, static_cast<long long>(std::count_if(
+                          numbers.begin(), numbers.end(), [](long long i) { return i % 2 == 0; })));
+  EXPECT_GE(r.p50_ms, 2.0);  // none ends before its alarm
+}
 
 TEST(RunAtRate, StartsEveryCallOnceAndCountsTheFailedOnes) {
   std::vector<long long> started;

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
         ->required()
         ->envname("GRIDBRIDGE_JWT_PRIVATE_KEY_FILE");
     cmd->add_option("--admin_tree_file", tree_file)->envname("GRIDBRIDGE_ADMIN_TREE_FILE");
-    cmd->add_option("--threads", threads, "concurrent callers")->capture_default_str();
+    cmd->add_option("--threads", threads, "calls in flight in the saturated (closed-loop) phases")
+        ->capture_default_str();
     cmd->add_option("--seconds", seconds, "per measurement")->capture_default_str();
     cmd->add_flag("--json", json, "print the figures as one JSON object on the last line");
     cmd->add_option("--screening_admin", screening_admin,

@@ -167,9 +167,8 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   };
   using Stub = screening::v1::ScreeningService::Stub;
   FailureLog failures("ScreenArrival");
-  const Workload screen =
-      UnaryWorkload(stubs, &Stub::ScreenArrival, &Stub::PrepareAsyncScreenArrival,
-                    checkpoint_request, "Bearer " + env.token, failures);
+  const StartFn screen = UnaryWorkload(stubs, &Stub::PrepareAsyncScreenArrival, checkpoint_request,
+                                       "Bearer " + env.token, failures);
   // Per check over both phases and the settling between them, as intake's
   // benchmark does for RecordArrival.
   // The whole machine's CPU per saturated check, its working off included.
@@ -334,7 +333,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   });
   const auto backlog_start = Clock::now();
   const LoadResult during =
-      RunAtRate(screen.start, backlog_rate, env.duration, saturated.calls + half.calls + 1000000);
+      RunAtRate(screen, backlog_rate, env.duration, saturated.calls + half.calls + 1000000);
   producer.join();
   // Every backlog event decided (the checks' decisions count too, hence
   // the wait for the consumers' lag after).

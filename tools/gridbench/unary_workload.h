@@ -1,7 +1,6 @@
 #pragma once
-// One unary RPC as a benchmark workload, in both loops' forms (load.h):
-// the same requests, sent blocking by the closed loop's threads and
-// started on a completion queue by the open loop.
+// One unary RPC as a benchmark workload (load.h): each call started on
+// the loop's completion queue through the stub's PrepareAsync method.
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -60,25 +59,12 @@ class StartedUnaryCall final : public StartedCall {
 // unless empty, the authorization header. `stubs`, `build` and `failures`
 // must outlive the workload's use.
 template <typename Stub, typename Request, typename Response, typename Build>
-Workload UnaryWorkload(const std::vector<std::unique_ptr<Stub>>& stubs,
-                       grpc::Status (Stub::*blocking)(grpc::ClientContext*, const Request&,
-                                                      Response*),
-                       std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (Stub::*prepare)(
-                           grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
-                       const Build& build, const std::string& authorization, FailureLog& failures) {
-  Workload w;
-  w.call = [&stubs, blocking, &build, authorization, &failures](long long i) {
-    const Request request = build(i);
-    grpc::ClientContext context;
-    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
-    Response response;
-    const grpc::Status status = (stubs[static_cast<size_t>(i) % stubs.size()].get()->*blocking)(
-        &context, request, &response);
-    failures.Note(status);
-    return status.ok();
-  };
-  w.start = [&stubs, prepare, &build, authorization, &failures](
-                long long i, grpc::CompletionQueue& cq) -> std::unique_ptr<StartedCall> {
+StartFn UnaryWorkload(const std::vector<std::unique_ptr<Stub>>& stubs,
+                      std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (Stub::*prepare)(
+                          grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
+                      const Build& build, const std::string& authorization, FailureLog& failures) {
+  return [&stubs, prepare, &build, authorization, &failures](
+             long long i, grpc::CompletionQueue& cq) -> std::unique_ptr<StartedCall> {
     const Request request = build(i);  // serialized when the call is prepared
     auto call = std::make_unique<StartedUnaryCall<Response>>(failures);
     if (!authorization.empty()) call->context().AddMetadata("authorization", authorization);
@@ -86,7 +72,6 @@ Workload UnaryWorkload(const std::vector<std::unique_ptr<Stub>>& stubs,
                                                                                request, &cq));
     return call;
   };
-  return w;
 }
 
 }  // namespace gridbridge::bench
