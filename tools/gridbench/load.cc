@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <unordered_map>
 
 namespace gridbridge::bench {
@@ -22,95 +23,94 @@ LoadResult Summarize(std::vector<double>& latencies_ms, long long errors, double
   return r;
 }
 
+// The calls a loop has in flight on its completion queue, and what the
+// ended ones measured: latency from each call's time zero (its start in
+// the closed loop, its scheduled start in the open loop).
+class CallsInFlight {
+ public:
+  ~CallsInFlight() {
+    cq_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  bool empty() const { return calls_.empty(); }
+  void Start(const StartFn& start, long long i, Clock::time_point zero) {
+    std::unique_ptr<StartedCall> call = start(i, cq_);
+    StartedCall* tag = call.get();
+    calls_.emplace(tag, Call{std::move(call), zero});
+  }
+  // Takes the next call to end, waiting at most until `deadline` (none:
+  // until one ends); false if none ended.
+  bool TakeOne(std::optional<Clock::time_point> deadline = std::nullopt) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (deadline.has_value()) {
+      // gRPC's deadlines are on the system clock.
+      const auto at = std::chrono::system_clock::now() + (*deadline - Clock::now());
+      if (cq_.AsyncNext(&tag, &ok, at) != grpc::CompletionQueue::GOT_EVENT) return false;
+    } else if (!cq_.Next(&tag, &ok)) {
+      return false;
+    }
+    auto it = calls_.find(tag);
+    if (it == calls_.end()) return false;  // only this loop's calls use the queue
+    latencies_ms_.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - it->second.zero).count());
+    if (!ok || !it->second.call->Succeeded()) ++errors_;
+    calls_.erase(it);
+    return true;
+  }
+  LoadResult Result(Clock::time_point begin) {
+    return Summarize(latencies_ms_, errors_,
+                     std::chrono::duration<double>(Clock::now() - begin).count());
+  }
+
+ private:
+  struct Call {
+    std::unique_ptr<StartedCall> call;
+    Clock::time_point zero;
+  };
+  grpc::CompletionQueue cq_;
+  std::unordered_map<void*, Call> calls_;
+  std::vector<double> latencies_ms_;
+  long long errors_ = 0;
+};
+
 }  // namespace
 
 LoadResult RunSaturated(const StartFn& start, int concurrency, std::chrono::milliseconds duration,
                         long long first_call) {
-  grpc::CompletionQueue cq;
-  struct InFlight {
-    std::unique_ptr<StartedCall> call;
-    Clock::time_point started;
-  };
-  std::unordered_map<void*, InFlight> in_flight;
-  std::vector<double> all;
-  long long errors = 0;
+  CallsInFlight calls;
   long long next = first_call;
   const auto begin = Clock::now();
   const auto end = begin + duration;
-  auto launch = [&] {
-    const auto started = Clock::now();
-    std::unique_ptr<StartedCall> call = start(next++, cq);
-    StartedCall* tag = call.get();
-    in_flight.emplace(tag, InFlight{std::move(call), started});
-  };
-  for (int c = 0; c < concurrency; ++c) launch();
+  for (int c = 0; c < concurrency; ++c) calls.Start(start, next++, Clock::now());
   // An ended call is replaced by the next until the time is up.
-  void* tag = nullptr;
-  bool ok = false;
-  while (!in_flight.empty() && cq.Next(&tag, &ok)) {
-    auto it = in_flight.find(tag);
-    if (it == in_flight.end()) continue;  // only this loop's calls use the queue
-    all.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - it->second.started).count());
-    if (!ok || !it->second.call->Succeeded()) ++errors;
-    in_flight.erase(it);
-    if (Clock::now() < end) launch();
+  while (!calls.empty()) {
+    if (calls.TakeOne() && Clock::now() < end) calls.Start(start, next++, Clock::now());
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return Summarize(all, errors, seconds);
+  return calls.Result(begin);
 }
 
 LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::milliseconds duration,
                      long long first_call) {
   const long long total = static_cast<long long>(rate * duration.count() / 1000.0);
   const auto interval = std::chrono::duration<double>(1.0 / rate);
-  grpc::CompletionQueue cq;
-  struct InFlight {
-    std::unique_ptr<StartedCall> call;
-    Clock::time_point scheduled;
-  };
-  std::unordered_map<void*, InFlight> in_flight;
-  std::vector<double> all;
-  all.reserve(static_cast<size_t>(std::max(0LL, total)));
-  long long errors = 0;
+  CallsInFlight calls;
   const auto begin = Clock::now();
   auto scheduled = [&](long long k) {
     return begin + std::chrono::duration_cast<Clock::duration>(interval * k);
   };
   long long k = 0;
-  while (k < total || !in_flight.empty()) {
+  while (k < total || !calls.empty()) {
     for (const auto now = Clock::now(); k < total && scheduled(k) <= now; ++k) {
-      std::unique_ptr<StartedCall> call = start(first_call + k, cq);
-      StartedCall* tag = call.get();
-      in_flight.emplace(tag, InFlight{std::move(call), scheduled(k)});
+      calls.Start(start, first_call + k, scheduled(k));
     }
-    // Until the next call is due or one ends (gRPC's deadlines are on the
-    // system clock).
-    const auto wait =
-        (k < total ? scheduled(k) : Clock::now() + std::chrono::seconds(1)) - Clock::now();
-    void* tag = nullptr;
-    bool ok = false;
-    if (cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + wait) !=
-        grpc::CompletionQueue::GOT_EVENT) {
-      continue;
-    }
-    auto it = in_flight.find(tag);
-    if (it == in_flight.end()) continue;  // only this loop's calls use the queue
-    all.push_back(
-        std::chrono::duration<double, std::milli>(Clock::now() - it->second.scheduled).count());
-    if (!ok || !it->second.call->Succeeded()) ++errors;
-    in_flight.erase(it);
+    // Until the next call is due or one ends.
+    calls.TakeOne(k < total ? scheduled(k) : Clock::now() + std::chrono::seconds(1));
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  cq.Shutdown();
-  void* tag = nullptr;
-  bool ok = false;
-  while (cq.Next(&tag, &ok)) {
-  }
-  return Summarize(all, errors, seconds);
+  return calls.Result(begin);
 }
 
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
