@@ -60,7 +60,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   testing::v1::EchoRequest ping;
   ping.set_payload(std::string(200, 'x'));  // about the size of an arrival
   using EchoStub = testing::v1::EchoService::Stub;
-  auto echo_ping = [&](long long) { return ping; };
+  // The same request every call, as the blocking callers sent it: not copied per call.
+  auto echo_ping = [&](long long) -> const testing::v1::EchoRequest& { return ping; };
   FailureLog echo_failures("Echo");
   const MachinePhase echo_machine;
   auto echo_result =

@@ -65,7 +65,9 @@ StartFn UnaryWorkload(const std::vector<std::unique_ptr<Stub>>& stubs,
                       const Build& build, const std::string& authorization, FailureLog& failures) {
   return [&stubs, prepare, &build, authorization, &failures](
              long long i, grpc::CompletionQueue& cq) -> std::unique_ptr<StartedCall> {
-    const Request request = build(i);  // serialized when the call is prepared
+    // A request built per call, or one `build` keeps (bound by reference,
+    // not copied); serialized when the call is prepared.
+    const Request& request = build(i);
     auto call = std::make_unique<StartedUnaryCall<Response>>(failures);
     if (!authorization.empty()) call->context().AddMetadata("authorization", authorization);
     call->Start((stubs[static_cast<size_t>(i) % stubs.size()].get()->*prepare)(&call->context(),
