@@ -150,11 +150,16 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   // spent working it off included (screening's decisions, the relays).
   const PhaseCpu unary_cpu(env.redis_addr, "intake", targets.intake_pid);
   MachinePhase unary_machine;
-  const auto [saturated, half, settle_s] =
+  const auto phases =
       RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration,
                            [&] { return WaitUntilQuietThenStop(env, unary_machine); });
+  const auto& [saturated, half, settle_s, half_machine] = phases;
   unary_cpu.PerItem("unary", saturated.calls + half.calls, out);
   unary_machine.PerItem("unary", saturated.calls, out);
+  half_machine.PerItem("unary_half_load", half.calls, out);
+  // Above 1: a call costs the machine more at half load than saturated.
+  AddRatio(out, "unary_half_load_cpu_ratio", "unary_half_load_machine_cpu_us",
+           "unary_machine_cpu_us");
   out["unary_qps"] = saturated.calls_per_s;
   out["unary_p50_ms"] = saturated.p50_ms;
   out["unary_p99_saturation_ms"] = saturated.p99_ms;
@@ -166,10 +171,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   // the cost of a call, whatever the cores' use in each phase. (No
   // steadier than the rates: when this machine slows down, the same work
   // counts more CPU time.)
-  if (out.contains("echo_machine_cpu_us") && out.contains("unary_machine_cpu_us")) {
-    out["unary_cpu_ratio"] =
-        Ratio(out["echo_machine_cpu_us"].get<double>(), out["unary_machine_cpu_us"].get<double>());
-  }
+  AddRatio(out, "unary_cpu_ratio", "echo_machine_cpu_us", "unary_machine_cpu_us");
   out["p50_half_load_ms"] = half.p50_ms;
   out["p99_half_load_ms"] = half.p99_ms;
   out["half_load_settle_s"] = settle_s;

@@ -123,7 +123,9 @@ SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, i
   r.settle_s = settle();
   std::fprintf(stderr, "%s: the stack worked off the saturated phase in %.1f s\n", name,
                r.settle_s);
+  r.half_machine.Start();
   r.half = RunAtRate(start, r.saturated.calls_per_s / 2, duration, r.saturated.calls + 1000);
+  r.half_machine.Stop();
   std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
                r.saturated.calls_per_s / 2, r.half.p50_ms, r.half.p99_ms, r.half.errors);
   return r;

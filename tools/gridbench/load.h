@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "grpcpp/completion_queue.h"
+#include "stack_probe.h"
 
 namespace gridbridge::bench {
 
@@ -50,10 +51,14 @@ LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::millisecond
 // Saturation (closed loop) and then half of its rate (open loop), each
 // printed to stderr as "<name> saturated: ..." / "<name> at N calls/s: ...".
 // `settle` runs between the two (waits for the stack to work off the
-// saturated phase) and returns the seconds it took.
+// saturated phase) and returns the seconds it took. `half_machine` is the
+// machine's CPU over the half-load phase alone: how busy "half load"
+// keeps the cores, since a call costs more there than saturated (fewer
+// calls share each wake-up), which is what the half-load tail waits on.
 struct SaturationAndHalf {
   LoadResult saturated, half;
   double settle_s = 0;
+  MachinePhase half_machine;
 };
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
                                        std::chrono::milliseconds duration,

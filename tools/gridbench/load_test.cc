@@ -101,5 +101,27 @@ TEST(RunAtRate, TimesACallFromItsScheduledStartSoALateStartShows) {
   EXPECT_GE(r.p50_ms, 5.0);
 }
 
+TEST(RunSaturatedThenHalf, ReadsTheMachineOverTheHalfLoadPhaseAlone) {
+  // A long settle between the phases (as the stack working off the
+  // saturated one): outside the half-load phase's reading.
+  const auto r = RunSaturatedThenHalf(
+      "test",
+      [](long long, grpc::CompletionQueue& cq) {
+        return std::make_unique<AlarmCall>(cq, std::chrono::milliseconds(1), false);
+      },
+      /*concurrency=*/4, std::chrono::milliseconds(300),
+      [] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        return 1.5;
+      });
+  ASSERT_GT(r.half.calls, 0);
+  nlohmann::json out;
+  r.half_machine.PerItem("half", r.half.calls, out);
+  ASSERT_TRUE(out.contains("half_seconds"));
+  EXPECT_GE(out["half_seconds"].get<double>(), 0.2);
+  EXPECT_LT(out["half_seconds"].get<double>(), 1.2);
+  EXPECT_GT(out["half_machine_cpu_us"].get<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace gridbridge::bench

@@ -174,11 +174,17 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   // The whole machine's CPU per saturated check, its working off included.
   const PhaseCpu screen_cpu(env.redis_addr, "screening", targets.screening_pid);
   MachinePhase screen_machine;
-  const auto [saturated, half, settle_s] =
-      RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration,
-                           [&] { return WaitUntilQuietThenStop(env, screen_machine); });
+  const auto phases = RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration, [&] {
+    return WaitUntilQuietThenStop(env, screen_machine);
+  });
+  const auto& [saturated, half, settle_s, half_machine] = phases;
   screen_cpu.PerItem("screen", saturated.calls + half.calls, out);
   screen_machine.PerItem("screen", saturated.calls, out);
+  half_machine.PerItem("screen_half_load", half.calls, out);
+  // Above 1: a check costs the machine more at half load than saturated,
+  // and half of the saturated rate keeps the cores busier than half.
+  AddRatio(out, "screen_half_load_cpu_ratio", "screen_half_load_machine_cpu_us",
+           "screen_machine_cpu_us");
   out["screen_qps"] = saturated.calls_per_s;
   out["screen_p50_saturation_ms"] = saturated.p50_ms;
   out["screen_p99_saturation_ms"] = saturated.p99_ms;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fmt/format.h"
 #include "redis_keys.h"
 
 namespace gridbridge::bench {
@@ -128,11 +129,45 @@ std::optional<MachineCpu> MachineCpuOfProcStat(std::string_view text) {
   return cpu;
 }
 
+std::optional<long long> WakeIpisOfProcInterrupts(std::string_view text) {
+  // A row: its name right-aligned ("RES:"), a count per CPU, a description.
+  std::optional<long long> reschedule, function_call;
+  while (!text.empty()) {
+    std::string_view line = text.substr(0, text.find('\n'));
+    text.remove_prefix(std::min(text.size(), line.size() + 1));
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    std::optional<long long>* row = line.starts_with("RES:")   ? &reschedule
+                                    : line.starts_with("CAL:") ? &function_call
+                                                               : nullptr;
+    if (row == nullptr) continue;
+    line.remove_prefix(4);
+    long long sum = 0;
+    int cpus = 0;
+    while (true) {
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      long long n = 0;
+      auto [stop, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
+      if (ec != std::errc() || stop == line.data()) break;
+      sum += n;
+      ++cpus;
+      line.remove_prefix(static_cast<size_t>(stop - line.data()));
+    }
+    if (cpus > 0) *row = sum;
+  }
+  if (!reschedule || !function_call) return std::nullopt;
+  return *reschedule + *function_call;
+}
+
 std::optional<MachineCpu> ReadMachineCpu() {
   std::ifstream file("/proc/stat");
   std::string line;
   if (!std::getline(file, line)) return std::nullopt;
-  return MachineCpuOfProcStat(line);
+  auto cpu = MachineCpuOfProcStat(line);
+  if (!cpu) return std::nullopt;
+  std::stringstream interrupts;
+  interrupts << std::ifstream("/proc/interrupts").rdbuf();
+  cpu->wake_ipis = WakeIpisOfProcInterrupts(interrupts.str()).value_or(-1);
+  return cpu;
 }
 
 std::optional<double> RunQueueWaitOfSchedstat(std::string_view line) {
@@ -252,10 +287,25 @@ void MachinePhase::PerItem(const std::string& phase, long long items, nlohmann::
   out[phase + "_cores_busy"] = cores_busy;
   out[phase + "_steal_pct"] = steal_pct;
   out[phase + "_per_s_at_full_cores"] = at_full;
+  out[phase + "_seconds"] = total / cpus / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::string ipis;
+  if (start_->wake_ipis >= 0 && end->wake_ipis >= start_->wake_ipis) {
+    const double per_item =
+        static_cast<double>(end->wake_ipis - start_->wake_ipis) / static_cast<double>(items);
+    out[phase + "_wake_ipis"] = per_item;
+    ipis = fmt::format(", {:.2f} wake-up interrupts per item", per_item);
+  }
   std::fprintf(stderr,
                "%s: the machine's CPU per item %.1f us (every process and the kernel), %.2f of "
-               "%.0f cores busy, %.1f %% stolen: %.0f per second at full use of the cores\n",
-               phase.c_str(), us, cores_busy, cpus, steal_pct, at_full);
+               "%.0f cores busy, %.1f %% stolen: %.0f per second at full use of the cores%s\n",
+               phase.c_str(), us, cores_busy, cpus, steal_pct, at_full, ipis.c_str());
+}
+
+void AddRatio(nlohmann::json& out, const std::string& key, const std::string& numerator,
+              const std::string& denominator) {
+  if (!out.contains(numerator) || !out.contains(denominator)) return;
+  const double below = out[denominator].get<double>();
+  if (below > 0) out[key] = out[numerator].get<double>() / below;
 }
 
 void PhaseCpu::PerItem(const std::string& phase, long long items, nlohmann::json& out) const {

@@ -61,21 +61,37 @@ std::optional<long long> VoluntarySwitchesOfStatus(std::string_view status);
 // counts everything the items cost here, the benchmark client's share
 // included, so it says how many items per second the cores could carry at
 // best; steal says how much of a slow run was the neighbours.
+//
+// `wake_ipis`: the interprocessor interrupts the CPUs took to reschedule or
+// run a function for another CPU (/proc/interrupts, RES and CAL): mostly
+// one CPU waking a thread on the other. On this VM an idle CPU halts, and
+// waking it is an interrupt through the hypervisor each time; on busy
+// cores a woken thread mostly finds its CPU awake. -1 when not readable.
 struct MachineCpu {
   long long busy = 0, steal = 0, total = 0;
+  long long wake_ipis = -1;
 };
 std::optional<MachineCpu> MachineCpuOfProcStat(std::string_view text);
+// The RES and CAL rows of a /proc/interrupts text, summed over the CPUs;
+// nothing if either row is missing or does not parse.
+std::optional<long long> WakeIpisOfProcInterrupts(std::string_view text);
 std::optional<MachineCpu> ReadMachineCpu();
 
-// The machine's CPU over a phase (from construction to Stop, or to PerItem
-// when not stopped): PerItem adds
-// <phase>_machine_cpu_us (per item), <phase>_cores_busy, <phase>_steal_pct
-// and <phase>_per_s_at_full_cores (the items per second this machine's
-// CPUs would carry at that cost) to `out` and prints them; nothing when a
-// reading failed.
+// The machine's CPU over a phase (from construction or Start to Stop, or to
+// PerItem when not stopped): PerItem adds <phase>_machine_cpu_us (per
+// item), <phase>_cores_busy, <phase>_steal_pct, <phase>_per_s_at_full_cores
+// (the items per second this machine's CPUs would carry at that cost),
+// <phase>_seconds (the phase's length by the machine's clock) and, where
+// /proc/interrupts was read, <phase>_wake_ipis (per item) to `out` and
+// prints them; nothing when a reading failed.
 class MachinePhase {
  public:
   MachinePhase() : start_(ReadMachineCpu()) {}
+  // Starts the phase again from now.
+  void Start() {
+    start_ = ReadMachineCpu();
+    end_.reset();
+  }
   // Ends the phase before its items are known (e.g. once the stack has
   // worked off a saturated phase, whose calls are counted after the next).
   void Stop() { end_ = ReadMachineCpu(); }
@@ -84,6 +100,11 @@ class MachinePhase {
  private:
   std::optional<MachineCpu> start_, end_;
 };
+
+// out[key] = out[numerator] / out[denominator] where both figures are there
+// (a reading can fail) and the denominator is above 0.
+void AddRatio(nlohmann::json& out, const std::string& key, const std::string& numerator,
+              const std::string& denominator);
 
 // Resident set size of a process, in MiB (-1 if unknown).
 double RssMib(int pid);

@@ -72,6 +72,41 @@ TEST(MachineCpuOfProcStat, IsNothingForAnotherLineOrTooFewFields) {
   EXPECT_EQ(MachineCpuOfProcStat(""), std::nullopt);
 }
 
+// As this machine's kernel writes it (2 CPUs; rows trimmed).
+constexpr char kInterrupts[] =
+    "           CPU0       CPU1       \n"
+    "  4:        921          0   IO-APIC   4-edge      ttyS0\n"
+    "NMI:          0          0   Non-maskable interrupts\n"
+    "LOC:    6958432    6979856   Local timer interrupts\n"
+    "RES:    4096037    4226297   Rescheduling interrupts\n"
+    "CAL:    3417059    3372960   Function call interrupts\n"
+    "TLB:     442087     435442   TLB shootdowns\n"
+    "ERR:          0\n";
+
+TEST(WakeIpisOfProcInterrupts, AddsReschedulingAndFunctionCallRowsOverTheCpus) {
+  EXPECT_EQ(WakeIpisOfProcInterrupts(kInterrupts),
+            4096037LL + 4226297 + 3417059 + 3372960);  // not LOC, not TLB
+}
+
+TEST(WakeIpisOfProcInterrupts, IsNothingWithoutBothRows) {
+  EXPECT_EQ(WakeIpisOfProcInterrupts("RES:  5  6  Rescheduling interrupts\n"), std::nullopt);
+  EXPECT_EQ(WakeIpisOfProcInterrupts("CAL:  5  6  Function call interrupts\n"), std::nullopt);
+  EXPECT_EQ(WakeIpisOfProcInterrupts("RES:  x\nCAL:  5  6\n"), std::nullopt);
+  EXPECT_EQ(WakeIpisOfProcInterrupts(""), std::nullopt);
+  // A row's name is the line's first word, not a description's.
+  EXPECT_EQ(WakeIpisOfProcInterrupts(" 9:  1  2  RES: x\nCAL:  5  6\n"), std::nullopt);
+}
+
+TEST(AddRatio, DividesFiguresThatAreThere) {
+  nlohmann::json out = {{"a", 3.0}, {"b", 2.0}, {"zero", 0.0}};
+  AddRatio(out, "a_to_b", "a", "b");
+  EXPECT_EQ(out["a_to_b"].get<double>(), 1.5);
+  AddRatio(out, "missing", "a", "c");
+  AddRatio(out, "by_zero", "a", "zero");
+  EXPECT_FALSE(out.contains("missing"));
+  EXPECT_FALSE(out.contains("by_zero"));
+}
+
 TEST(ReadMachineCpu, ReadsThisMachineAndOnlyGrows) {
   auto first = ReadMachineCpu();
   ASSERT_TRUE(first.has_value());
@@ -89,6 +124,8 @@ TEST(ReadMachineCpu, ReadsThisMachineAndOnlyGrows) {
   EXPECT_GT(second->busy, first->busy);
   EXPECT_GE(second->total, first->total);
   EXPECT_GE(second->steal, first->steal);
+  EXPECT_GE(first->wake_ipis, 0);  // Linux has /proc/interrupts
+  EXPECT_GE(second->wake_ipis, first->wake_ipis);
 }
 
 TEST(RunQueueWaitOfSchedstat, IsTheSecondField) {
