@@ -64,6 +64,17 @@ std::optional<double> ParseDouble(std::string_view text) {
   return value;
 }
 
+// The number at the front of `text` after any spaces, taken off it;
+// nothing if there is none there.
+std::optional<long long> TakeNumber(std::string_view& text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  long long n = 0;
+  auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || stop == text.data()) return std::nullopt;
+  text.remove_prefix(static_cast<size_t>(stop - text.data()));
+  return n;
+}
+
 // INFO `section` of the Redis at `redis_addr` (nothing if it did not answer).
 std::optional<std::string> Info(const std::string& redis_addr, const std::string& section) {
   auto options = platform::RedisOptionsFromAddr(redis_addr);
@@ -116,10 +127,9 @@ std::optional<MachineCpu> MachineCpuOfProcStat(std::string_view text) {
   text.remove_prefix(kPrefix.size());
   long long fields[8];
   for (long long& field : fields) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    auto [stop, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
-    if (ec != std::errc() || stop == text.data()) return std::nullopt;
-    text.remove_prefix(static_cast<size_t>(stop - text.data()));
+    auto n = TakeNumber(text);
+    if (!n) return std::nullopt;
+    field = *n;
   }
   const auto [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
   MachineCpu cpu;
@@ -143,15 +153,7 @@ std::optional<long long> WakeIpisOfProcInterrupts(std::string_view text) {
     line.remove_prefix(4);
     long long sum = 0;
     int cpus = 0;
-    while (true) {
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      long long n = 0;
-      auto [stop, ec] = std::from_chars(line.data(), line.data() + line.size(), n);
-      if (ec != std::errc() || stop == line.data()) break;
-      sum += n;
-      ++cpus;
-      line.remove_prefix(static_cast<size_t>(stop - line.data()));
-    }
+    for (auto n = TakeNumber(line); n; n = TakeNumber(line), ++cpus) sum += *n;
     if (cpus > 0) *row = sum;
   }
   if (!reschedule || !function_call) return std::nullopt;
