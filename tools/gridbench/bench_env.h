@@ -39,6 +39,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
 
 struct ScreeningTargets {
   std::string screening, kafka_bootstrap;
+  std::string echo;  // the echo server, for the committed echo's floor; empty: not measured
   int screening_pid = 0;
   int events = 100000;       // intake events to decide, then to re-screen
   int people_per_check = 1;  // new people per ScreenArrival (a vehicle's occupants)
@@ -47,7 +48,7 @@ struct ScreeningTargets {
 };
 // Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
 // screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib,
-// {decisions,rescreen}_{screening,redis}_cpu_us, ...
+// {decisions,rescreen}_{screening,redis}_cpu_us, committed_echo_* ...
 void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlohmann::json& out);
 
 }  // namespace gridbridge::bench

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "bench_env.h"
+#include "committed_echo.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/intake_service.grpc.pb.h"
 #include "gridbridge/testing/v1/echo.grpc.pb.h"
@@ -108,19 +109,8 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   }
   // The echo answered only once Redis holds a counter and a stream entry
   // for the call (one script run per call).
-  MachinePhase committed_machine;
-  FailureLog committed_failures("EchoCommitted");
-  const auto committed = RunSaturatedThenHalf(
-      "echo committed",
-      UnaryWorkload(echo, &EchoStub::PrepareAsyncEchoCommitted, echo_ping, "", committed_failures),
-      env.threads, env.duration, [&] {
-        committed_machine.Stop();
-        return 0.0;
-      });
-  out["committed_echo_qps"] = committed.saturated.calls_per_s;
+  const auto committed = RunCommittedEcho(env, targets.echo, out);
   out["committed_echo_ratio"] = Ratio(committed.saturated.calls_per_s, echo_result.calls_per_s);
-  out["committed_echo_p99_half_load_ms"] = committed.half.p99_ms;
-  committed_machine.PerItem("committed_echo", committed.saturated.calls, out);
 
   // 3. RecordArrival: every call registers a new person on the way.
   auto intake_channels = Channels(targets.intake, 4);

@@ -4,7 +4,7 @@
 //                    --private_key_file F --intake_pid PID [--json]
 //   gridbench screening --screening_target H:P --kafka_bootstrap H:P
 //                       --redis_addr H:P --private_key_file F
-//                       --screening_pid PID [--json]
+//                       --screening_pid PID [--echo_target H:P] [--json]
 //
 // intake: the bare echo's unary and streaming ceilings on this machine; the
 // same echo answered only after a commit in Redis (the floor of a durable
@@ -16,7 +16,7 @@
 // screening: decisions per second from intake's arrival events (produced
 // to intake's topic, decided, on screening's topic and in Redis); a
 // risk-area change re-screening them all; ScreenArrival at saturation and
-// at half of it.
+// at half of it; the committed echo the same way (with --echo_target).
 // With --json the last line is one JSON object.
 #include <cstdio>
 #include <fstream>
@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   screening_cmd->add_option("--screening_pid", screening.screening_pid)
       ->required()
       ->envname("SCREENING_PID");
+  screening_cmd
+      ->add_option("--echo_target", screening.echo,
+                   "the echo server: the committed echo measured as the floor of a durable call")
+      ->envname("ECHO_TARGET");
   screening_cmd->add_option("--events", screening.events, "arrival events to decide")
       ->capture_default_str();
   screening_cmd

@@ -1,11 +1,13 @@
 // gridbench screening: decisions from intake's arrival events end to end,
-// a risk-area change re-screening all of them, and the checkpoint call
-// ScreenArrival at saturation and at half of it.
+// a risk-area change re-screening all of them, the checkpoint call
+// ScreenArrival at saturation and at half of it, and the committed echo
+// (the floor of a durable call) measured the same way in the same run.
 #include <algorithm>
 #include <cstdio>
 #include <thread>
 
 #include "bench_env.h"
+#include "committed_echo.h"
 #include "event_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "gridbridge/intake/v1/events.pb.h"
@@ -357,6 +359,11 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
                backlog_rate, n, during.p50_ms, during.p99_ms, during.errors, backlog_s);
   // Figures of a wait that gave up are not the stack's: say so in the JSON.
   out["stalled"] = redis.stalled();
+
+  // 5. The floor of a durable call, in the same run on the quiet stack: how
+  // much more a call costs the machine at half load than saturated when it
+  // is one gRPC call and one Redis script, next to phase 1's check.
+  if (!targets.echo.empty()) RunCommittedEcho(env, targets.echo, out);
 }
 
 }  // namespace gridbridge::bench
