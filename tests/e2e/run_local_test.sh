@@ -72,12 +72,15 @@ PY
     GRIDBRIDGE_RUN_DIR=$RUN_DIR/intake "$SRC/scripts/bench" intake --json --seconds 1 \
       --bulk_rows 2000 >"$RUN_DIR/intake.json" 2>"$OUT" || { cat "$OUT"; echo "FAIL: bench intake"; exit 1; }
     check_json "$RUN_DIR/intake.json" unary_qps echo_qps unary_ratio p99_half_load_ms \
-      bulk_rows_per_s rss_mib_after_200k "j['bulk_accepted'] == 2000" "j['unary_errors'] == 0" \
+      bulk_rows_per_s rss_mib_after_200k committed_echo_half_load_cpu_ratio \
+      "j['bulk_accepted'] == 2000" "j['unary_errors'] == 0" \
       "j['bulk_status'] == 'OK'" "0 < j['unary_ratio'] < 5" || { cat "$OUT"; exit 1; }
     GRIDBRIDGE_RUN_DIR=$RUN_DIR/screening "$SRC/scripts/bench" screening --json --seconds 1 \
       --events 2000 >"$RUN_DIR/screening.json" 2>"$OUT" || { cat "$OUT"; echo "FAIL: bench screening"; exit 1; }
     check_json "$RUN_DIR/screening.json" decisions_per_s screen_p99_half_load_ms rescreen_100k_s \
+      screen_half_load_cpu_ratio committed_echo_p99_half_load_ms committed_echo_half_load_cpu_ratio \
       "j['decisions'] == 2000" "j['rescreen_measures_started'] == 2000" "j['screen_errors'] == 0" \
+      "j['committed_echo_qps'] > 0" \
       || { cat "$OUT"; exit 1; }
     echo "ok: both benchmarks ran and counted everything they sent"
     ;;
