@@ -45,6 +45,8 @@ struct ScreeningTargets {
   int people_per_check = 1;  // new people per ScreenArrival (a vehicle's occupants)
   // ScreenArrival's rate while a backlog is decided; 0: half the saturated.
   double backlog_checks_per_s = 0;
+  // ScreenArrival's open-loop rate after saturation; 0: half the saturated.
+  double half_load_checks_per_s = 0;
 };
 // Figures into `out`: decisions_per_s, rescreen_100k_s, screen_qps,
 // screen_p99_half_load_ms, screening_rss_mib, redis_used_memory_mib,

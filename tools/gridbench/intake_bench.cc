@@ -143,7 +143,7 @@ void RunIntakeBench(const BenchEnv& env, const IntakeTargets& targets, nlohmann:
   const auto phases =
       RunSaturatedThenHalf("RecordArrival", arrival, env.threads, env.duration,
                            [&] { return WaitUntilQuietThenStop(env, unary_machine); });
-  const auto& [saturated, half, settle_s, half_machine] = phases;
+  const auto& [saturated, half, settle_s, half_machine, half_rate] = phases;
   unary_cpu.PerItem("unary", saturated.calls + half.calls, out);
   unary_machine.PerItem("unary", saturated.calls, out);
   half_machine.PerItem("unary_half_load", half.calls, out);

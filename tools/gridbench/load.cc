@@ -115,7 +115,7 @@ LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::millisecond
 
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
                                        std::chrono::milliseconds duration,
-                                       const std::function<double()>& settle) {
+                                       const std::function<double()>& settle, double open_rate) {
   SaturationAndHalf r;
   r.saturated = RunSaturated(start, concurrency, duration, 0);
   std::fprintf(stderr, "%s saturated: %.0f calls/s, p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
@@ -123,11 +123,12 @@ SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, i
   r.settle_s = settle();
   std::fprintf(stderr, "%s: the stack worked off the saturated phase in %.1f s\n", name,
                r.settle_s);
+  r.half_rate = open_rate > 0 ? open_rate : r.saturated.calls_per_s / 2;
   r.half_machine.Start();
-  r.half = RunAtRate(start, r.saturated.calls_per_s / 2, duration, r.saturated.calls + 1000);
+  r.half = RunAtRate(start, r.half_rate, duration, r.saturated.calls + 1000);
   r.half_machine.Stop();
   std::fprintf(stderr, "%s at %.0f calls/s: p50 %.2f ms, p99 %.2f ms, %lld errors\n", name,
-               r.saturated.calls_per_s / 2, r.half.p50_ms, r.half.p99_ms, r.half.errors);
+               r.half_rate, r.half.p50_ms, r.half.p99_ms, r.half.errors);
   return r;
 }
 

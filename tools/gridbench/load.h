@@ -48,8 +48,10 @@ LoadResult RunSaturated(const StartFn& start, int concurrency, std::chrono::mill
 LoadResult RunAtRate(const StartFn& start, double rate, std::chrono::milliseconds duration,
                      long long first_call = 0);
 
-// Saturation (closed loop) and then half of its rate (open loop), each
-// printed to stderr as "<name> saturated: ..." / "<name> at N calls/s: ...".
+// Saturation (closed loop) and then half of its rate (open loop; or
+// `open_rate` calls per second when it is > 0: a fixed rate compares builds
+// and hours whose saturated rates differ), each printed to stderr as
+// "<name> saturated: ..." / "<name> at N calls/s: ...".
 // `settle` runs between the two (waits for the stack to work off the
 // saturated phase) and returns the seconds it took. `half_machine` is the
 // machine's CPU over the half-load phase alone: how busy "half load"
@@ -59,9 +61,10 @@ struct SaturationAndHalf {
   LoadResult saturated, half;
   double settle_s = 0;
   MachinePhase half_machine;
+  double half_rate = 0;  // the open loop's calls per second
 };
 SaturationAndHalf RunSaturatedThenHalf(const char* name, const StartFn& start, int concurrency,
                                        std::chrono::milliseconds duration,
-                                       const std::function<double()>& settle);
+                                       const std::function<double()>& settle, double open_rate = 0);
 
 }  // namespace gridbridge::bench

@@ -124,5 +124,21 @@ TEST(RunSaturatedThenHalf, ReadsTheMachineOverTheHalfLoadPhaseAlone) {
   EXPECT_TRUE(out.contains("half_wake_ipis"));
 }
 
+TEST(RunSaturatedThenHalf, RunsTheOpenLoopAtAGivenRateInsteadOfHalfTheSaturatedOne) {
+  auto call = [](long long, grpc::CompletionQueue& cq) {
+    return std::make_unique<AlarmCall>(cq, std::chrono::milliseconds(1), false);
+  };
+  // 4 calls of 1 ms in flight make ~2,000-4,000 calls/s saturated: half of
+  // it would start 300-600 calls in 300 ms, 200 a second start 60.
+  const auto r = RunSaturatedThenHalf(
+      "test", call, /*concurrency=*/4, std::chrono::milliseconds(300), [] { return 0.0; },
+      /*open_rate=*/200);
+  EXPECT_EQ(r.half_rate, 200);
+  EXPECT_EQ(r.half.calls, 60);
+  const auto halved = RunSaturatedThenHalf("test", call, /*concurrency=*/4,
+                                           std::chrono::milliseconds(300), [] { return 0.0; });
+  EXPECT_DOUBLE_EQ(halved.half_rate, halved.saturated.calls_per_s / 2);
+}
+
 }  // namespace
 }  // namespace gridbridge::bench

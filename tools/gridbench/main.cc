@@ -94,6 +94,13 @@ int main(int argc, char** argv) {
                    "saturated rates differ")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  screening_cmd
+      ->add_option("--half_load_checks_per_s", screening.half_load_checks_per_s,
+                   "ScreenArrival calls per second after the saturated phase (0: half of the "
+                   "saturated rate, the issue's definition); a fixed rate compares builds and "
+                   "hours whose saturated rates differ")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::stringstream pem;

@@ -176,10 +176,10 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   // The whole machine's CPU per saturated check, its working off included.
   const PhaseCpu screen_cpu(env.redis_addr, "screening", targets.screening_pid);
   MachinePhase screen_machine;
-  const auto phases = RunSaturatedThenHalf("ScreenArrival", screen, env.threads, env.duration, [&] {
-    return WaitUntilQuietThenStop(env, screen_machine);
-  });
-  const auto& [saturated, half, settle_s, half_machine] = phases;
+  const auto phases = RunSaturatedThenHalf(
+      "ScreenArrival", screen, env.threads, env.duration,
+      [&] { return WaitUntilQuietThenStop(env, screen_machine); }, targets.half_load_checks_per_s);
+  const auto& [saturated, half, settle_s, half_machine, half_rate] = phases;
   screen_cpu.PerItem("screen", saturated.calls + half.calls, out);
   screen_machine.PerItem("screen", saturated.calls, out);
   half_machine.PerItem("screen_half_load", half.calls, out);
@@ -191,6 +191,7 @@ void RunScreeningBench(const BenchEnv& env, const ScreeningTargets& targets, nlo
   out["screen_p50_saturation_ms"] = saturated.p50_ms;
   out["screen_p99_saturation_ms"] = saturated.p99_ms;
   out["screen_errors"] = saturated.errors;
+  out["screen_half_load_calls_per_s"] = half_rate;
   out["screen_p50_half_load_ms"] = half.p50_ms;
   out["screen_p99_half_load_ms"] = half.p99_ms;
   out["screen_half_load_errors"] = half.errors;
